@@ -1,4 +1,6 @@
 export { attention } from "./attention.js";
+export type { CompiledPattern, CompileOptions } from "./compile.js";
+export { compile } from "./compile.js";
 export { AttentionArgumentError } from "./errors.js";
 export type { ExplainOptions, Explanation } from "./explain.js";
 export { explain } from "./explain.js";
