@@ -1,10 +1,11 @@
 /**
  * The tiled kernel (FlashAttention-style online softmax) executing a plan for one
- * (batch, head). Working memory is one query tile's state: O(Tq·D + Tq·Tk), never [Lq, Lk].
+ * (batch, head). Working memory is one query tile's state: O(Tq·D + Tk), never [Lq, Lk].
  * Each part's rows are merged into the output by log-sum-exp, so parts (and LSH rounds)
  * combine exactly. Plain loops over typed arrays with precomputed offsets; no closures.
  */
 import type { PlanPart } from "../types.js";
+import { expNeg } from "./fastexp.js";
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -12,7 +13,9 @@ const NEG_INF = Number.NEGATIVE_INFINITY;
 export class TiledScratch {
   qt = new Float32Array(0); // [Tq, D] pre-scaled gathered queries
   acc = new Float32Array(0); // [Tq, D] un-normalised output
-  s = new Float32Array(0); // [Tq, Tk] scores of one tile
+  s = new Float32Array(0); // [Tk] scores of one row of a tile
+  ki = new Int32Array(0); // [Tk] original key positions of a key tile
+  ko = new Int32Array(0); // [Tk] row offsets of those keys
   m = new Float32Array(0); // [Tq] running max
   l = new Float32Array(0); // [Tq] running sum
   ensure(tq: number, tk: number, D: number): void {
@@ -22,10 +25,14 @@ export class TiledScratch {
       this.m = new Float32Array(tq);
       this.l = new Float32Array(tq);
     }
-    if (this.s.length < tq * tk) this.s = new Float32Array(tq * tk);
+    if (this.s.length < tk) {
+      this.s = new Float32Array(tk);
+      this.ki = new Int32Array(tk);
+      this.ko = new Int32Array(tk);
+    }
   }
   get bytes(): number {
-    return (this.qt.length + this.acc.length + this.s.length + this.m.length + this.l.length) * 4;
+    return (this.qt.length + this.acc.length + this.m.length + this.l.length + 3 * this.s.length) * 4;
   }
 }
 
@@ -63,9 +70,11 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
   sc.ensure(tqMax, tkMax, D);
   const Q = sc.qt;
   const A = sc.acc;
-  const S = sc.s;
+  const S = sc.s; // one row of scores / probabilities: [cols]
   const M = sc.m;
   const L = sc.l;
+  const KI = sc.ki; // [cols] original key positions of the current key tile
+  const KO = sc.ko; // [cols] offsets of those keys' rows in k (and v)
   const hasSelf = part.selfScore !== undefined;
   const selfScore = part.selfScore ?? 0;
   const numQT = qTiles.length - 1;
@@ -90,68 +99,85 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
       const t0 = kTiles[kt];
       const cols = kTiles[kt + 1] - t0;
       const mOff = maskOff[e];
-      // scores S [rows, cols]
-      for (let r = 0; r < rows; r++) {
-        const qOff = r * D;
-        const sRow = r * cols;
-        const bRow = mOff + r * cols; // partial mask: [rows, cols]
-        for (let c = 0; c < cols; c++) {
-          if (mOff >= 0 && maskBits[bRow + c] === 0) {
-            S[sRow + c] = NEG_INF;
-            continue;
-          }
-          const ki = kIndex === null ? t0 + c : kIndex[t0 + c];
-          const kOff = kBase + ki * D; // k: [Lk, D] block
-          let dot = 0;
-          let d = 0;
-          for (; d + 3 < D; d += 4) {
-            dot +=
-              Q[qOff + d] * k[kOff + d] +
-              Q[qOff + d + 1] * k[kOff + d + 1] +
-              Q[qOff + d + 2] * k[kOff + d + 2] +
-              Q[qOff + d + 3] * k[kOff + d + 3];
-          }
-          for (; d < D; d++) dot += Q[qOff + d] * k[kOff + d];
-          S[sRow + c] = dot;
-        }
+      for (let c = 0; c < cols; c++) {
+        const ki = kIndex === null ? t0 + c : kIndex[t0 + c];
+        KI[c] = ki;
+        KO[c] = ki * D; // k, v: [Lk, D] block, offset added below
       }
-      if (hasSelf) {
-        for (let r = 0; r < rows; r++) {
+      for (let r = 0; r < rows; r++) {
+        const qOff = r * D; // Q, A: [rows, D]
+        // scores of row r, four keys at a time (one Q load feeds four products)
+        let c = 0;
+        for (; c + 3 < cols; c += 4) {
+          const o0 = kBase + KO[c];
+          const o1 = kBase + KO[c + 1];
+          const o2 = kBase + KO[c + 2];
+          const o3 = kBase + KO[c + 3];
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          for (let d = 0; d < D; d++) {
+            const x = Q[qOff + d];
+            a0 += x * k[o0 + d];
+            a1 += x * k[o1 + d];
+            a2 += x * k[o2 + d];
+            a3 += x * k[o3 + d];
+          }
+          S[c] = a0;
+          S[c + 1] = a1;
+          S[c + 2] = a2;
+          S[c + 3] = a3;
+        }
+        for (; c < cols; c++) {
+          const o = kBase + KO[c];
+          let a = 0;
+          for (let d = 0; d < D; d++) a += Q[qOff + d] * k[o + d];
+          S[c] = a;
+        }
+        if (mOff >= 0) {
+          const bRow = mOff + r * cols; // partial mask: [rows, cols]
+          for (let j = 0; j < cols; j++) if (maskBits[bRow + j] === 0) S[j] = NEG_INF;
+        }
+        if (hasSelf) {
           const qi = qIndex === null ? s0 + r : qIndex[s0 + r];
-          for (let c = 0; c < cols; c++) {
-            const ki = kIndex === null ? t0 + c : kIndex[t0 + c];
-            if (ki === qi && S[r * cols + c] !== NEG_INF) S[r * cols + c] = selfScore;
-          }
+          for (let j = 0; j < cols; j++) if (KI[j] === qi && S[j] !== NEG_INF) S[j] = selfScore;
         }
-      }
-      // online softmax update per row
-      for (let r = 0; r < rows; r++) {
-        const sRow = r * cols;
+        // online softmax update of row r
         let mx = M[r];
-        for (let c = 0; c < cols; c++) if (S[sRow + c] > mx) mx = S[sRow + c];
+        for (let j = 0; j < cols; j++) if (S[j] > mx) mx = S[j];
         if (mx === NEG_INF) continue; // nothing allowed yet in this row
-        const alpha = Math.exp(M[r] - mx); // 0 when M[r] = -inf
-        const aOff = r * D;
-        if (alpha !== 1) for (let d = 0; d < D; d++) A[aOff + d] *= alpha;
+        const alpha = M[r] === NEG_INF ? 0 : Math.exp(M[r] - mx);
+        if (alpha !== 1) for (let d = 0; d < D; d++) A[qOff + d] *= alpha;
         let l = L[r] * alpha;
-        for (let c = 0; c < cols; c++) {
-          const sv = S[sRow + c];
-          if (sv === NEG_INF) continue;
-          const pr = Math.exp(sv - mx);
-          l += pr;
-          const ki = kIndex === null ? t0 + c : kIndex[t0 + c];
-          const vOff = vBase + ki * D; // v: [Lk, D] block
-          let d = 0;
-          for (; d + 3 < D; d += 4) {
-            A[aOff + d] += pr * v[vOff + d];
-            A[aOff + d + 1] += pr * v[vOff + d + 1];
-            A[aOff + d + 2] += pr * v[vOff + d + 2];
-            A[aOff + d + 3] += pr * v[vOff + d + 3];
-          }
-          for (; d < D; d++) A[aOff + d] += pr * v[vOff + d];
+        for (let j = 0; j < cols; j++) {
+          const p = expNeg(S[j] - mx);
+          S[j] = p;
+          l += p;
         }
         M[r] = mx;
         L[r] = l;
+        // P·V, four keys at a time (one A load/store per four products)
+        c = 0;
+        for (; c + 3 < cols; c += 4) {
+          const p0 = S[c];
+          const p1 = S[c + 1];
+          const p2 = S[c + 2];
+          const p3 = S[c + 3];
+          const o0 = vBase + KO[c];
+          const o1 = vBase + KO[c + 1];
+          const o2 = vBase + KO[c + 2];
+          const o3 = vBase + KO[c + 3];
+          for (let d = 0; d < D; d++) {
+            A[qOff + d] += p0 * v[o0 + d] + p1 * v[o1 + d] + p2 * v[o2 + d] + p3 * v[o3 + d];
+          }
+        }
+        for (; c < cols; c++) {
+          const p = S[c];
+          if (p === 0) continue;
+          const o = vBase + KO[c];
+          for (let d = 0; d < D; d++) A[qOff + d] += p * v[o + d];
+        }
       }
     }
     // merge this tile's rows into out / lse by log-sum-exp

@@ -40,7 +40,7 @@ export function scratchBytes(parts: PlanPart[], D: number): number {
   for (const p of parts) {
     const tq = maxTile(p.qTiles);
     const tk = maxTile(p.kTiles);
-    best = Math.max(best, (2 * tq * D + tq * tk + 2 * tq) * 4);
+    best = Math.max(best, (2 * tq * D + 2 * tq + 3 * tk) * 4); // must match TiledScratch.bytes
   }
   return best;
 }
