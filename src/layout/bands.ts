@@ -1,0 +1,116 @@
+/**
+ * Band planning. Rows and columns of a part are cut into S matching segments of a gathered
+ * order; inside segment s, the row at offset mq (from the segment's start) may see the column
+ * at offset mk iff `lo <= mq - mk <= hi`. Many seed patterns are such bands:
+ *   sliding window       one segment, identity order, lo = -right, hi = left
+ *   dilated window       one segment per residue class mod d, lo = -right, hi = left
+ *   strided A(2)         one segment per residue class mod l, lo = t0, hi = +Infinity
+ *   block-diagonal       one segment per block, identity order, lo = 0, hi = +Infinity
+ * Tiles never straddle a segment, and only the band's key tiles are enumerated per query
+ * tile, so planning costs O(visited tiles), not O(numQTiles · numKTiles).
+ *
+ * Names: si/sj gathered positions, mq/mk offsets inside a segment, qt/kt tile indices.
+ */
+import { EMPTY, FULL, type MaskFn, PARTIAL, type PlanPart, type TileClassifier, type TileKind } from "../types.js";
+import { buildPart, segmentedTiles } from "./part.js";
+
+export interface BandSpec {
+  label: string;
+  head: number;
+  qIndex: Int32Array | null; // gathered row -> original query position
+  kIndex: Int32Array | null; // gathered column -> original key position
+  qSegs: Int32Array; // [S + 1] segment starts in gathered row order; qSegs[S] = rows
+  kSegs: Int32Array; // [S + 1] segment starts in gathered column order; kSegs[S] = columns
+  lo: number; // may be -Infinity
+  hi: number; // may be +Infinity
+  tile: number;
+  /** The part's exact allowed set on original positions (must equal the band); used in partial tiles. */
+  mask: MaskFn;
+}
+
+/** A square tile for a band `width` entries wide: a power of two near width / 32, in [8, 64]. */
+export function bandTile(width: number): number {
+  let t = 8;
+  while (t < 64 && t * 2 * 32 <= width) t *= 2;
+  return t;
+}
+
+/** Positions 0..n-1 ordered by residue mod d: [r = 0: 0, d, 2d, …][r = 1: 1, 1 + d, …]…, for the first S residues. */
+export function residueOrder(n: number, d: number, S: number): { index: Int32Array; segs: Int32Array } {
+  const index = new Int32Array(n);
+  const segs = new Int32Array(S + 1);
+  let si = 0;
+  for (let r = 0; r < S; r++) {
+    segs[r] = si;
+    for (let p = r; p < n; p += d) index[si++] = p;
+  }
+  segs[S] = si;
+  return { index, segs };
+}
+
+/** Segment starts of consecutive blocks of `block` positions over 0..n-1, padded with empty segments up to S. */
+export function blockSegs(n: number, block: number, S: number): Int32Array {
+  const segs = new Int32Array(S + 1);
+  for (let s = 0; s <= S; s++) segs[s] = Math.min(n, s * block);
+  return segs;
+}
+
+/** Classifier of `lo <= q - k <= hi` on an original-position rectangle [q0, q1) × [k0, k1). */
+export function diffClassifier(lo: number, hi: number): TileClassifier {
+  return (q0, q1, k0, k1) => {
+    const dmin = q0 - (k1 - 1);
+    const dmax = q1 - 1 - k0;
+    if (dmax < lo || dmin > hi) return EMPTY;
+    if (dmin >= lo && dmax <= hi) return FULL;
+    return PARTIAL;
+  };
+}
+
+export function bandPart(spec: BandSpec): PlanPart {
+  const { qSegs, kSegs, lo, hi, tile } = spec;
+  const S = qSegs.length - 1;
+  const qTiles = segmentedTiles(qSegs, tile);
+  const kTiles = segmentedTiles(kSegs, tile);
+  const kFirst = new Int32Array(S); // first key tile of each segment
+  let t = 0;
+  for (let s = 0; s < S; s++) {
+    kFirst[s] = t;
+    t += Math.ceil((kSegs[s + 1] - kSegs[s]) / tile);
+  }
+  const numQT = qTiles.length - 1;
+  const qtSeg = new Int32Array(numQT); // query tile -> segment
+  let s = 0;
+  for (let qt = 0; qt < numQT; qt++) {
+    while (qSegs[s + 1] <= qTiles[qt]) s++;
+    qtSeg[qt] = s;
+  }
+  return buildPart({
+    label: spec.label,
+    head: spec.head,
+    qIndex: spec.qIndex,
+    kIndex: spec.kIndex,
+    qTiles,
+    kTiles,
+    mask: spec.mask,
+    tilesFor: (qt, visit) => {
+      const seg = qtSeg[qt];
+      const a = qTiles[qt] - qSegs[seg]; // first row offset in the segment
+      const b = qTiles[qt + 1] - qSegs[seg]; // one past the last
+      const kLen = kSegs[seg + 1] - kSegs[seg];
+      const mLo = Math.max(0, a - hi);
+      const mHi = Math.min(kLen - 1, b - 1 - lo);
+      if (mLo > mHi) return;
+      const t1 = Math.floor(mHi / tile);
+      for (let tt = Math.floor(mLo / tile); tt <= t1; tt++) {
+        const c = tt * tile;
+        const e = Math.min(c + tile, kLen);
+        const dmin = a - (e - 1);
+        const dmax = b - 1 - c;
+        let kind: TileKind = PARTIAL;
+        if (dmax < lo || dmin > hi) kind = EMPTY;
+        else if (dmin >= lo && dmax <= hi) kind = FULL;
+        if (kind !== EMPTY) visit(kFirst[seg] + tt, kind);
+      }
+    },
+  });
+}
