@@ -103,13 +103,22 @@ export interface Pattern {
   readonly content?: ContentPlanner;
 }
 
-export type Backend = "auto" | "js" | "reference";
+/**
+ * "auto": the fastest backend that can run the problem (wasm, then js); "wasm": WebAssembly
+ * SIMD kernel; "js": TypeScript kernel; "reference": the float64 oracle (fixed masks only).
+ */
+export type Backend = "auto" | "wasm" | "js" | "reference";
 
 export interface AttentionOptions {
   pattern?: Pattern;
   /** Multiplies q·k. Default 1/sqrt(D) (or the pattern's default). */
   scale?: number;
   backend?: Backend;
+  /**
+   * Threads for the wasm backend (default: the cores available; Node only, browsers run one).
+   * Results are bitwise identical for every thread count.
+   */
+  threads?: number;
 }
 
 export interface AttentionStats {
@@ -126,6 +135,8 @@ export interface AttentionStats {
   /** Visited tiles, summed over batch and heads. */
   tiles: number;
   backend: string;
+  /** Threads the backend ran on. */
+  threads?: number;
 }
 
 export interface AttentionResult {

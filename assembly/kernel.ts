@@ -1,0 +1,443 @@
+/**
+ * The tiled attention kernel in WebAssembly SIMD (AssemblyScript, f32x4): the same contract
+ * as src/kernels/tiled.ts (gathered rows/columns, non-uniform tiles, byte masks in partial
+ * tiles, selfScore, online softmax, merge into out/lse by log-sum-exp), executed on raw
+ * pointers into one linear memory that src/kernels/wasm.ts fills. No allocation, no
+ * globals, no runtime: several instances (one per thread) share the memory.
+ *
+ * Blocking (see docs/performance.md): rows of a query tile sit in SIMD lanes. Per tile the
+ * queries are gathered, scaled and packed into panels Qp [rb][d][8] (8 rows per row block
+ * rb); scores are packed the same way, St [rb][c][8]; the accumulator AccT [rb][d][8].
+ *   scores: an 8-row × 4-key block of scores lives in 8 registers while d runs over D:
+ *           2 panel loads + 4 broadcast loads of K feed 8 mul + 8 add per d.
+ *   softmax: row max, exp and row sums vectorised over 4 rows at a time.
+ *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the key
+ *           tile: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
+ * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
+ *
+ * Descriptors (little-endian i32 words, written by src/kernels/wasm.ts):
+ *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32)
+ *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
+ *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr, maskBitsPtr, hasSelf,
+ *                    selfScore (f32), tqMax, tkMax
+ *   item (4 words):  headPtr, part index (-1 = every part, in order), qtBegin, qtEnd
+ */
+
+const NEG_INF: f32 = -Infinity;
+const HEAD_WORDS: usize = 16;
+const PART_BYTES: usize = 64;
+const ITEM_BYTES: usize = 16;
+
+// vexp constants (Cephes expf): exp(x) = 2^n · exp(r), r = x − n·ln2, |r| ≤ ln2 / 2.
+const LOG2E: f32 = 1.44269504088896341;
+const MAGIC: f32 = 12582912.0; // 1.5 · 2^23: adding it rounds to an integer held in the low mantissa bits
+const LN2HI: f32 = 0.693359375;
+const LN2LO: f32 = -2.12194440e-4;
+const EXP_MIN: f32 = -87.0; // keeps 2^n a normal number; exp(-87) ≈ 1.6e-38 (masked scores are zeroed separately)
+
+/** exp of four lanes, x ≤ 0 (scores minus their row max); relative error ≈ 2 ulp. */
+// @ts-ignore: decorator
+@inline
+function vexp(x0: v128): v128 {
+  const x = f32x4.pmax(x0, f32x4.splat(EXP_MIN));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(MAGIC));
+  const n = f32x4.sub(t, f32x4.splat(MAGIC));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1.0)));
+  // 2^n: (n + 127) << 23, with bits(t) = 0x4B400000 + n
+  const pow2n = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
+  return f32x4.mul(p, pow2n);
+}
+
+/** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
+export function runItems(items: usize, count: i32, scratch: usize): void {
+  for (let i = 0; i < count; i++) runItem(items + <usize>i * ITEM_BYTES, scratch);
+}
+
+/** Runs one work item: a query-tile range of one part, or every part of a head in order. */
+export function runItem(item: usize, scratch: usize): void {
+  const head = <usize>load<i32>(item);
+  const partIndex = load<i32>(item, 4);
+  const partsPtr = <usize>load<i32>(head, 20);
+  if (partIndex >= 0) {
+    runPart(head, partsPtr + <usize>partIndex * PART_BYTES, load<i32>(item, 8), load<i32>(item, 12), scratch);
+    return;
+  }
+  const numParts = load<i32>(head, 24);
+  for (let p = 0; p < numParts; p++) {
+    const part = partsPtr + <usize>p * PART_BYTES;
+    runPart(head, part, 0, load<i32>(part, 12), scratch);
+  }
+}
+
+/** Bytes of scratch one thread needs for a part (mirrored by wasmScratchBytes in wasm.ts). */
+export function scratchBytes(tqMax: i32, tkMax: i32, D: i32): i32 {
+  const rp = (tqMax + 7) & ~7;
+  return (2 * D * rp + tkMax * rp + 3 * rp + 2 * tkMax) * 4 + 64;
+}
+
+function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
+  const qPtr = <usize>load<i32>(head, 0);
+  const kPtr = <usize>load<i32>(head, 4);
+  const vPtr = <usize>load<i32>(head, 8);
+  const outPtr = <usize>load<i32>(head, 12);
+  const lsePtr = <usize>load<i32>(head, 16);
+  const D = load<i32>(head, 28);
+  const scale = load<f32>(head, 32);
+  const qIndex = <usize>load<i32>(part, 0);
+  const kIndex = <usize>load<i32>(part, 4);
+  const qTiles = <usize>load<i32>(part, 8);
+  const kTiles = <usize>load<i32>(part, 16);
+  const rowPtr = <usize>load<i32>(part, 20);
+  const colIdx = <usize>load<i32>(part, 24);
+  const maskOff = <usize>load<i32>(part, 28);
+  const maskBits = <usize>load<i32>(part, 32);
+  const hasSelf = load<i32>(part, 36);
+  const selfScore = load<f32>(part, 40);
+  const tqMax = load<i32>(part, 44);
+  const tkMax = load<i32>(part, 48);
+  const rpMax = (tqMax + 7) & ~7;
+  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha [rp] | colOff, colKi [tk]
+  const base = (scratch + 15) & ~(<usize>15);
+  const Qp = base;
+  const Acc = Qp + <usize>(D * rpMax) * 4;
+  const St = Acc + <usize>(D * rpMax) * 4;
+  const M = St + <usize>(tkMax * rpMax) * 4;
+  const L = M + <usize>rpMax * 4;
+  const Alpha = L + <usize>rpMax * 4;
+  const colOff = Alpha + <usize>rpMax * 4;
+  const colKi = colOff + <usize>tkMax * 4;
+  const dBytes = <usize>D * 4;
+
+  for (let qt = qtBegin; qt < qtEnd; qt++) {
+    const e0 = load<i32>(rowPtr + <usize>qt * 4);
+    const e1 = load<i32>(rowPtr + <usize>qt * 4, 4);
+    if (e0 === e1) continue;
+    const s0 = load<i32>(qTiles + <usize>qt * 4);
+    const rows = load<i32>(qTiles + <usize>qt * 4, 4) - s0;
+    const rp = (rows + 7) & ~7;
+    // gather, scale and pack queries: Qp [rb][d][8]; pad rows are zero
+    for (let r = 0; r < rp; r++) {
+      const lane = Qp + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4;
+      if (r < rows) {
+        const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
+        const src = qPtr + <usize>qi * dBytes; // q: [Lq, D]
+        for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, load<f32>(src + <usize>d * 4) * scale);
+      } else {
+        for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, 0);
+      }
+      store<f32>(M + <usize>r * 4, NEG_INF);
+      store<f32>(L + <usize>r * 4, 0);
+    }
+    memory.fill(Acc, 0, <usize>(D * rp) * 4);
+
+    for (let e = e0; e < e1; e++) {
+      const kt = load<i32>(colIdx + <usize>e * 4);
+      const t0 = load<i32>(kTiles + <usize>kt * 4);
+      const cols = load<i32>(kTiles + <usize>kt * 4, 4) - t0;
+      const mOff = load<i32>(maskOff + <usize>e * 4);
+      for (let c = 0; c < cols; c++) {
+        const ki = kIndex === 0 ? t0 + c : load<i32>(kIndex + <usize>(t0 + c) * 4);
+        store<i32>(colKi + <usize>c * 4, ki);
+        store<i32>(colOff + <usize>c * 4, ki * D * 4); // byte offset of row ki in k / v: [Lk, D]
+      }
+      scores(Qp, St, colOff, kPtr, cols, rp, D);
+      const panel = <usize>cols * 32; // bytes per row block of St
+      if (mOff >= 0) {
+        for (let r = 0; r < rows; r++) {
+          const bRow = maskBits + <usize>mOff + <usize>(r * cols); // mask: [rows, cols]
+          const sRow = St + <usize>(r >> 3) * panel + <usize>(r & 7) * 4;
+          for (let c = 0; c < cols; c++) {
+            if (load<u8>(bRow + <usize>c) === 0) store<f32>(sRow + <usize>c * 32, NEG_INF);
+          }
+        }
+      }
+      if (hasSelf !== 0) {
+        for (let r = 0; r < rows; r++) {
+          const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
+          const sRow = St + <usize>(r >> 3) * panel + <usize>(r & 7) * 4;
+          for (let c = 0; c < cols; c++) {
+            const sp = sRow + <usize>c * 32;
+            if (load<i32>(colKi + <usize>c * 4) === qi && load<f32>(sp) !== NEG_INF) store<f32>(sp, selfScore);
+          }
+        }
+      }
+      softmax(St, M, L, Alpha, cols, rp);
+      accumulate(St, Acc, Alpha, colOff, vPtr, cols, rp, D);
+    }
+    merge(Acc, M, L, qIndex, s0, rows, outPtr, lsePtr, D);
+  }
+}
+
+/** St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. */
+function scores(Qp: usize, St: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
+  const panel = <usize>cols * 32;
+  const d4 = D & ~3;
+  for (let rb = 0; rb < rp >> 3; rb++) {
+    const qPanel = Qp + <usize>rb * <usize>D * 32;
+    const sPanel = St + <usize>rb * panel;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
+      let k1 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 4);
+      let k2 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 8);
+      let k3 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 12);
+      let a00 = f32x4.splat(0);
+      let a01 = f32x4.splat(0);
+      let a10 = f32x4.splat(0);
+      let a11 = f32x4.splat(0);
+      let a20 = f32x4.splat(0);
+      let a21 = f32x4.splat(0);
+      let a30 = f32x4.splat(0);
+      let a31 = f32x4.splat(0);
+      let qp = qPanel;
+      let d = 0;
+      for (; d < d4; d += 4) {
+        // unrolled over 4 values of d; immediate offsets address d+1..d+3
+        let q0 = v128.load(qp, 0);
+        let q1 = v128.load(qp, 16);
+        let b = v128.load32_splat(k0, 0);
+        a00 = f32x4.add(a00, f32x4.mul(q0, b));
+        a01 = f32x4.add(a01, f32x4.mul(q1, b));
+        b = v128.load32_splat(k1, 0);
+        a10 = f32x4.add(a10, f32x4.mul(q0, b));
+        a11 = f32x4.add(a11, f32x4.mul(q1, b));
+        b = v128.load32_splat(k2, 0);
+        a20 = f32x4.add(a20, f32x4.mul(q0, b));
+        a21 = f32x4.add(a21, f32x4.mul(q1, b));
+        b = v128.load32_splat(k3, 0);
+        a30 = f32x4.add(a30, f32x4.mul(q0, b));
+        a31 = f32x4.add(a31, f32x4.mul(q1, b));
+        q0 = v128.load(qp, 32);
+        q1 = v128.load(qp, 48);
+        b = v128.load32_splat(k0, 4);
+        a00 = f32x4.add(a00, f32x4.mul(q0, b));
+        a01 = f32x4.add(a01, f32x4.mul(q1, b));
+        b = v128.load32_splat(k1, 4);
+        a10 = f32x4.add(a10, f32x4.mul(q0, b));
+        a11 = f32x4.add(a11, f32x4.mul(q1, b));
+        b = v128.load32_splat(k2, 4);
+        a20 = f32x4.add(a20, f32x4.mul(q0, b));
+        a21 = f32x4.add(a21, f32x4.mul(q1, b));
+        b = v128.load32_splat(k3, 4);
+        a30 = f32x4.add(a30, f32x4.mul(q0, b));
+        a31 = f32x4.add(a31, f32x4.mul(q1, b));
+        q0 = v128.load(qp, 64);
+        q1 = v128.load(qp, 80);
+        b = v128.load32_splat(k0, 8);
+        a00 = f32x4.add(a00, f32x4.mul(q0, b));
+        a01 = f32x4.add(a01, f32x4.mul(q1, b));
+        b = v128.load32_splat(k1, 8);
+        a10 = f32x4.add(a10, f32x4.mul(q0, b));
+        a11 = f32x4.add(a11, f32x4.mul(q1, b));
+        b = v128.load32_splat(k2, 8);
+        a20 = f32x4.add(a20, f32x4.mul(q0, b));
+        a21 = f32x4.add(a21, f32x4.mul(q1, b));
+        b = v128.load32_splat(k3, 8);
+        a30 = f32x4.add(a30, f32x4.mul(q0, b));
+        a31 = f32x4.add(a31, f32x4.mul(q1, b));
+        q0 = v128.load(qp, 96);
+        q1 = v128.load(qp, 112);
+        b = v128.load32_splat(k0, 12);
+        a00 = f32x4.add(a00, f32x4.mul(q0, b));
+        a01 = f32x4.add(a01, f32x4.mul(q1, b));
+        b = v128.load32_splat(k1, 12);
+        a10 = f32x4.add(a10, f32x4.mul(q0, b));
+        a11 = f32x4.add(a11, f32x4.mul(q1, b));
+        b = v128.load32_splat(k2, 12);
+        a20 = f32x4.add(a20, f32x4.mul(q0, b));
+        a21 = f32x4.add(a21, f32x4.mul(q1, b));
+        b = v128.load32_splat(k3, 12);
+        a30 = f32x4.add(a30, f32x4.mul(q0, b));
+        a31 = f32x4.add(a31, f32x4.mul(q1, b));
+        qp += 128;
+        k0 += 16;
+        k1 += 16;
+        k2 += 16;
+        k3 += 16;
+      }
+      for (; d < D; d++) {
+        const q0 = v128.load(qp, 0);
+        const q1 = v128.load(qp, 16);
+        let b = v128.load32_splat(k0);
+        a00 = f32x4.add(a00, f32x4.mul(q0, b));
+        a01 = f32x4.add(a01, f32x4.mul(q1, b));
+        b = v128.load32_splat(k1);
+        a10 = f32x4.add(a10, f32x4.mul(q0, b));
+        a11 = f32x4.add(a11, f32x4.mul(q1, b));
+        b = v128.load32_splat(k2);
+        a20 = f32x4.add(a20, f32x4.mul(q0, b));
+        a21 = f32x4.add(a21, f32x4.mul(q1, b));
+        b = v128.load32_splat(k3);
+        a30 = f32x4.add(a30, f32x4.mul(q0, b));
+        a31 = f32x4.add(a31, f32x4.mul(q1, b));
+        qp += 32;
+        k0 += 4;
+        k1 += 4;
+        k2 += 4;
+        k3 += 4;
+      }
+      const sp = sPanel + <usize>c * 32; // St [rb][c][8]
+      v128.store(sp, a00, 0);
+      v128.store(sp, a01, 16);
+      v128.store(sp, a10, 32);
+      v128.store(sp, a11, 48);
+      v128.store(sp, a20, 64);
+      v128.store(sp, a21, 80);
+      v128.store(sp, a30, 96);
+      v128.store(sp, a31, 112);
+    }
+    for (; c < cols; c++) {
+      let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let qp = qPanel;
+      for (let d = 0; d < D; d++) {
+        const b = v128.load32_splat(k0);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(qp, 0), b));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(qp, 16), b));
+        qp += 32;
+        k0 += 4;
+      }
+      const sp = sPanel + <usize>c * 32;
+      v128.store(sp, a0, 0);
+      v128.store(sp, a1, 16);
+    }
+  }
+}
+
+/**
+ * Online softmax over one key tile, four rows per vector: new row max, Alpha = exp(old max −
+ * new max), St ← exp(St − max) (0 where masked), L ← L·Alpha + Σ P. A row with nothing
+ * allowed so far keeps max −∞ and sum 0.
+ */
+function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, rp: i32): void {
+  const panel = <usize>cols * 32;
+  const negInf = f32x4.splat(NEG_INF);
+  for (let j = 0; j < rp >> 2; j++) {
+    const col = St + <usize>(j >> 1) * panel + <usize>(j & 1) * 16; // 4 rows of St [rb][c][8]
+    const mOld = v128.load(M + <usize>j * 16);
+    let mx = mOld;
+    for (let c = 0; c < cols; c++) mx = f32x4.pmax(mx, v128.load(col + <usize>c * 32));
+    const mSafe = v128.andnot(mx, f32x4.eq(mx, negInf)); // 0 where the max is −∞
+    const alpha = vexp(f32x4.sub(mOld, mSafe));
+    let sum = f32x4.splat(0);
+    for (let c = 0; c < cols; c++) {
+      const sp = col + <usize>c * 32;
+      const s = v128.load(sp);
+      const p = v128.andnot(vexp(f32x4.sub(s, mSafe)), f32x4.eq(s, negInf));
+      v128.store(sp, p);
+      sum = f32x4.add(sum, p);
+    }
+    v128.store(M + <usize>j * 16, mx);
+    v128.store(L + <usize>j * 16, f32x4.add(f32x4.mul(v128.load(L + <usize>j * 16), alpha), sum));
+    v128.store(Alpha + <usize>j * 16, alpha);
+  }
+}
+
+/** AccT [rb][d][8] ← AccT · Alpha + P [rb][c][8] · V[cols], 8 rows × 4 d per register block. */
+function accumulate(St: usize, Acc: usize, Alpha: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
+  const panel = <usize>cols * 32;
+  const d4 = D & ~3;
+  for (let rb = 0; rb < rp >> 3; rb++) {
+    const al0 = v128.load(Alpha + <usize>rb * 32);
+    const al1 = v128.load(Alpha + <usize>rb * 32, 16);
+    const pPanel = St + <usize>rb * panel;
+    const aPanel = Acc + <usize>rb * <usize>D * 32;
+    let d = 0;
+    for (; d < d4; d += 4) {
+      const ap = aPanel + <usize>d * 32;
+      let a00 = f32x4.mul(v128.load(ap, 0), al0);
+      let a01 = f32x4.mul(v128.load(ap, 16), al1);
+      let a10 = f32x4.mul(v128.load(ap, 32), al0);
+      let a11 = f32x4.mul(v128.load(ap, 48), al1);
+      let a20 = f32x4.mul(v128.load(ap, 64), al0);
+      let a21 = f32x4.mul(v128.load(ap, 80), al1);
+      let a30 = f32x4.mul(v128.load(ap, 96), al0);
+      let a31 = f32x4.mul(v128.load(ap, 112), al1);
+      let pp = pPanel;
+      let op = colOff;
+      const vd = vPtr + <usize>d * 4;
+      for (let c = 0; c < cols; c++) {
+        const vr = vd + <usize>load<i32>(op); // v: [Lk, D], row of key c, column d
+        const p0 = v128.load(pp, 0);
+        const p1 = v128.load(pp, 16);
+        let b = v128.load32_splat(vr, 0);
+        a00 = f32x4.add(a00, f32x4.mul(p0, b));
+        a01 = f32x4.add(a01, f32x4.mul(p1, b));
+        b = v128.load32_splat(vr, 4);
+        a10 = f32x4.add(a10, f32x4.mul(p0, b));
+        a11 = f32x4.add(a11, f32x4.mul(p1, b));
+        b = v128.load32_splat(vr, 8);
+        a20 = f32x4.add(a20, f32x4.mul(p0, b));
+        a21 = f32x4.add(a21, f32x4.mul(p1, b));
+        b = v128.load32_splat(vr, 12);
+        a30 = f32x4.add(a30, f32x4.mul(p0, b));
+        a31 = f32x4.add(a31, f32x4.mul(p1, b));
+        pp += 32;
+        op += 4;
+      }
+      v128.store(ap, a00, 0);
+      v128.store(ap, a01, 16);
+      v128.store(ap, a10, 32);
+      v128.store(ap, a11, 48);
+      v128.store(ap, a20, 64);
+      v128.store(ap, a21, 80);
+      v128.store(ap, a30, 96);
+      v128.store(ap, a31, 112);
+    }
+    for (; d < D; d++) {
+      const ap = aPanel + <usize>d * 32;
+      let a0 = f32x4.mul(v128.load(ap, 0), al0);
+      let a1 = f32x4.mul(v128.load(ap, 16), al1);
+      let pp = pPanel;
+      const vd = vPtr + <usize>d * 4;
+      for (let c = 0; c < cols; c++) {
+        const b = v128.load32_splat(vd + <usize>load<i32>(colOff + <usize>c * 4));
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(pp, 0), b));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(pp, 16), b));
+        pp += 32;
+      }
+      v128.store(ap, a0, 0);
+      v128.store(ap, a1, 16);
+    }
+  }
+}
+
+/** Merges this tile's rows into out / lse by log-sum-exp (float64, as the JS kernel does). */
+function merge(Acc: usize, M: usize, L: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const l = <f64>load<f32>(L + <usize>r * 4);
+    if (!(l > 0)) continue;
+    const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
+    const partLse = <f64>load<f32>(M + <usize>r * 4) + Math.log(l);
+    const li = lsePtr + <usize>qi * 4; // lse: [Lq]
+    const oRow = outPtr + <usize>qi * <usize>D * 4; // out: [Lq, D]
+    const lane = Acc + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4; // AccT [rb][d][8]
+    const old = <f64>load<f32>(li);
+    if (old === -Infinity) {
+      const inv = 1 / l;
+      for (let d = 0; d < D; d++) store<f32>(oRow + <usize>d * 4, <f32>(<f64>load<f32>(lane + <usize>d * 32) * inv));
+      store<f32>(li, <f32>partLse);
+      continue;
+    }
+    const mx = old > partLse ? old : partLse;
+    const wOld = Math.exp(old - mx);
+    const wNew = Math.exp(partLse - mx);
+    const total = wOld + wNew;
+    const cOld = wOld / total;
+    const cNew = wNew / total / l;
+    for (let d = 0; d < D; d++) {
+      const o = oRow + <usize>d * 4;
+      store<f32>(o, <f32>(<f64>load<f32>(o) * cOld + <f64>load<f32>(lane + <usize>d * 32) * cNew));
+    }
+    store<f32>(li, <f32>(mx + Math.log(total)));
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Backend dispatch, xformers style: an ordered list (fastest first); each backend states why
+ * it cannot run a problem (`notSupportedReasons`); "auto" takes the first with no reasons;
+ * a forced backend that cannot run throws an error listing its reasons.
+ *   wasm       WebAssembly SIMD tiled kernel (assembly/kernel.ts), 1..n threads
+ *   js         the TypeScript tiled kernel (src/kernels/tiled.ts): always runs, the fallback
+ *   reference  float64 oracle (src/kernels/reference.ts): fixed masks only, O(Lk) per row
+ */
+import { AttentionArgumentError } from "./errors.js";
+import { referenceAttention } from "./kernels/reference.js";
+import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
+import { runWasm, wasmHostReasons } from "./kernels/wasm.js";
+import { type PlanData, type PlanTotals, planAll } from "./layout/plan.js";
+import type { AttentionResult, AttentionStats, Dims, Pattern, Tensor } from "./types.js";
+import type { Shapes } from "./validate.js";
+
+/** One validated call of attention(). */
+export interface Problem {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  shapes: Shapes;
+  pattern: Pattern;
+  scale: number;
+  /** Threads the caller asked for (or the default), and whether they asked explicitly. */
+  threads: number;
+  threadsExplicit: boolean;
+}
+
+export interface BackendImpl {
+  readonly name: "wasm" | "js" | "reference";
+  notSupportedReasons(p: Problem): string[];
+  run(p: Problem): AttentionResult;
+}
+
+/** Below this many scored pairs a defaulted thread count runs on one thread (waking workers costs more). */
+const SMALL_PAIRS = 1 << 20;
+
+/** Cores available to this process (Node), else 1: the browser path is single-threaded. */
+export function defaultThreads(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
+  return Math.max(1, os?.availableParallelism?.() ?? 1);
+}
+
+/** Applies a content pattern's key transform per (batch, kv head); returns k unchanged otherwise. */
+export function transformKeys(pattern: Pattern, k: Float32Array, s: Shapes): Float32Array {
+  const tf = pattern.content?.transformKeys;
+  if (tf === undefined) return k;
+  const out = new Float32Array(k.length);
+  const block = s.Lk * s.D;
+  for (let r = 0; r < s.B * s.Hkv; r++) {
+    out.set(tf(k.subarray(r * block, (r + 1) * block), s.Lk, s.D), r * block); // k: [B, Hkv, Lk, D]
+  }
+  return out;
+}
+
+function toStats(t: PlanTotals, D: number, extraBytes: number, backend: string, threads: number): AttentionStats {
+  return {
+    allowedPairs: t.allowedPairs,
+    scoredPairs: t.scoredPairs,
+    flops: 4 * D * t.scoredPairs,
+    bytes: t.planBytes + t.scratchBytes + extraBytes,
+    parts: t.parts.length,
+    tiles: t.tiles,
+    backend,
+    threads,
+  };
+}
+
+function dimsOf(s: Shapes): Dims {
+  return { queryLength: s.Lq, keyLength: s.Lk, heads: s.H, headDim: s.D };
+}
+
+const wasmBackend: BackendImpl = {
+  name: "wasm",
+  notSupportedReasons(p) {
+    const reasons = wasmHostReasons(p.threads);
+    const { B, H, Hkv, Lq, Lk, D } = p.shapes;
+    const bytes = 4 * (2 * B * H * Lq * D + 2 * B * Hkv * Lk * D + B * H * Lq);
+    if (bytes > 2 ** 32 - 2 ** 27) {
+      reasons.push(`q, k, v, out and lse need ${bytes} bytes, above 32-bit WebAssembly's 4 GiB memory`);
+    }
+    return reasons;
+  },
+  run(p) {
+    const s = p.shapes;
+    const k = transformKeys(p.pattern, p.k.data, s);
+    let threads = p.threads;
+    if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
+    const r = runWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, pattern: p.pattern, threads });
+    const extra = (k === p.k.data ? 0 : k.byteLength) + r.memoryBytes;
+    const stats = toStats(r.totals, s.D, extra, "wasm", threads);
+    return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
+  },
+};
+
+const jsBackend: BackendImpl = {
+  name: "js",
+  notSupportedReasons: () => [],
+  run(p) {
+    const s = p.shapes;
+    const kData = transformKeys(p.pattern, p.k.data, s);
+    const data: PlanData = { q: p.q.data, k: kData, kvHeads: s.Hkv };
+    const out = new Float32Array(s.B * s.H * s.Lq * s.D);
+    const lse = new Float32Array(s.B * s.H * s.Lq).fill(Number.NEGATIVE_INFINITY);
+    const scratch = new TiledScratch();
+    const group = s.H / s.Hkv;
+    const task: HeadTask = {
+      q: p.q.data,
+      k: kData,
+      v: p.v.data,
+      qBase: 0,
+      kBase: 0,
+      vBase: 0,
+      lseBase: 0,
+      D: s.D,
+      scale: p.scale,
+      out,
+      lse,
+    };
+    const totals = planAll(p.pattern, dimsOf(s), s.B, data, (b, h, parts) => {
+      const kvRow = b * s.Hkv + Math.floor(h / group);
+      task.qBase = (b * s.H + h) * s.Lq * s.D; // q, out: [B, H, Lq, D]
+      task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
+      task.vBase = task.kBase;
+      task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
+      runHead(task, parts, scratch);
+    });
+    const extra = kData === p.k.data ? 0 : kData.byteLength;
+    return { out: { data: out, shape: [s.B, s.H, s.Lq, s.D] }, lse, stats: toStats(totals, s.D, extra, "js", 1) };
+  },
+};
+
+const referenceBackend: BackendImpl = {
+  name: "reference",
+  notSupportedReasons(p) {
+    return p.pattern.content === undefined
+      ? []
+      : [`the reference kernel takes a fixed mask; ${p.pattern.name} is content-dependent (use "js" or "wasm")`];
+  },
+  run(p) {
+    const s = p.shapes;
+    const bound = p.pattern.bind(dimsOf(s));
+    const r = referenceAttention({ q: p.q.data, k: p.k.data, v: p.v.data, ...s, scale: p.scale, mask: bound.mask });
+    const totals = planAll(p.pattern, dimsOf(s), s.B, null, null);
+    const stats = toStats(totals, s.D, 8 * s.Lk, "reference", 1);
+    stats.scoredPairs = s.B * s.H * s.Lq * s.Lk;
+    stats.flops = 4 * s.D * stats.scoredPairs;
+    return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
+  },
+};
+
+/** Fastest first; "auto" takes the first that can run. */
+export const BACKENDS: readonly BackendImpl[] = [wasmBackend, jsBackend, referenceBackend];
+
+export const BACKEND_NAMES = ["auto", ...BACKENDS.map((b) => b.name)] as const;
+
+/** The backend to run `p` with: the named one (or an error listing its reasons), or the first that can. */
+export function selectBackend(name: string, p: Problem): BackendImpl {
+  if (name !== "auto") {
+    const b = BACKENDS.find((x) => x.name === name)!;
+    const reasons = b.notSupportedReasons(p);
+    if (reasons.length > 0) {
+      throw new AttentionArgumentError(
+        "options.backend",
+        name,
+        `a backend that can run this problem; "${name}" cannot: ${reasons.join("; ")}. Use backend "auto" to fall back automatically`,
+      );
+    }
+    return b;
+  }
+  const why: string[] = [];
+  for (const b of BACKENDS) {
+    const reasons = b.notSupportedReasons(p);
+    if (reasons.length === 0) return b;
+    why.push(`${b.name}: ${reasons.join("; ")}`);
+  }
+  throw new AttentionArgumentError("options.backend", name, `a backend that can run this problem (${why.join(" | ")})`);
+}
