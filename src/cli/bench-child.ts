@@ -1,0 +1,83 @@
+/**
+ * One scaling measurement in a fresh process, so that its peak resident memory is its own:
+ *   node --expose-gc dist/report/bench-child.js '{"mechanism":"sliding","n":4096,"headDim":32,...}'
+ * Prints one JSON line: median seconds over the timed runs, peak extra resident bytes during
+ * them (getrusage maxRSS after − RSS before, inputs already allocated), and the stats.
+ */
+
+import type { Backend } from "../index.js";
+import { attention } from "../index.js";
+import { buildPattern, exampleInputs, mechanismById } from "./mechanisms.js";
+
+export interface ChildSpec {
+  mechanism: string;
+  n: number;
+  headDim: number;
+  heads: number;
+  /** Stop repeating once this many seconds have been spent (at least one run). */
+  repeatSeconds: number;
+  maxRepeats: number;
+  backend: Backend;
+  threads: number;
+}
+
+export interface ChildResult {
+  mechanism: string;
+  n: number;
+  seconds: number;
+  runs: number;
+  peakBytes: number;
+  scoredPairs: number;
+  allowedPairs: number;
+  flops: number;
+  workBytes: number;
+  backend: string;
+  threads: number;
+}
+
+function run(spec: ChildSpec): ChildResult {
+  const m = mechanismById(spec.mechanism);
+  if (m === undefined) throw new Error(`unknown mechanism ${spec.mechanism}`);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Warm the JIT on a small problem of the same kind.
+  const wn = Math.min(spec.n, 256);
+  const w = exampleInputs(wn, 1, spec.headDim, 3);
+  const opts = { backend: spec.backend, threads: spec.threads };
+  attention(w.q, w.k, w.v, { pattern: buildPattern(m, wn), ...opts });
+  const pattern = buildPattern(m, spec.n);
+  const { q, k, v } = exampleInputs(spec.n, spec.heads, spec.headDim);
+  gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const times: number[] = [];
+  let stats = null;
+  let spent = 0;
+  while (times.length === 0 || (spent < spec.repeatSeconds && times.length < spec.maxRepeats)) {
+    const t0 = performance.now();
+    const r = attention(q, k, v, { pattern, ...opts });
+    const dt = (performance.now() - t0) / 1000;
+    times.push(dt);
+    spent += dt;
+    stats = r.stats;
+  }
+  const peak = process.resourceUsage().maxRSS * 1024 - rssBefore;
+  times.sort((a, b) => a - b);
+  const s = stats!;
+  return {
+    mechanism: spec.mechanism,
+    n: spec.n,
+    seconds: times[Math.floor(times.length / 2)],
+    runs: times.length,
+    peakBytes: Math.max(0, peak),
+    scoredPairs: s.scoredPairs,
+    allowedPairs: s.allowedPairs,
+    flops: s.flops,
+    workBytes: s.bytes,
+    backend: s.backend,
+    threads: s.threads ?? 1,
+  };
+}
+
+const arg = process.argv[2];
+if (arg !== undefined) {
+  process.stdout.write(`${JSON.stringify(run(JSON.parse(arg) as ChildSpec))}\n`);
+}

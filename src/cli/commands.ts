@@ -1,0 +1,132 @@
+/** The actions behind `show` and `explain` (main.ts parses the arguments). */
+import { writeFileSync } from "node:fs";
+import type { Explanation, Pattern, Tensor } from "../index.js";
+import { compile, explain, patterns, randomTensor } from "../index.js";
+import { svgToPng } from "../viz/png.js";
+import { matrixSvg } from "../viz/svg.js";
+import { textGrid } from "../viz/text.js";
+import { bytesText, formatTable, si } from "./cost.js";
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface SizeOptions {
+  queryLength: number;
+  keyLength?: number;
+  heads: number;
+  headDim: number;
+  seed: number;
+}
+
+/** Seeded example q and k for content-dependent patterns (lsh plans from the data). */
+export function contentInputs(p: Pattern, s: SizeOptions, batch = 1): { q?: Tensor; k?: Tensor } {
+  if (p.content === undefined) return {};
+  const Lk = s.keyLength ?? s.queryLength;
+  if (Lk !== s.queryLength) {
+    throw new UsageError(
+      `--key-length: got ${Lk}; ${p.name} sorts queries and keys together: omit it or use ${s.queryLength}`,
+    );
+  }
+  const q = randomTensor([batch, s.heads, s.queryLength, s.headDim], s.seed) as Tensor;
+  return { q, k: q };
+}
+
+export interface ShowOptions extends SizeOptions {
+  head: number;
+  format: "text" | "svg" | "png";
+  out?: string;
+  width: number;
+  size: number;
+  color: boolean;
+}
+
+export function show(p: Pattern, o: ShowOptions, print: (s: string) => void): void {
+  if (o.head >= o.heads)
+    throw new UsageError(`--head: got ${o.head}; expected an integer in [0, ${o.heads - 1}] (--heads is ${o.heads})`);
+  const Lk = o.keyLength ?? o.queryLength;
+  const c = compile(p, {
+    queryLength: o.queryLength,
+    keyLength: Lk,
+    heads: o.heads,
+    headDim: o.headDim,
+    ...contentInputs(p, o),
+  });
+  const parts = c.heads[o.head];
+  const allowed = parts.reduce((s, x) => s + x.allowedPairs, 0);
+  const scored = parts.reduce((s, x) => s + x.scoredPairs, 0);
+  const heading = `${p.name}: Lq = ${o.queryLength}, Lk = ${Lk}, head ${o.head}: ${allowed} allowed / ${scored} scored of ${o.queryLength * Lk} pairs`;
+  if (o.format === "text") {
+    const grid = textGrid(parts, o.queryLength, Lk, {
+      maxWidth: o.width,
+      maxHeight: Math.ceil(o.width / 2),
+      color: o.color,
+    });
+    const text = `${heading}\n${grid}\n`;
+    if (o.out) writeFileSync(o.out, text);
+    else print(text);
+    return;
+  }
+  const svg = matrixSvg(parts, o.queryLength, Lk, {
+    size: o.size,
+    title: p.name,
+    subtitle: `head ${o.head}: ${allowed} allowed, ${scored} scored`,
+  });
+  if (o.format === "svg") {
+    if (o.out) writeFileSync(o.out, svg);
+    else print(svg);
+  } else {
+    if (!o.out)
+      throw new UsageError("--format png: needs --out <file.png> (PNG is binary; it is not written to the terminal)");
+    writeFileSync(o.out, svgToPng(svg));
+  }
+  if (o.out) print(`${heading}\nwrote ${o.out}\n`);
+}
+
+export interface ExplainCliOptions extends SizeOptions {
+  batch: number;
+  json: boolean;
+}
+
+export interface ExplainReport extends Explanation {
+  dense: { scoredPairs: number; flops: number; bytes: number };
+}
+
+export function explainCli(p: Pattern, o: ExplainCliOptions): ExplainReport {
+  const base = {
+    queryLength: o.queryLength,
+    keyLength: o.keyLength,
+    heads: o.heads,
+    headDim: o.headDim,
+    batch: o.batch,
+  };
+  const e = explain(p, { ...base, ...contentInputs(p, o, o.batch) });
+  const d = explain(patterns.dense(), base);
+  return { ...e, dense: { scoredPairs: d.scoredPairs, flops: d.flops, bytes: d.bytes } };
+}
+
+export function explainText(r: ExplainReport): string {
+  const d = r.dims;
+  const head = `${r.pattern}\n  B = ${r.batch}, H = ${d.heads}, Lq = ${d.queryLength}, Lk = ${d.keyLength}, D = ${d.headDim}`;
+  const parts = formatTable(
+    ["part (head 0)", "tiles", "allowed", "scored"],
+    r.parts.map((x) => [x.label, String(x.tiles), String(x.allowedPairs), String(x.scoredPairs)]),
+  );
+  const totals = formatTable(
+    ["total", "this pattern", "dense"],
+    [
+      ["allowed pairs", String(r.allowedPairs), String(r.dense.scoredPairs)],
+      ["scored pairs", String(r.scoredPairs), String(r.dense.scoredPairs)],
+      ["FLOPs (4·D per scored pair)", si(r.flops), si(r.dense.flops)],
+      ["working memory", bytesText(r.bytes), bytesText(r.dense.bytes)],
+      ["tiles visited", String(r.tiles), "—"],
+      ["density (allowed / all)", `${(100 * r.density).toPrecision(3)}%`, "100%"],
+      ["efficiency (allowed / scored)", `${(100 * r.efficiency).toPrecision(3)}%`, "100%"],
+      ["less work than dense", `${(r.dense.scoredPairs / Math.max(1, r.scoredPairs)).toPrecision(3)}×`, "1×"],
+    ],
+  );
+  return `${head}\n\n${parts}\n\n${totals}\n`;
+}

@@ -1,0 +1,130 @@
+/**
+ * The scaling plot as Vega-Lite, rendered headless to SVG by Vega (no browser, no canvas):
+ * time and peak memory against n on log-log axes, one line per mechanism (legend shows the
+ * fitted exponent), dashed guide lines for O(n) and O(n²).
+ */
+import * as vega from "vega";
+import * as vegaLite from "vega-lite";
+
+export interface ChartPoint {
+  mechanism: string;
+  label: string;
+  n: number;
+  seconds: number;
+  peakBytes: number;
+}
+
+export interface ChartFit {
+  mechanism: string;
+  timeExponent: number;
+  memoryExponent: number;
+}
+
+type Metric = "seconds" | "peakBytes";
+
+function guides(points: ChartPoint[], metric: Metric): { guide: string; n: number; value: number }[] {
+  const valid = points.filter((p) => p[metric] > 0);
+  if (valid.length === 0) return [];
+  const n0 = Math.min(...valid.map((p) => p.n));
+  const n1 = Math.max(...valid.map((p) => p.n));
+  const at0 = valid.filter((p) => p.n === n0).map((p) => p[metric]);
+  const y0 = Math.exp(at0.reduce((s, v) => s + Math.log(v), 0) / at0.length); // geometric mean at the smallest n
+  const top = 3 * Math.max(...valid.map((p) => p[metric]));
+  const out: { guide: string; n: number; value: number }[] = [];
+  for (const [name, power] of [
+    ["O(n)", 1],
+    ["O(n²)", 2],
+  ] as const) {
+    for (let n = n0; n <= n1 * 1.0001; n *= 2) {
+      const value = y0 * (n / n0) ** power;
+      if (value > top) break;
+      out.push({ guide: name, n, value });
+    }
+  }
+  return out;
+}
+
+/** Memory peaks under this are below the measurement's noise floor (RSS page granularity, allocator slack). */
+export const MEMORY_FLOOR = 2 ** 20;
+
+function layer(points: ChartPoint[], fits: ChartFit[], metric: Metric, title: string, axis: string): object {
+  const exp = new Map(fits.map((f) => [f.mechanism, metric === "seconds" ? f.timeExponent : f.memoryExponent]));
+  const floor = metric === "seconds" ? 0 : MEMORY_FLOOR;
+  const kept = points.filter((p) => p[metric] > floor);
+  const values = kept.map((p) => ({ series: p.label, n: p.n, value: p[metric] }));
+  const ends = kept
+    .filter((p, i) => i + 1 === kept.length || kept[i + 1].mechanism !== p.mechanism)
+    .map((p) => {
+      const e = exp.get(p.mechanism);
+      return {
+        series: p.label,
+        n: p.n,
+        value: p[metric],
+        tag: e === undefined || Number.isNaN(e) ? "" : `n^${e.toFixed(2)}`,
+      };
+    });
+  const g = guides(kept, metric);
+  const lastGuide = g.filter((d, i) => i + 1 === g.length || g[i + 1].guide !== d.guide);
+  const ns = [...new Set(points.map((p) => p.n))].sort((a, b) => a - b);
+  const x = {
+    field: "n",
+    type: "quantitative",
+    scale: { type: "log", base: 2, padding: 6 },
+    axis: { values: ns, format: "d", labelAngle: -40 },
+    title: "sequence length n",
+  };
+  const y = { field: "value", type: "quantitative", scale: { type: "log" }, title: axis };
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: "mechanism (line ends: fitted exponent)",
+    scale: { scheme: "tableau10" },
+    legend: { orient: "bottom", columns: 3, labelLimit: 260, titleLimit: 400 },
+  };
+  return {
+    title,
+    width: 420,
+    height: 320,
+    layer: [
+      {
+        data: { values: g },
+        mark: { type: "line", strokeDash: [5, 4], color: "#999", strokeWidth: 1 },
+        encoding: { x, y, detail: { field: "guide", type: "nominal" } },
+      },
+      {
+        data: { values: lastGuide },
+        mark: { type: "text", align: "left", dx: 4, color: "#777", fontSize: 11 },
+        encoding: { x, y, text: { field: "guide", type: "nominal" } },
+      },
+      { data: { values }, mark: { type: "line", point: true }, encoding: { x, y, color } },
+      {
+        data: { values: ends },
+        mark: { type: "text", align: "left", dx: 5, dy: -4, fontSize: 10 },
+        encoding: { x, y, color, text: { field: "tag", type: "nominal" } },
+      },
+    ],
+  };
+}
+
+/** Vega-Lite spec of the scaling plot (time | memory). */
+export function scalingSpec(points: ChartPoint[], fits: ChartFit[]): object {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    background: "white",
+    padding: 10,
+    hconcat: [
+      layer(points, fits, "seconds", "Time per attention call", "seconds (median)"),
+      layer(points, fits, "peakBytes", "Peak extra memory (≥ 1 MiB shown)", "bytes (peak RSS − RSS before)"),
+    ],
+    config: { font: "DejaVu Sans", view: { stroke: "#ccc" } },
+  };
+}
+
+/** Renders a Vega-Lite spec to an SVG string, headless. */
+export async function vegaLiteToSvg(spec: object): Promise<string> {
+  const compiled = vegaLite.compile(spec as vegaLite.TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
