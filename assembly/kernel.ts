@@ -80,7 +80,7 @@ export function runItem(item: usize, scratch: usize): void {
 /** Bytes of scratch one thread needs for a part (mirrored by wasmScratchBytes in wasm.ts). */
 export function scratchBytes(tqMax: i32, tkMax: i32, D: i32): i32 {
   const rp = (tqMax + 7) & ~7;
-  return (2 * D * rp + tkMax * rp + 3 * rp + 2 * tkMax) * 4 + 64;
+  return (2 * D * rp + tkMax * rp + 3 * rp + 2 * tkMax + 2 * tkMax * D) * 4 + 64;
 }
 
 function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
@@ -104,7 +104,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const tqMax = load<i32>(part, 44);
   const tkMax = load<i32>(part, 48);
   const rpMax = (tqMax + 7) & ~7;
-  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha [rp] | colOff, colKi [tk]
+  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha [rp] | colOff, colKi [tk] | Kp, Vp [tk·D]
   const base = (scratch + 15) & ~(<usize>15);
   const Qp = base;
   const Acc = Qp + <usize>(D * rpMax) * 4;
@@ -114,6 +114,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const Alpha = L + <usize>rpMax * 4;
   const colOff = Alpha + <usize>rpMax * 4;
   const colKi = colOff + <usize>tkMax * 4;
+  const Kp = colKi + <usize>tkMax * 4; // [tk/4][D][4]
+  const Vp = Kp + <usize>(tkMax * D) * 4; // [D/4][tk][4]
   const dBytes = <usize>D * 4;
 
   for (let qt = qtBegin; qt < qtEnd; qt++) {
@@ -148,7 +150,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         store<i32>(colKi + <usize>c * 4, ki);
         store<i32>(colOff + <usize>c * 4, ki * D * 4); // byte offset of row ki in k / v: [Lk, D]
       }
-      scores(Qp, St, colOff, kPtr, cols, rp, D);
+      pack(Kp, Vp, colOff, kPtr, vPtr, cols, D);
+      scores(Qp, St, Kp, colOff, kPtr, cols, rp, D);
       const panel = <usize>cols * 32; // bytes per row block of St
       if (mOff >= 0) {
         for (let r = 0; r < rows; r++) {
@@ -170,25 +173,69 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         }
       }
       softmax(St, M, L, Alpha, cols, rp);
-      accumulate(St, Acc, Alpha, colOff, vPtr, cols, rp, D);
+      accumulate(St, Acc, Alpha, Vp, colOff, vPtr, cols, rp, D);
     }
     merge(Acc, M, L, qIndex, s0, rows, outPtr, lsePtr, D);
   }
 }
 
-/** St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. */
-function scores(Qp: usize, St: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
-  const panel = <usize>cols * 32;
+/**
+ * Packs the key tile for scores(): Kp [c/4][d][4] (four keys side by side per d, so one
+ * pointer and immediate offsets address the 4 broadcasts), via 4×4 transposes; and the value
+ * tile for accumulate(): Vp [d/4][c][4]. Columns past the last multiple of 4 (keys) and
+ * values past the last multiple of 4 (d) are read in place through colOff.
+ */
+function pack(Kp: usize, Vp: usize, colOff: usize, kPtr: usize, vPtr: usize, cols: i32, D: i32): void {
+  const c4 = cols & ~3;
   const d4 = D & ~3;
+  const dBytes = <usize>D * 16; // bytes per 4-key group of Kp
+  for (let c = 0; c < c4; c += 4) {
+    const r0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
+    const r1 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 4);
+    const r2 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 8);
+    const r3 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 12);
+    const g = Kp + <usize>(c >> 2) * dBytes;
+    let d = 0;
+    for (; d < d4; d += 4) {
+      const x0 = v128.load(r0 + <usize>d * 4);
+      const x1 = v128.load(r1 + <usize>d * 4);
+      const x2 = v128.load(r2 + <usize>d * 4);
+      const x3 = v128.load(r3 + <usize>d * 4);
+      const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+      const o = g + <usize>d * 16;
+      v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+      v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+      v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+      v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+    }
+    for (; d < D; d++) {
+      const o = g + <usize>d * 16;
+      store<f32>(o, load<f32>(r0 + <usize>d * 4), 0);
+      store<f32>(o, load<f32>(r1 + <usize>d * 4), 4);
+      store<f32>(o, load<f32>(r2 + <usize>d * 4), 8);
+      store<f32>(o, load<f32>(r3 + <usize>d * 4), 12);
+    }
+  }
+  const vGroup = <usize>cols * 16; // bytes per 4-d group of Vp
+  for (let c = 0; c < cols; c++) {
+    const src = vPtr + <usize>load<i32>(colOff + <usize>c * 4);
+    const dst = Vp + <usize>c * 16;
+    for (let d = 0; d < d4; d += 4) v128.store(dst + <usize>(d >> 2) * vGroup, v128.load(src + <usize>d * 4));
+  }
+}
+
+/** St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. */
+function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
+  const panel = <usize>cols * 32;
+  const c4 = cols & ~3;
+  const dBytes = <usize>D * 16;
   for (let rb = 0; rb < rp >> 3; rb++) {
     const qPanel = Qp + <usize>rb * <usize>D * 32;
     const sPanel = St + <usize>rb * panel;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
-      let k1 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 4);
-      let k2 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 8);
-      let k3 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 12);
+    for (let c = 0; c < c4; c += 4) {
       let a00 = f32x4.splat(0);
       let a01 = f32x4.splat(0);
       let a10 = f32x4.splat(0);
@@ -198,91 +245,25 @@ function scores(Qp: usize, St: usize, colOff: usize, kPtr: usize, cols: i32, rp:
       let a30 = f32x4.splat(0);
       let a31 = f32x4.splat(0);
       let qp = qPanel;
-      let d = 0;
-      for (; d < d4; d += 4) {
-        // unrolled over 4 values of d; immediate offsets address d+1..d+3
-        let q0 = v128.load(qp, 0);
-        let q1 = v128.load(qp, 16);
-        let b = v128.load32_splat(k0, 0);
-        a00 = f32x4.add(a00, f32x4.mul(q0, b));
-        a01 = f32x4.add(a01, f32x4.mul(q1, b));
-        b = v128.load32_splat(k1, 0);
-        a10 = f32x4.add(a10, f32x4.mul(q0, b));
-        a11 = f32x4.add(a11, f32x4.mul(q1, b));
-        b = v128.load32_splat(k2, 0);
-        a20 = f32x4.add(a20, f32x4.mul(q0, b));
-        a21 = f32x4.add(a21, f32x4.mul(q1, b));
-        b = v128.load32_splat(k3, 0);
-        a30 = f32x4.add(a30, f32x4.mul(q0, b));
-        a31 = f32x4.add(a31, f32x4.mul(q1, b));
-        q0 = v128.load(qp, 32);
-        q1 = v128.load(qp, 48);
-        b = v128.load32_splat(k0, 4);
-        a00 = f32x4.add(a00, f32x4.mul(q0, b));
-        a01 = f32x4.add(a01, f32x4.mul(q1, b));
-        b = v128.load32_splat(k1, 4);
-        a10 = f32x4.add(a10, f32x4.mul(q0, b));
-        a11 = f32x4.add(a11, f32x4.mul(q1, b));
-        b = v128.load32_splat(k2, 4);
-        a20 = f32x4.add(a20, f32x4.mul(q0, b));
-        a21 = f32x4.add(a21, f32x4.mul(q1, b));
-        b = v128.load32_splat(k3, 4);
-        a30 = f32x4.add(a30, f32x4.mul(q0, b));
-        a31 = f32x4.add(a31, f32x4.mul(q1, b));
-        q0 = v128.load(qp, 64);
-        q1 = v128.load(qp, 80);
-        b = v128.load32_splat(k0, 8);
-        a00 = f32x4.add(a00, f32x4.mul(q0, b));
-        a01 = f32x4.add(a01, f32x4.mul(q1, b));
-        b = v128.load32_splat(k1, 8);
-        a10 = f32x4.add(a10, f32x4.mul(q0, b));
-        a11 = f32x4.add(a11, f32x4.mul(q1, b));
-        b = v128.load32_splat(k2, 8);
-        a20 = f32x4.add(a20, f32x4.mul(q0, b));
-        a21 = f32x4.add(a21, f32x4.mul(q1, b));
-        b = v128.load32_splat(k3, 8);
-        a30 = f32x4.add(a30, f32x4.mul(q0, b));
-        a31 = f32x4.add(a31, f32x4.mul(q1, b));
-        q0 = v128.load(qp, 96);
-        q1 = v128.load(qp, 112);
-        b = v128.load32_splat(k0, 12);
-        a00 = f32x4.add(a00, f32x4.mul(q0, b));
-        a01 = f32x4.add(a01, f32x4.mul(q1, b));
-        b = v128.load32_splat(k1, 12);
-        a10 = f32x4.add(a10, f32x4.mul(q0, b));
-        a11 = f32x4.add(a11, f32x4.mul(q1, b));
-        b = v128.load32_splat(k2, 12);
-        a20 = f32x4.add(a20, f32x4.mul(q0, b));
-        a21 = f32x4.add(a21, f32x4.mul(q1, b));
-        b = v128.load32_splat(k3, 12);
-        a30 = f32x4.add(a30, f32x4.mul(q0, b));
-        a31 = f32x4.add(a31, f32x4.mul(q1, b));
-        qp += 128;
-        k0 += 16;
-        k1 += 16;
-        k2 += 16;
-        k3 += 16;
-      }
-      for (; d < D; d++) {
+      let kp = Kp + <usize>(c >> 2) * dBytes;
+      const kEnd = kp + dBytes;
+      // one d per iteration: unrolling makes V8 hoist every broadcast and spill (docs/performance.md)
+      for (; kp < kEnd; kp += 16) {
         const q0 = v128.load(qp, 0);
         const q1 = v128.load(qp, 16);
-        let b = v128.load32_splat(k0);
+        let b = v128.load32_splat(kp, 0);
         a00 = f32x4.add(a00, f32x4.mul(q0, b));
         a01 = f32x4.add(a01, f32x4.mul(q1, b));
-        b = v128.load32_splat(k1);
+        b = v128.load32_splat(kp, 4);
         a10 = f32x4.add(a10, f32x4.mul(q0, b));
         a11 = f32x4.add(a11, f32x4.mul(q1, b));
-        b = v128.load32_splat(k2);
+        b = v128.load32_splat(kp, 8);
         a20 = f32x4.add(a20, f32x4.mul(q0, b));
         a21 = f32x4.add(a21, f32x4.mul(q1, b));
-        b = v128.load32_splat(k3);
+        b = v128.load32_splat(kp, 12);
         a30 = f32x4.add(a30, f32x4.mul(q0, b));
         a31 = f32x4.add(a31, f32x4.mul(q1, b));
         qp += 32;
-        k0 += 4;
-        k1 += 4;
-        k2 += 4;
-        k3 += 4;
       }
       const sp = sPanel + <usize>c * 32; // St [rb][c][8]
       v128.store(sp, a00, 0);
@@ -294,7 +275,7 @@ function scores(Qp: usize, St: usize, colOff: usize, kPtr: usize, cols: i32, rp:
       v128.store(sp, a30, 96);
       v128.store(sp, a31, 112);
     }
-    for (; c < cols; c++) {
+    for (let c = c4; c < cols; c++) {
       let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
       let a0 = f32x4.splat(0);
       let a1 = f32x4.splat(0);
@@ -343,7 +324,7 @@ function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, rp: i32
 }
 
 /** AccT [rb][d][8] ← AccT · Alpha + P [rb][c][8] · V[cols], 8 rows × 4 d per register block. */
-function accumulate(St: usize, Acc: usize, Alpha: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
+function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
   const panel = <usize>cols * 32;
   const d4 = D & ~3;
   for (let rb = 0; rb < rp >> 3; rb++) {
@@ -363,26 +344,24 @@ function accumulate(St: usize, Acc: usize, Alpha: usize, colOff: usize, vPtr: us
       let a30 = f32x4.mul(v128.load(ap, 96), al0);
       let a31 = f32x4.mul(v128.load(ap, 112), al1);
       let pp = pPanel;
-      let op = colOff;
-      const vd = vPtr + <usize>d * 4;
-      for (let c = 0; c < cols; c++) {
-        const vr = vd + <usize>load<i32>(op); // v: [Lk, D], row of key c, column d
+      let vp = Vp + <usize>(d >> 2) * <usize>cols * 16; // Vp [d/4][c][4]
+      const vEnd = vp + <usize>cols * 16;
+      for (; vp < vEnd; vp += 16) {
         const p0 = v128.load(pp, 0);
         const p1 = v128.load(pp, 16);
-        let b = v128.load32_splat(vr, 0);
+        let b = v128.load32_splat(vp, 0);
         a00 = f32x4.add(a00, f32x4.mul(p0, b));
         a01 = f32x4.add(a01, f32x4.mul(p1, b));
-        b = v128.load32_splat(vr, 4);
+        b = v128.load32_splat(vp, 4);
         a10 = f32x4.add(a10, f32x4.mul(p0, b));
         a11 = f32x4.add(a11, f32x4.mul(p1, b));
-        b = v128.load32_splat(vr, 8);
+        b = v128.load32_splat(vp, 8);
         a20 = f32x4.add(a20, f32x4.mul(p0, b));
         a21 = f32x4.add(a21, f32x4.mul(p1, b));
-        b = v128.load32_splat(vr, 12);
+        b = v128.load32_splat(vp, 12);
         a30 = f32x4.add(a30, f32x4.mul(p0, b));
         a31 = f32x4.add(a31, f32x4.mul(p1, b));
         pp += 32;
-        op += 4;
       }
       v128.store(ap, a00, 0);
       v128.store(ap, a01, 16);

@@ -101,7 +101,7 @@ export function releaseWasm(): void {
 function scratchFor(part: PlanPart, D: number): number {
   const rp = (maxTile(part.qTiles) + 7) & ~7;
   const tk = maxTile(part.kTiles);
-  return (2 * D * rp + tk * rp + 3 * rp + 2 * tk) * 4 + 64;
+  return (2 * D * rp + tk * rp + 3 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
 }
 
 /** True when every row of the part appears once (so its query tiles may run in parallel). */
