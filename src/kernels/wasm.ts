@@ -85,7 +85,9 @@ export function wasmHostReasons(threads: number): string[] {
   const rt = load();
   if (rt === null) return [`WebAssembly kernel unavailable: ${loadError}`];
   if (threads > 1) {
-    const why = rt.shared ? poolUnsupportedReason() : "SharedArrayBuffer is unavailable (browsers need cross-origin isolation)";
+    const why = rt.shared
+      ? poolUnsupportedReason()
+      : "SharedArrayBuffer is unavailable (browsers need cross-origin isolation)";
     if (why !== null) return [`threads: ${threads} needs a worker pool, but ${why}`];
   }
   return [];
@@ -220,7 +222,8 @@ export function runWasm(pr: WasmProblem): WasmResult {
       `wasm backend: this problem needs ${total} bytes of WebAssembly memory, above the 4 GiB limit; split the batch/heads or use backend "js"`,
     );
   }
-  if (itemCount > MAX_ITEMS) throw new Error(`wasm backend: ${itemCount} work items exceed ${MAX_ITEMS}; split the batch`);
+  if (itemCount > MAX_ITEMS)
+    throw new Error(`wasm backend: ${itemCount} work items exceed ${MAX_ITEMS}; split the batch`);
   const have = rt.memory.buffer.byteLength;
   if (total > have) rt.memory.grow(Math.ceil((total - have) / PAGE));
 
@@ -270,8 +273,8 @@ export function runWasm(pr: WasmProblem): WasmResult {
   f32.set(pr.q, qPtr / 4);
   f32.set(pr.k, kPtr / 4);
   f32.set(pr.v, vPtr / 4);
-  f32.fill(0, outPtr / 4, (outPtr / 4) + pr.q.length);
-  f32.fill(Number.NEGATIVE_INFINITY, lsePtr / 4, (lsePtr / 4) + B * H * Lq);
+  f32.fill(0, outPtr / 4, outPtr / 4 + pr.q.length);
+  f32.fill(Number.NEGATIVE_INFINITY, lsePtr / 4, lsePtr / 4 + B * H * Lq);
 
   // heads and items; items sorted by decreasing cost (stable) so the pool's tail is short
   const group = H / Hkv;
@@ -281,7 +284,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
       const row = b * H + h;
       const parts = heads[row];
       const info = plans.get(parts)!;
-      const w = (headsPtr / 4) + row * 16; // head descriptor: 16 i32 words
+      const w = headsPtr / 4 + row * 16; // head descriptor: 16 i32 words
       const kvRow = b * Hkv + Math.floor(h / group);
       i32[w] = qPtr + row * Lq * D * 4; // q, out: [B, H, Lq, D]
       i32[w + 1] = kPtr + kvRow * Lk * D * 4; // k, v: [B, Hkv, Lk, D]
@@ -300,7 +303,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
   idx.sort((a, b) => order[b * 5 + 4] - order[a * 5 + 4] || a - b);
   for (let n = 0; n < itemCount; n++) {
     const o = idx[n] * 5;
-    const w = (itemsPtr / 4) + n * 4; // item: 4 i32 words
+    const w = itemsPtr / 4 + n * 4; // item: 4 i32 words
     i32[w] = headsPtr + order[o] * 64;
     i32[w + 1] = order[o + 1];
     i32[w + 2] = order[o + 2];
@@ -314,8 +317,8 @@ export function runWasm(pr: WasmProblem): WasmResult {
     rt.pool.ensure(threads - 1);
     rt.pool.run(rt.kernel, threads, itemsPtr, itemCount, scratch, stride);
   }
-  const out = f32.slice(outPtr / 4, (outPtr / 4) + pr.q.length);
-  const lse = f32.slice(lsePtr / 4, (lsePtr / 4) + B * H * Lq);
+  const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
+  const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
   return { out, lse, totals, memoryBytes: mem.at - DATA_START };
 }
 
