@@ -13,9 +13,8 @@
 // buckets auto = 2n/chunk, HuggingFace's recommendation (a bucket then holds about one chunk).
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { attention, PARTIAL, patterns, Rng } from "../dist/index.js";
+import { attention, FULL, PARTIAL, patterns, Rng } from "../dist/index.js";
 import { normaliseKeys } from "../dist/pattern/lsh-hash.js";
-import { FULL } from "../dist/types.js";
 import { fmt, printTable, timeRuns } from "./lib.mjs";
 
 const { values } = parseArgs({
@@ -91,6 +90,7 @@ console.log(
 const timeRows = [];
 const errRows = [];
 let lastDense = null; // { n, ms }
+let backendUsed = "?";
 for (const n of sizes) {
   const { qk, v } = clustered(n, n);
   const r = n >= 16384 ? 1 : runs;
@@ -122,6 +122,7 @@ for (const n of sizes) {
       },
       { runs: r, warmup: n >= 16384 ? 0 : 1 },
     );
+    backendUsed = res.stats.backend;
     row.push(`${fmt.ms(t.median)} (${fmt.ratio(denseMs / t.median)})`);
     err.push(exact === null ? "-" : relError(res.out.data, exact).toFixed(4));
     if (hashes === hashesList[hashesList.length - 1]) {
@@ -131,7 +132,8 @@ for (const n of sizes) {
   timeRows.push(row);
   errRows.push(err);
 }
-console.log("\ntime, ms (speed-up vs dense); ~ = dense extrapolated as t(n0)·(n/n0)², not measured");
+console.log(`\nbackend: ${backendUsed} (attention() default, the same for dense and LSH); LSH time includes hashing`);
+console.log("time, ms (speed-up vs dense); ~ = dense extrapolated as t(n0)·(n/n0)², not measured");
 printTable(
   [
     "n",

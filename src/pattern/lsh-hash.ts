@@ -23,7 +23,9 @@ export function seededRotations(seed: number, heads: number, D: number, nr: numb
 /**
  * Angular LSH of one head's vectors: `buckets[r·n + i] = argmax([x_i R_r, -x_i R_r]) + r·nb`,
  * first maximum on ties (as torch.argmax). Accumulates in float64.
- * x: [n, D] block; rot: [heads, D, nr, half].
+ * x: [n, D] block; rot: [heads, D, nr, half]. Cost n·D·nr·half multiply-adds: the head's
+ * rotations are transposed once to rotT [nr·half, D] so each projection is a contiguous dot
+ * product, and four tokens share each rotation row.
  */
 export function hashHead(
   x: Float32Array,
@@ -34,35 +36,58 @@ export function hashHead(
   nr: number,
   half: number,
 ): Int32Array {
-  const width = nr * half; // one row of proj: [nr, half]
-  const proj = new Float64Array(width);
-  const buckets = new Int32Array(nr * n); // [nr, n]
+  const width = nr * half; // projections per token: [nr, half]
+  const rotT = new Float64Array(width * D); // [width, D]
   const rotHead = head * D * width; // rot: [heads, D, nr, half]
-  for (let i = 0; i < n; i++) {
-    proj.fill(0);
-    const xOff = i * D; // x: [n, D]
-    for (let d = 0; d < D; d++) {
-      const xv = x[xOff + d];
-      const rOff = rotHead + d * width; // rot[head, d, :, :]
-      for (let c = 0; c < width; c++) proj[c] += xv * rot[rOff + c];
+  for (let d = 0; d < D; d++) {
+    for (let c = 0; c < width; c++) rotT[c * D + d] = rot[rotHead + d * width + c];
+  }
+  const proj = new Float64Array(4 * width); // [4 tokens, width]
+  const buckets = new Int32Array(nr * n); // [nr, n]
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const block = Math.min(4, n - i0);
+    // rows past n repeat the last token (their projections are never read)
+    const x0 = i0 * D; // x: [n, D]
+    const x1 = Math.min(i0 + 1, n - 1) * D;
+    const x2 = Math.min(i0 + 2, n - 1) * D;
+    const x3 = Math.min(i0 + 3, n - 1) * D;
+    for (let c = 0; c < width; c++) {
+      const rOff = c * D; // rotT: [width, D]
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let d = 0; d < D; d++) {
+        const rv = rotT[rOff + d];
+        s0 += x[x0 + d] * rv;
+        s1 += x[x1 + d] * rv;
+        s2 += x[x2 + d] * rv;
+        s3 += x[x3 + d] * rv;
+      }
+      proj[c] = s0; // proj: [4, width]
+      proj[width + c] = s1;
+      proj[2 * width + c] = s2;
+      proj[3 * width + c] = s3;
     }
-    for (let r = 0; r < nr; r++) {
-      const pOff = r * half; // proj: [nr, half]
-      let best = 0;
-      let bestVal = proj[pOff];
-      for (let j = 1; j < half; j++) {
-        if (proj[pOff + j] > bestVal) {
-          bestVal = proj[pOff + j];
-          best = j;
+    for (let t = 0; t < block; t++) {
+      for (let r = 0; r < nr; r++) {
+        const pOff = t * width + r * half; // proj: [4, nr, half]
+        let best = 0;
+        let bestVal = proj[pOff];
+        for (let j = 1; j < half; j++) {
+          if (proj[pOff + j] > bestVal) {
+            bestVal = proj[pOff + j];
+            best = j;
+          }
         }
-      }
-      for (let j = 0; j < half; j++) {
-        if (-proj[pOff + j] > bestVal) {
-          bestVal = -proj[pOff + j];
-          best = half + j;
+        for (let j = 0; j < half; j++) {
+          if (-proj[pOff + j] > bestVal) {
+            bestVal = -proj[pOff + j];
+            best = half + j;
+          }
         }
+        buckets[r * n + i0 + t] = best + r * 2 * half; // buckets: [nr, n]
       }
-      buckets[r * n + i] = best + r * 2 * half; // buckets: [nr, n]
     }
   }
   return buckets;

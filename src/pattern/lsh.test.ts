@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { backendOptions, TEST_BACKENDS } from "../../test/backends.js";
 import { lshOracle } from "../../test/lsh-oracle.js";
 import { attention } from "../attention.js";
 import { explain } from "../explain.js";
@@ -120,7 +121,8 @@ describe("patterns.lsh: validation", () => {
   });
 });
 
-describe("patterns.lsh: semantics", () => {
+describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
+  const opts = backendOptions(backend);
   it("matches the float64 HF oracle on random shapes (padding, duplicates, causal, rounds)", () => {
     fc.assert(
       fc.property(
@@ -142,7 +144,7 @@ describe("patterns.lsh: semantics", () => {
           const v = randomTensor(shape(B, H, n, D), seed + 1);
           const rot = rotations(seed + 2, H, D, hashes, 2 * half);
           const pattern = lsh({ chunkLength: C, chunksBefore: before, chunksAfter: after, causal, rotations: rot });
-          const got = attention(qk, qk, v, { pattern });
+          const got = attention(qk, qk, v, { pattern, ...opts });
           const want = lshOracle({
             ...{ qk: qk.data, v: v.data, B, H, n, D, rotations: rot.data, buckets: 2 * half, hashes },
             ...{ chunkLength: C, chunksBefore: before, chunksAfter: after, causal },
@@ -170,7 +172,7 @@ describe("patterns.lsh: semantics", () => {
           const qk = randomTensor([1, 2, n, D], seed, 2);
           const v = randomTensor([1, 2, n, D], seed + 1);
           const pattern = lsh({ buckets: 2, hashes, chunkLength: n + extra, causal, seed });
-          const got = attention(qk, qk, v, { pattern });
+          const got = attention(qk, qk, v, { pattern, ...opts });
           const want = denseSelfMasked(qk, v, causal);
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(1e-5);
           expect(maxAbs(got.lse, want.lse)).toBeLessThan(1e-3); // lse can be ~ -1e5 (self only): float32 ulp there is 8e-3/2
@@ -205,7 +207,7 @@ describe("patterns.lsh: semantics", () => {
             causal,
             seed,
           });
-          const got = attention(qk, qk, v, { pattern });
+          const got = attention(qk, qk, v, { pattern, ...opts });
           const want = denseSelfMasked(qk, v, causal);
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(1e-5);
         },
@@ -235,7 +237,7 @@ describe("patterns.lsh: semantics", () => {
           );
           const neighbours = isolated ? { chunksBefore: 0, chunksAfter: 0 } : { chunksBefore: 1, chunksAfter: 1 };
           const run = (r: LshRotations) =>
-            attention(qk, qk, v, { pattern: lsh({ chunkLength: C, causal, rotations: r, ...neighbours }) });
+            attention(qk, qk, v, { pattern: lsh({ chunkLength: C, causal, rotations: r, ...neighbours }), ...opts });
           const base = run(rot);
           const perms = isolated || hashes === 2 ? [cyclic, shuffled] : [cyclic];
           for (const perm of perms) {
@@ -252,12 +254,15 @@ describe("patterns.lsh: semantics", () => {
   it("same seed: bit-identical output; another seed: another output; seed = seededRotations(seed)", () => {
     const qk = randomTensor([2, 2, 200, 16], 3);
     const v = randomTensor([2, 2, 200, 16], 4);
-    const opts = { buckets: 8, hashes: 3, chunkLength: 16 };
-    const a = attention(qk, qk, v, { pattern: lsh({ ...opts, seed: 42 }) });
-    const b = attention(qk, qk, v, { pattern: lsh({ ...opts, seed: 42 }) });
-    const c = attention(qk, qk, v, { pattern: lsh({ ...opts, seed: 43 }) });
+    const sizes = { buckets: 8, hashes: 3, chunkLength: 16 };
+    const a = attention(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }), ...opts });
+    const b = attention(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }), ...opts });
+    const c = attention(qk, qk, v, { pattern: lsh({ ...sizes, seed: 43 }), ...opts });
     const data = seededRotations(42, 2, 16, 3, 4);
-    const d = attention(qk, qk, v, { pattern: lsh({ chunkLength: 16, rotations: { data, shape: [2, 16, 3, 4] } }) });
+    const d = attention(qk, qk, v, {
+      pattern: lsh({ chunkLength: 16, rotations: { data, shape: [2, 16, 3, 4] } }),
+      ...opts,
+    });
     expect(Buffer.from(b.out.data.buffer).equals(Buffer.from(a.out.data.buffer))).toBe(true);
     expect(Buffer.from(b.lse.buffer).equals(Buffer.from(a.lse.buffer))).toBe(true);
     expect(Buffer.from(d.out.data.buffer).equals(Buffer.from(a.out.data.buffer))).toBe(true);
@@ -271,6 +276,7 @@ describe("patterns.lsh: semantics", () => {
       const v: Tensor = { data: new Float32Array(n * 4).fill(0.5), shape: [1, 1, n, 4] };
       const { out, lse } = attention(qk, qk, v, {
         pattern: lsh({ buckets: 4, hashes: 2, chunkLength: 16, causal: n % 2 === 0, seed: n }),
+        ...opts,
       });
       expect(maxAbs(out.data, new Float32Array(n * 4).fill(0.5))).toBeLessThan(1e-6);
       expect(lse.every((x) => Number.isFinite(x))).toBe(true);
@@ -283,15 +289,15 @@ describe("patterns.lsh: semantics", () => {
     const k3 = { data: k.data.map((x) => x * 3), shape: k.shape };
     const v = randomTensor([1, 2, 64, 8], 7);
     const pattern = lsh({ buckets: 4, hashes: 2, chunkLength: 8, seed: 1 });
-    expect(maxAbs(attention(q, k3, v, { pattern }).out.data, attention(q, k, v, { pattern }).out.data)).toBeLessThan(
-      1e-5,
-    );
+    expect(
+      maxAbs(attention(q, k3, v, { pattern, ...opts }).out.data, attention(q, k, v, { pattern, ...opts }).out.data),
+    ).toBeLessThan(1e-5);
   });
 
   it("the self mask value is HF's -1e5", () => {
     expect(LSH_SELF_SCORE).toBe(-1e5);
     const qk = randomTensor([1, 1, 1, 3], 1);
-    const { lse, out } = attention(qk, qk, qk, { pattern: lsh({ buckets: 2, hashes: 1, chunkLength: 4 }) });
+    const { lse, out } = attention(qk, qk, qk, { pattern: lsh({ buckets: 2, hashes: 1, chunkLength: 4 }), ...opts });
     expect(lse[0]).toBe(-1e5); // a single token sees only itself
     expect(Array.from(out.data)).toEqual(Array.from(qk.data));
   });
