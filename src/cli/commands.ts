@@ -62,7 +62,7 @@ export function show(p: Pattern, o: ShowOptions, print: (s: string) => void): vo
   if (o.format === "text") {
     const grid = textGrid(parts, o.queryLength, Lk, {
       maxWidth: o.width,
-      maxHeight: Math.ceil(o.width / 2),
+      maxHeight: o.width,
       color: o.color,
     });
     const text = `${heading}\n${grid}\n`;

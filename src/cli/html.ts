@@ -69,7 +69,7 @@ export function renderHtml(p: ReportPage): string {
   const fits = p.scaling.fits
     .map(
       (f) =>
-        `<tr><td>${esc(f.label)}</td><td>${fmtExp(f.timeExponent)}</td><td>${fmtExp(f.memoryExponent)}</td><td>${fmtExp(f.countedExponent)}</td><td>${f.maxN}</td><td class="l small">${esc(f.stopped)}</td></tr>`,
+        `<tr><td>${esc(f.label)}</td><td>${fmtExp(f.timeExponent)}</td><td>${fmtExp(f.memoryExponent)}</td><td>${fmtExp(f.countedExponent)}</td><td>${f.fitFrom}–${f.maxN}</td><td class="l small">${esc(f.stopped)}</td></tr>`,
     )
     .join("\n");
   const why = p.mechanisms.map((m) => `<li><b>${esc(m.label)}</b> — ${esc(m.why)}</li>`).join("\n");
@@ -98,15 +98,20 @@ exponent of the scored pairs counted from <code>explain()</code> at n/4 and n.</
 <tbody>${costRows}</tbody></table>
 
 <h2>Measured scaling</h2>
-<p>Median time of <code>attention()</code> (js backend, D = ${o.headDim}, H = ${o.heads}) and peak extra
-resident memory per call, n doubling from ${o.minN}; each mechanism runs until its next size would
-take longer than ${o.runSeconds} s (dense stops first). Each point runs in a fresh Node process:
-peak memory = getrusage max RSS after the timed calls − RSS before them (inputs already allocated),
-so it includes outputs, plans and scratch. Dashed lines: O(n) and O(n²) through the geometric mean
-of the smallest-n points. Timings on a shared machine are noisy; the counted exponent is exact.</p>
+<p>Median time of <code>attention()</code> (backend "${esc(o.backend)}", ${o.threads} thread${o.threads === 1 ? "" : "s"},
+D = ${o.headDim}, H = ${o.heads}) and peak extra resident memory of one call, n doubling from ${o.minN};
+each mechanism runs until its next size would take longer than ${o.runSeconds} s (dense stops first).
+Each point runs in a fresh Node process (JIT warmed on a small problem first): peak memory =
+getrusage max RSS after the first call − RSS before it (after a GC, inputs already allocated), so it
+counts outputs, plans, scratch and backend buffers; peaks under 1 MiB are below the noise floor and not
+drawn. Exponents are least-squares slopes on log-log axes over the upper half of the sizes each
+mechanism reached, where fixed per-call costs matter least. Dashed lines: O(n) and O(n²) through the
+geometric mean of the smallest-n points. Timings on a shared machine are noisy; the counted exponent
+(scored pairs, from the plans) is exact. The tiled kernel never stores the n×n matrix, so memory grows
+like n for every mechanism, dense included; time is where they differ.</p>
 <figure id="scaling"><img alt="scaling plot" src="${dataUri(p.scalingSvg)}">
 <figcaption>Files: ${links(p.scalingFiles)} · data: ${links(p.dataFiles)}</figcaption></figure>
-<table><thead><tr><th>mechanism</th><th>time exponent</th><th>memory exponent</th><th>counted exponent</th><th>largest n</th><th>stopped because</th></tr></thead>
+<table><thead><tr><th>mechanism</th><th>time exponent</th><th>memory exponent</th><th>counted exponent</th><th>fitted over n</th><th>stopped because</th></tr></thead>
 <tbody>${fits}</tbody></table>
 
 <h2>Why each mechanism is cheap</h2>

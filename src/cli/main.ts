@@ -77,7 +77,7 @@ export function program(): Command {
     .option("--head-dim <d>", "head dimension (headDim; matters for lsh inputs)", int(1, "16"), 16)
     .addOption(new Option("--format <format>", "output format").choices(["text", "svg", "png"]).default("text"))
     .option("-o, --out <file>", "write to a file instead of the terminal (required for png)")
-    .option("--width <chars>", "text grid: widest line in characters", int(4, "64"), 64)
+    .option("--width <chars>", "text grid: most characters per line (and lines); longer axes are pooled into blocks", int(4, "64"), 64)
     .option("--size <px>", "svg/png: side of the matrix in pixels", int(16, "512"), 512)
     .option("--no-color", "text grid without ANSI colours")
     .addHelpText(
@@ -172,7 +172,7 @@ export function program(): Command {
     .option("--cost-n <n>", "length of the cost table", int(16, "4096"))
     .option("--max-n <n>", "largest n of the scaling runs", int(2, "65536"))
     .option("--head-dim <d>", "head dimension (headDim)", int(1, "32"), 32)
-    .option("--total-seconds <s>", "budget of the scaling runs", positive("50"))
+    .option("--total-seconds <s>", "budget of the scaling runs (default 60, --quick 10)", positive("60"))
     .addOption(backendOption())
     .option("--threads <n>", "threads for the wasm backend", int(1, "1"), 1)
     .option("--no-progress", "no progress bar")
@@ -187,7 +187,7 @@ export function program(): Command {
         minN: quick ? 64 : 256,
         maxN: o.maxN ?? (quick ? 256 : 65536),
         runSeconds: quick ? 0.5 : 2,
-        totalSeconds: o.totalSeconds ?? (quick ? 10 : 50),
+        totalSeconds: o.totalSeconds ?? (quick ? 10 : 60),
         progress: o.progress,
         scaling: SCALING_MECHANISMS,
         log: err,

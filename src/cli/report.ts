@@ -37,8 +37,14 @@ export const SCALING_MECHANISMS = ["dense", "causal", "sliding", "bigbird", "str
 export function fitsText(r: ScalingResult): string {
   const f = (x: number) => (Number.isNaN(x) ? "—" : x.toFixed(2));
   return formatTable(
-    ["mechanism", "time exp.", "memory exp.", "counted exp.", "largest n"],
-    r.fits.map((x) => [x.label, f(x.timeExponent), f(x.memoryExponent), f(x.countedExponent), String(x.maxN)]),
+    ["mechanism", "time exp.", "memory exp.", "counted exp.", "fitted over n"],
+    r.fits.map((x) => [
+      x.label,
+      f(x.timeExponent),
+      f(x.memoryExponent),
+      f(x.countedExponent),
+      `${x.fitFrom}–${x.maxN}`,
+    ]),
   );
 }
 

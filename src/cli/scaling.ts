@@ -38,6 +38,8 @@ export interface Fit {
   /** Slope of log(scored pairs) over log(n): the machine-independent count. */
   countedExponent: number;
   maxN: number;
+  /** Smallest n of the time fit (it runs to maxN). */
+  fitFrom: number;
   /** Why the mechanism stopped where it did. */
   stopped: string;
 }
@@ -114,6 +116,7 @@ export function fitOf(m: Mechanism, pts: ChildResult[], stopped: string): Fit {
       pts.map((p) => p.scoredPairs),
     ),
     maxN: pts.length ? pts[pts.length - 1].n : 0,
+    fitFrom: timePts.length ? timePts[0].n : 0,
     stopped,
   };
 }
@@ -148,7 +151,7 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
         n,
         headDim: options.headDim,
         heads: options.heads,
-        repeatSeconds: Math.min(0.3, options.runSeconds / 4),
+        repeatSeconds: Math.min(0.6, options.runSeconds / 3),
         maxRepeats: 5,
         backend: options.backend,
         threads: options.threads,
