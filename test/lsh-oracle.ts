@@ -13,8 +13,9 @@ export interface LshOracleArgs {
   H: number;
   n: number;
   D: number;
-  rotations: ArrayLike<number>; // [H, D, hashes, buckets / 2]
-  buckets: number;
+  rotations: ArrayLike<number>; // [H, D, hashes, sum(factors) / 2]
+  /** Buckets per round, or HF's factorised list of even factors. */
+  buckets: number | number[];
   hashes: number;
   chunkLength: number;
   chunksBefore: number;
@@ -47,13 +48,15 @@ function logSumExp(xs: number[]): number {
 
 /** HF `_hash_vectors` for one head, real tokens then padding: buckets[r][p] with round offsets. */
 function hash(a: LshOracleArgs, x: number[][], h: number, nPad: number): number[][] {
-  const half = a.buckets / 2;
+  const factors = typeof a.buckets === "number" ? [a.buckets] : a.buckets;
+  const total = factors.reduce((p, f) => p * f, 1);
+  const half = factors.reduce((s, f) => s + f, 0) / 2;
   const R = (d: number, r: number, j: number) => a.rotations[((h * a.D + d) * a.hashes + r) * half + j];
   const out: number[][] = [];
   for (let r = 0; r < a.hashes; r++) {
     const row: number[] = [];
     for (let p = 0; p < nPad; p++) {
-      let b = a.buckets - 1; // padding: last bucket
+      let b = total - 1; // padding: last bucket
       if (p < a.n) {
         const rotated: number[] = [];
         for (let j = 0; j < half; j++) {
@@ -61,10 +64,19 @@ function hash(a: LshOracleArgs, x: number[][], h: number, nPad: number): number[
           for (let d = 0; d < a.D; d++) s += x[p][d] * R(d, r, j);
           rotated.push(s);
         }
-        const both = [...rotated, ...rotated.map((y) => -y)];
-        b = both.indexOf(Math.max(...both)); // torch.argmax: first maximum
+        // factor f takes the next f/2 columns; bucket = sum argmax_f · product of earlier factors
+        b = 0;
+        let curSum = 0;
+        let curProduct = 1;
+        for (const f of factors) {
+          const part = rotated.slice(curSum, curSum + f / 2);
+          curSum += f / 2;
+          const both = [...part, ...part.map((y) => -y)];
+          b += curProduct * both.indexOf(Math.max(...both)); // torch.argmax: first maximum
+          curProduct *= f;
+        }
       }
-      row.push(b + r * a.buckets);
+      row.push(b + r * total);
     }
     out.push(row);
   }

@@ -4,8 +4,9 @@
  *
  * Shapes (named once):
  *   n   tokens of one (batch, head)       D      head dimension
- *   nr  hash rounds ("hashes")            nb     buckets per round (even)
- *   half = nb / 2 rotated values per round
+ *   nr  hash rounds ("hashes")            nb     buckets per round
+ *   factors: nb as a product of even factors (one factor = plain angular LSH)
+ *   half = sum(factors) / 2 rotated values per round
  *   rotations: [heads, D, nr, half], row-major (HuggingFace's layout)
  *   buckets:   [nr, n], round r's buckets offset by r·nb
  *   sorted:    [nr·n] original positions, all rounds, ordered by (bucket, position)
@@ -22,7 +23,9 @@ export function seededRotations(seed: number, heads: number, D: number, nr: numb
 
 /**
  * Angular LSH of one head's vectors: `buckets[r·n + i] = argmax([x_i R_r, -x_i R_r]) + r·nb`,
- * first maximum on ties (as torch.argmax). Accumulates in float64.
+ * first maximum on ties (as torch.argmax). Accumulates in float64. With several factors
+ * (HuggingFace's factorised `num_buckets`), factor f takes the next f/2 columns of x_i R_r
+ * and the bucket is sum_f argmax_f · prod(earlier factors).
  * x: [n, D] block; rot: [heads, D, nr, half]. Cost n·D·nr·half multiply-adds: the head's
  * rotations are transposed once to rotT [nr·half, D] so each projection is a contiguous dot
  * product, and four tokens share each rotation row.
@@ -34,8 +37,14 @@ export function hashHead(
   rot: ArrayLike<number>,
   head: number,
   nr: number,
-  half: number,
+  factors: readonly number[],
 ): Int32Array {
+  let half = 0;
+  let nb = 1;
+  for (const f of factors) {
+    half += f / 2;
+    nb *= f;
+  }
   const width = nr * half; // projections per token: [nr, half]
   const rotT = new Float64Array(width * D); // [width, D]
   const rotHead = head * D * width; // rot: [heads, D, nr, half]
@@ -71,22 +80,30 @@ export function hashHead(
     }
     for (let t = 0; t < block; t++) {
       for (let r = 0; r < nr; r++) {
-        const pOff = t * width + r * half; // proj: [4, nr, half]
-        let best = 0;
-        let bestVal = proj[pOff];
-        for (let j = 1; j < half; j++) {
-          if (proj[pOff + j] > bestVal) {
-            bestVal = proj[pOff + j];
-            best = j;
+        let pOff = t * width + r * half; // proj: [4, nr, half]
+        let bucket = 0;
+        let radix = 1;
+        for (let fi = 0; fi < factors.length; fi++) {
+          const fh = factors[fi] / 2;
+          let best = 0;
+          let bestVal = proj[pOff];
+          for (let j = 1; j < fh; j++) {
+            if (proj[pOff + j] > bestVal) {
+              bestVal = proj[pOff + j];
+              best = j;
+            }
           }
-        }
-        for (let j = 0; j < half; j++) {
-          if (-proj[pOff + j] > bestVal) {
-            bestVal = -proj[pOff + j];
-            best = half + j;
+          for (let j = 0; j < fh; j++) {
+            if (-proj[pOff + j] > bestVal) {
+              bestVal = -proj[pOff + j];
+              best = fh + j;
+            }
           }
+          bucket += radix * best;
+          radix *= factors[fi];
+          pOff += fh;
         }
-        buckets[r * n + i0 + t] = best + r * 2 * half; // buckets: [nr, n]
+        buckets[r * n + i0 + t] = bucket + r * nb; // buckets: [nr, n]
       }
     }
   }

@@ -72,7 +72,7 @@ describe("patterns.lsh: validation", () => {
     [{ ...ok, buckets: 0 }, /buckets.*got 0/],
     [{ ...ok, buckets: 4.5 }, /buckets.*got 4.5/],
     [{ ...ok, chunkLength: 0 }, /chunkLength.*got 0.*>= 1/],
-    [{ ...ok, hashes: 0 }, /hashes.*got 0.*>= 1/],
+    [{ ...ok, hashes: 0 }, /hashes.*got 0.*integer in \[1, /],
     [{ ...ok, chunksBefore: -1 }, /chunksBefore.*got -1.*>= 0/],
     [{ ...ok, chunksAfter: -2 }, /chunksAfter.*got -2.*>= 0/],
     [{ ...ok, causal: "yes" }, /causal.*true or false/],
@@ -91,6 +91,12 @@ describe("patterns.lsh: validation", () => {
     [{ chunkLength: 8, buckets: 4, rotations: rotations(1, 1, 2, 1, 8) }, /buckets.*got 4.*8 = 2 × rotations/],
     [{ chunkLength: 8, hashes: 2, rotations: rotations(1, 1, 2, 1, 8) }, /hashes.*got 2.*1 = rotations.shape\[2\]/],
     [{ chunkLength: 8, seed: 1, rotations: rotations(1, 1, 2, 1, 8) }, /either seed or rotations/],
+    [{ ...ok, buckets: [4, 3] }, /buckets \}\)\[1\].*got 3.*even integer/],
+    [{ ...ok, buckets: [] }, /buckets.*got \[\].*list/],
+    [{ chunkLength: 8, hashes: 2 }, /buckets.*got undefined.*even integer/],
+    [{ ...ok, buckets: [8192, 4096] }, /at most 2\^24 buckets/],
+    [{ ...ok, buckets: 2 ** 20, hashes: 4096 }, /hashes.*got 4096.*\[1, 2047\]/],
+    [{ chunkLength: 8, buckets: [2, 4], rotations: rotations(1, 1, 2, 1, 8) }, /sum of bucket factors\) = 8/],
     [null, /patterns.lsh\(options\)/],
   ])("rejects %o", (options, message) => {
     expect(() => lsh(options as never)).toThrow(message);
@@ -123,7 +129,7 @@ describe("patterns.lsh: validation", () => {
 
 describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
   const opts = backendOptions(backend);
-  it("matches the float64 HF oracle on random shapes (padding, duplicates, causal, rounds)", () => {
+  it("matches the float64 HF oracle on random shapes (padding, duplicates, causal, rounds, factorised buckets)", () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -133,20 +139,35 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
           D: fc.integer({ min: 1, max: 9 }),
           C: fc.integer({ min: 1, max: 16 }),
           hashes: fc.integer({ min: 1, max: 4 }),
-          half: fc.integer({ min: 1, max: 4 }),
+          factors: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
           before: fc.integer({ min: 0, max: 2 }),
           after: fc.integer({ min: 0, max: 2 }),
           causal: fc.boolean(),
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
-        ({ B, H, n, D, C, hashes, half, before, after, causal, seed }) => {
+        ({ B, H, n, D, C, hashes, factors: halves, before, after, causal, seed }) => {
           const qk = randomTensor(shape(B, H, n, D), seed);
           const v = randomTensor(shape(B, H, n, D), seed + 1);
-          const rot = rotations(seed + 2, H, D, hashes, 2 * half);
-          const pattern = lsh({ chunkLength: C, chunksBefore: before, chunksAfter: after, causal, rotations: rot });
+          const factors = halves.map((f) => 2 * f); // HF's factorised buckets; one factor = plain
+          const rot = rotations(
+            seed + 2,
+            H,
+            D,
+            hashes,
+            factors.reduce((a, f) => a + f, 0),
+          );
+          const buckets = factors.length === 1 && seed % 2 === 0 ? undefined : factors; // implied by rotations
+          const pattern = lsh({
+            buckets,
+            chunkLength: C,
+            chunksBefore: before,
+            chunksAfter: after,
+            causal,
+            rotations: rot,
+          });
           const got = attention(qk, qk, v, { pattern, ...opts });
           const want = lshOracle({
-            ...{ qk: qk.data, v: v.data, B, H, n, D, rotations: rot.data, buckets: 2 * half, hashes },
+            ...{ qk: qk.data, v: v.data, B, H, n, D, rotations: rot.data, buckets: factors, hashes },
             ...{ chunkLength: C, chunksBefore: before, chunksAfter: after, causal },
           });
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(2e-5);

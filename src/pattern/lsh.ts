@@ -36,8 +36,12 @@ export interface LshRotations {
 }
 
 export interface LshOptions {
-  /** Buckets per hash round: even, >= 2. Implied by `rotations` when given. */
-  buckets?: number;
+  /**
+   * Buckets per hash round: even, >= 2. Or a list of even factors (HuggingFace's factorised
+   * `num_buckets`, e.g. [32, 64] = 2048 buckets hashed with 48 rotations instead of 1024).
+   * Implied by `rotations` when given (one factor).
+   */
+  buckets?: number | readonly number[];
   /** Hash rounds, >= 1. Implied by `rotations` when given. */
   hashes?: number;
   /** Chunk length over the sorted sequence, >= 1. */
@@ -57,6 +61,7 @@ export interface LshOptions {
 const KEYS = ["buckets", "hashes", "chunkLength", "chunksBefore", "chunksAfter", "causal", "seed", "rotations"];
 
 interface LshConfig {
+  factors: number[];
   nb: number;
   nr: number;
   C: number;
@@ -97,6 +102,23 @@ function checkRotations(r: unknown): LshRotations {
   return { data: data.slice(), shape: [shape[0], shape[1], shape[2], shape[3]] };
 }
 
+const EVEN = "an even integer >= 2 (angular LSH takes the argmax over [xR, -xR], so buckets come in pairs)";
+
+/** `buckets` as a list of even factors >= 2 (a number is one factor). */
+function checkBuckets(b: unknown): number[] {
+  const list = Array.isArray(b) ? b : [b];
+  if (list.length === 0) throw new AttentionArgumentError("patterns.lsh({ buckets })", b, `${EVEN}, or a list of them`);
+  list.forEach((f, i) => {
+    const arg = Array.isArray(b) ? `patterns.lsh({ buckets })[${i}]` : "patterns.lsh({ buckets })";
+    if (typeof f !== "number" || !Number.isInteger(f) || f < 2 || f % 2 !== 0) {
+      throw new AttentionArgumentError(arg, f, EVEN);
+    }
+  });
+  const total = list.reduce((a: number, f: number) => a * f, 1);
+  if (total > 2 ** 24) throw new AttentionArgumentError("patterns.lsh({ buckets })", b, "at most 2^24 buckets in all");
+  return list as number[];
+}
+
 function parseOptions(options: unknown): LshConfig {
   if (options === null || typeof options !== "object") {
     throw new AttentionArgumentError("patterns.lsh(options)", options, "{ buckets, hashes, chunkLength, … }");
@@ -108,7 +130,7 @@ function parseOptions(options: unknown): LshConfig {
     }
   }
   let rotations: LshRotations | null = null;
-  let nb = o.buckets;
+  let factors = o.buckets === undefined ? undefined : checkBuckets(o.buckets);
   let nr = o.hashes;
   if (o.rotations !== undefined) {
     if (o.seed !== undefined) {
@@ -120,26 +142,21 @@ function parseOptions(options: unknown): LshConfig {
     }
     rotations = checkRotations(o.rotations);
     const [, , rh, rHalf] = rotations.shape;
-    if (nb !== undefined && nb !== 2 * rHalf) {
+    if (factors !== undefined && factors.reduce((a, f) => a + f, 0) !== 2 * rHalf) {
       throw new AttentionArgumentError(
         "patterns.lsh({ buckets })",
-        nb,
-        `${2 * rHalf} = 2 × rotations.shape[3], or omit buckets`,
+        o.buckets,
+        `buckets (or the sum of bucket factors) = ${2 * rHalf} = 2 × rotations.shape[3], or omit buckets`,
       );
     }
     if (nr !== undefined && nr !== rh) {
       throw new AttentionArgumentError("patterns.lsh({ hashes })", nr, `${rh} = rotations.shape[2], or omit hashes`);
     }
-    nb = 2 * rHalf;
+    factors = factors ?? [2 * rHalf];
     nr = rh;
   }
-  checkInt("patterns.lsh({ buckets })", nb, 2);
-  if ((nb as number) % 2 !== 0) {
-    throw new AttentionArgumentError(
-      "patterns.lsh({ buckets })",
-      nb,
-      "an even integer >= 2 (angular LSH takes the argmax over [xR, -xR], so buckets come in pairs)",
-    );
+  if (factors === undefined) {
+    throw new AttentionArgumentError("patterns.lsh({ buckets })", undefined, "an even integer >= 2, e.g. 8");
   }
   const seed = o.seed ?? 0;
   if (typeof seed !== "number" || !Number.isInteger(seed)) {
@@ -148,9 +165,12 @@ function parseOptions(options: unknown): LshConfig {
   if (o.causal !== undefined && typeof o.causal !== "boolean") {
     throw new AttentionArgumentError("patterns.lsh({ causal })", o.causal, "true or false");
   }
+  const nb = factors.reduce((a, f) => a * f, 1);
+  checkInt("patterns.lsh({ hashes })", nr, 1, Math.floor(2 ** 31 / nb) - 1); // round offsets fit int32
   return {
-    nb: nb as number,
-    nr: checkInt("patterns.lsh({ hashes })", nr, 1),
+    factors,
+    nb,
+    nr: nr as number,
     C: checkInt("patterns.lsh({ chunkLength })", o.chunkLength, 1),
     before: checkInt("patterns.lsh({ chunksBefore })", o.chunksBefore ?? 1, 0),
     after: checkInt("patterns.lsh({ chunksAfter })", o.chunksAfter ?? 0, 0),
@@ -172,8 +192,8 @@ const causalMask: MaskFn = (q, k) => k <= q;
  */
 export function lsh(options: LshOptions): Pattern {
   const cfg = parseOptions(options);
-  const { nb, nr, C, before, after, causal } = cfg;
-  const half = nb / 2;
+  const { factors, nb, nr, C, before, after, causal } = cfg;
+  const half = factors.reduce((a, f) => a + f, 0) / 2;
   let cached: { heads: number; D: number; rot: ArrayLike<number> } | null = null;
 
   const rotationsFor = (heads: number, D: number): ArrayLike<number> => {
@@ -196,7 +216,8 @@ export function lsh(options: LshOptions): Pattern {
 
   const kind: TileKind = causal ? PARTIAL : FULL;
   const mask = causal ? causalMask : allowAll;
-  const label = `lsh ${nr}×${nb} buckets, chunk ${C}`;
+  const bucketName = factors.length === 1 ? `${nb}` : `[${factors.join(",")}]`;
+  const label = `lsh ${nr}×${bucketName} buckets, chunk ${C}`;
 
   const plan = (ctx: { dims: Dims; head: number; q: Float32Array }): PlanPart[] => {
     const { queryLength: n, keyLength, headDim: D, heads } = ctx.dims;
@@ -225,7 +246,7 @@ export function lsh(options: LshOptions): Pattern {
         }),
       ];
     }
-    const buckets = hashHead(ctx.q, n, D, rot, ctx.head, nr, half);
+    const buckets = hashHead(ctx.q, n, D, rot, ctx.head, nr, factors);
     const sorted = sortByBucket(buckets, n, nr, nb);
     const tiles = chunkTiles(n, nr, C);
     const numChunks = tiles.length - 1;
@@ -247,7 +268,7 @@ export function lsh(options: LshOptions): Pattern {
     ];
   };
 
-  const rounds = `buckets=${nb}, hashes=${nr}, chunk=${C}, before=${before}, after=${after}`;
+  const rounds = `buckets=${bucketName}, hashes=${nr}, chunk=${C}, before=${before}, after=${after}`;
   return {
     name: `lsh(${rounds}${causal ? ", causal" : ""})`,
     headDependent: true,
