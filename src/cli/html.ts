@@ -106,9 +106,10 @@ getrusage max RSS after the first call − RSS before it (after a GC, inputs alr
 counts outputs, plans, scratch and backend buffers; peaks under 1 MiB are below the noise floor and not
 drawn. Exponents are least-squares slopes on log-log axes over the upper half of the sizes each
 mechanism reached, where fixed per-call costs matter least. Dashed lines: O(n) and O(n²) through the
-geometric mean of the smallest-n points. Timings on a shared machine are noisy; the counted exponent
+geometric mean, at the smallest n where every mechanism has a point, of their values there. Timings on a shared machine are noisy; the counted exponent
 (scored pairs, from the plans) is exact. The tiled kernel never stores the n×n matrix, so memory grows
-like n for every mechanism, dense included; time is where they differ.</p>
+like n for every mechanism, dense included; time is where they differ. A time exponent below 1 means
+fixed per-call costs (planning, backend set-up) still weigh at these sizes.</p>
 <figure id="scaling"><img alt="scaling plot" src="${dataUri(p.scalingSvg)}">
 <figcaption>Files: ${links(p.scalingFiles)} · data: ${links(p.dataFiles)}</figcaption></figure>
 <table><thead><tr><th>mechanism</th><th>time exponent</th><th>memory exponent</th><th>counted exponent</th><th>fitted over n</th><th>stopped because</th></tr></thead>

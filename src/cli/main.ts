@@ -77,7 +77,12 @@ export function program(): Command {
     .option("--head-dim <d>", "head dimension (headDim; matters for lsh inputs)", int(1, "16"), 16)
     .addOption(new Option("--format <format>", "output format").choices(["text", "svg", "png"]).default("text"))
     .option("-o, --out <file>", "write to a file instead of the terminal (required for png)")
-    .option("--width <chars>", "text grid: most characters per line (and lines); longer axes are pooled into blocks", int(4, "64"), 64)
+    .option(
+      "--width <chars>",
+      "text grid: most characters per line (and lines); longer axes are pooled into blocks",
+      int(4, "64"),
+      64,
+    )
     .option("--size <px>", "svg/png: side of the matrix in pixels", int(16, "512"), 512)
     .option("--no-color", "text grid without ANSI colours")
     .addHelpText(

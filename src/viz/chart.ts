@@ -22,23 +22,29 @@ export interface ChartFit {
 
 type Metric = "seconds" | "peakBytes";
 
+/**
+ * O(n) and O(n²) lines fanning out from one anchor: the geometric mean, at the smallest n
+ * where every mechanism has a point, of their values there; clipped to the plotted range.
+ */
 function guides(points: ChartPoint[], metric: Metric): { guide: string; n: number; value: number }[] {
   const valid = points.filter((p) => p[metric] > 0);
   if (valid.length === 0) return [];
-  const n0 = Math.min(...valid.map((p) => p.n));
-  const n1 = Math.max(...valid.map((p) => p.n));
-  const at0 = valid.filter((p) => p.n === n0).map((p) => p[metric]);
-  const y0 = Math.exp(at0.reduce((s, v) => s + Math.log(v), 0) / at0.length); // geometric mean at the smallest n
-  const top = 3 * Math.max(...valid.map((p) => p[metric]));
+  const ns = [...new Set(valid.map((p) => p.n))].sort((a, b) => a - b);
+  const series = new Set(valid.map((p) => p.mechanism));
+  const common = ns.filter((n) => valid.filter((p) => p.n === n).length === series.size);
+  const na = common.length > 0 ? common[0] : ns[0];
+  const at = valid.filter((p) => p.n === na).map((p) => p[metric]);
+  const ya = Math.exp(at.reduce((s, v) => s + Math.log(v), 0) / at.length);
+  const lo = Math.min(...valid.map((p) => p[metric])) / 3;
+  const hi = 3 * Math.max(...valid.map((p) => p[metric]));
   const out: { guide: string; n: number; value: number }[] = [];
   for (const [name, power] of [
     ["O(n)", 1],
     ["O(n²)", 2],
   ] as const) {
-    for (let n = n0; n <= n1 * 1.0001; n *= 2) {
-      const value = y0 * (n / n0) ** power;
-      if (value > top) break;
-      out.push({ guide: name, n, value });
+    for (const n of ns) {
+      const value = ya * (n / na) ** power;
+      if (value >= lo && value <= hi) out.push({ guide: name, n, value });
     }
   }
   return out;
