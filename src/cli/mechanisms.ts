@@ -74,7 +74,7 @@ export const MECHANISMS: Mechanism[] = [
     label: "BigBird",
     expr: () => "bigBird(blockSize=64, randomBlocks=3, seed=1)",
     content: false,
-    theory: "O(n·b·(3+r+2))",
+    theory: "O(n·b·(r+5))",
     why: "Blocks: each query block sees its 3 neighbour blocks, r random blocks and the 2 global blocks — a constant number of blocks per query.",
   },
   {
