@@ -10,6 +10,7 @@ import { attention, patterns } from "../src/index.js";
 import type { Pattern, TileClassifier } from "../src/types.js";
 import { FULL, PARTIAL } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
+import { backendOptions, TEST_BACKENDS, type TestBackend } from "./backends.js";
 import { hasNaN, maxAbsDiff, oracle } from "./helpers.js";
 
 function tensor(shape: [number, number, number, number], rng: Rng, scale = 1) {
@@ -79,7 +80,7 @@ const shapeArb = fc.record({
   seed: fc.nat(1 << 30),
 });
 
-function check(shape: fc.RecordValue<any>, spec: PatternSpec, logitScale: number): void {
+function check(shape: fc.RecordValue<any>, spec: PatternSpec, logitScale: number, backend: TestBackend): void {
   const { B, Hkv, group, Lq, Lk, D, seed } = shape as { B: number; Hkv: number; group: number; Lq: number; Lk: number; D: number; seed: number };
   const H = Hkv * group;
   const rng = new Rng(seed);
@@ -88,7 +89,7 @@ function check(shape: fc.RecordValue<any>, spec: PatternSpec, logitScale: number
   const v = tensor([B, Hkv, Lk, D], rng);
   const pattern = makePattern(spec);
   const scale = 1 / Math.sqrt(D);
-  const got = attention(q, k, v, { pattern, backend: "js" });
+  const got = attention(q, k, v, { pattern, ...backendOptions(backend) });
   const bound = pattern.bind({ queryLength: Lq, keyLength: Lk, heads: H, headDim: D });
   const want = oracle(q, k, v, scale, bound.mask);
   expect(hasNaN(got.out.data)).toBe(false);
@@ -114,17 +115,17 @@ function check(shape: fc.RecordValue<any>, spec: PatternSpec, logitScale: number
   expect(got.stats.scoredPairs).toBeLessThanOrEqual(B * H * Lq * Lk);
 }
 
-describe("tiled kernel equals the reference", () => {
+describe.each(TEST_BACKENDS)("tiled kernel ($label) equals the reference", (backend) => {
   test("random shapes and patterns, unit-normal inputs", () => {
     fc.assert(
-      fc.property(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1)),
+      fc.property(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1, backend)),
       { numRuns: 60, seed: 20261128 },
     );
   });
 
   test("overflow: logits scaled ×1000", () => {
     fc.assert(
-      fc.property(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1000)),
+      fc.property(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1000, backend)),
       { numRuns: 25, seed: 7 },
     );
   });
