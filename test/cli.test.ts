@@ -50,12 +50,23 @@ describe("the bin", () => {
 });
 
 describe.each(["show", "explain", "bench", "report"])("%s --help", (cmd) => {
-  it("prints the accepted form and exits 0", async () => {
-    const r = await cli(cmd, "--help");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Usage: sparse-attention ${cmd}`);
-    expect(r.stdout).toContain("--");
+  it("prints the accepted form and exits 0 (also as `help <command>`)", async () => {
+    for (const args of [
+      [cmd, "--help"],
+      ["help", cmd],
+    ]) {
+      const r = await cli(...args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: sparse-attention ${cmd}`);
+      expect(r.stdout).toContain("--");
+    }
   });
+});
+
+it("--version prints the package version", async () => {
+  const r = await cli("--version");
+  expect(r.code).toBe(0);
+  expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(path.resolve(__dirname, "../package.json"), "utf8")).version);
 });
 
 describe("show", () => {

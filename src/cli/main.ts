@@ -5,7 +5,7 @@
  * call (see pattern-expr.ts). Bad arguments print what was wrong and the accepted form and
  * exit with status 2; so do commander's own parse errors.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { AttentionArgumentError } from "../index.js";
 import { explainCli, explainText, show, UsageError } from "./commands.js";
@@ -41,6 +41,11 @@ function backendOption(): Option {
   return new Option("--backend <name>", "attention backend (backend)").choices(["auto", "wasm", "js"]).default("auto");
 }
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
 function pattern(src: string) {
   return parsePattern(src);
 }
@@ -58,6 +63,7 @@ function sizeOptions(cmd: Command, defaultN?: number): Command {
 
 export function program(): Command {
   const prog = new Command("sparse-attention")
+    .version(version(), "-V, --version")
     .description(
       "Exact dense and sparse attention: pictures, cost accounting and measured scaling of attention patterns.",
     )
@@ -215,6 +221,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+      if (e.code === "commander.help" && e.exitCode === 0) return 0; // `sparse-attention help show`
       return 2;
     }
     if (e instanceof UsageError || e instanceof PatternExpressionError || e instanceof AttentionArgumentError) {
