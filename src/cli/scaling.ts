@@ -128,7 +128,7 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
     options.progress && process.stderr.isTTY
       ? new cliProgress.SingleBar(
           {
-            format: "measuring {bar} {percentage}% | {mechanism} n={n} | {elapsed}s",
+            format: "measuring {bar} {percentage}% | {mechanism} n={n} | {duration_formatted}",
             stream: process.stderr,
             hideCursor: true,
             clearOnComplete: true,
