@@ -9,8 +9,10 @@
 // extrapolated as t(n0)·(n/n0)² from the largest measured n0 and marked "~", and no error is
 // computed. Medians over --runs runs (1 run at n >= 16384).
 // Usage: npm run build && node bench/lsh.mjs [--sizes 4096,16384,65536] [--runs 3]
-//          [--hashes 1,2,4,8] [--chunk 64] [--buckets auto|N] [--cluster-size 32] [--dense-max 16384]
-// buckets auto = 2n/chunk, HuggingFace's recommendation (a bucket then holds about one chunk).
+//          [--hashes 1,2,4,8] [--chunk 64] [--buckets auto|N|A*B] [--cluster-size 32] [--dense-max 16384]
+//          [--backend auto|js|wasm]
+// buckets auto = 2n/chunk, HuggingFace's recommendation (a bucket then holds about one chunk),
+// factorised above 64 (see bucketsFor).
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { attention, FULL, PARTIAL, patterns, Rng } from "../dist/index.js";
@@ -26,14 +28,29 @@ const { values } = parseArgs({
     buckets: { type: "string", default: "auto" },
     "cluster-size": { type: "string", default: "32" },
     "dense-max": { type: "string", default: "16384" },
+    backend: { type: "string", default: "auto" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
 const hashesList = values.hashes.split(",").map(Number);
 const runs = Number(values.runs);
 const C = Number(values.chunk);
-/** HF's recommendation: about 2·n / chunkLength buckets (even). */
-const bucketsFor = (n) => (values.buckets === "auto" ? Math.max(2, 2 * Math.round(n / C)) : Number(values.buckets));
+/**
+ * auto: HF's recommendation, about 2·n / chunkLength buckets, factorised as HF does for long
+ * inputs ([a, b] with a·b = that, a ≈ b) above 64 buckets so hashing costs n·D·(a+b)/2 per
+ * round instead of n·D·a·b/2. Otherwise a number, or factors "a*b".
+ */
+function bucketsFor(n) {
+  if (values.buckets !== "auto") {
+    const fs = values.buckets.split("*").map(Number);
+    return fs.length === 1 ? fs[0] : fs;
+  }
+  const total = 2 ** Math.max(1, Math.round(Math.log2((2 * n) / C)));
+  if (total <= 64) return total;
+  const a = 2 ** Math.floor(Math.log2(total) / 2);
+  return [a, total / a];
+}
+const bucketName = (b) => (Array.isArray(b) ? b.join("*") : String(b));
 const clusterSize = Number(values["cluster-size"]);
 const denseMax = Number(values["dense-max"]);
 const D = 64;
@@ -101,7 +118,7 @@ for (const n of sizes) {
     const kNorm = { data: normaliseKeys(qk.data, n, D), shape: qk.shape };
     const t = timeRuns(
       () => {
-        exact = attention(qk, kNorm, v, { pattern: offDiagonal, scale: 1 }).out.data;
+        exact = attention(qk, kNorm, v, { pattern: offDiagonal, scale: 1, backend: values.backend }).out.data;
       },
       { runs: r, warmup: n >= 16384 ? 0 : 1 },
     );
@@ -111,14 +128,14 @@ for (const n of sizes) {
     denseMs = lastDense.ms * (n / lastDense.n) ** 2;
     denseMark = "~";
   }
-  const row = [n, `${denseMark}${fmt.ms(denseMs)}`];
+  const row = [n, bucketName(bucketsFor(n)), `${denseMark}${fmt.ms(denseMs)}`];
   const err = [n];
   for (const hashes of hashesList) {
     const pattern = patterns.lsh({ buckets: bucketsFor(n), hashes, chunkLength: C, seed: 1 });
     let res = null;
     const t = timeRuns(
       () => {
-        res = attention(qk, qk, v, { pattern });
+        res = attention(qk, qk, v, { pattern, backend: values.backend });
       },
       { runs: r, warmup: n >= 16384 ? 0 : 1 },
     );
@@ -137,6 +154,7 @@ console.log("time, ms (speed-up vs dense); ~ = dense extrapolated as t(n0)·(n/n
 printTable(
   [
     "n",
+    "buckets",
     "dense tiled",
     ...hashesList.map((h) => `LSH h=${h}`),
     `scored pairs LSH h=${hashesList[hashesList.length - 1]} / dense`,
