@@ -175,7 +175,7 @@ describe("explain", () => {
   it("prints a readable table next to dense", async () => {
     const r = await cli("explain", "slidingWindow(left=16, right=0)", "-n", "1024", "--head-dim", "64");
     expect(r.code).toBe(0);
-    for (const s of ["scored pairs", "FLOPs", "working memory", "less work than dense", "window"])
+    for (const s of ["scored pairs", "FLOPs", "working memory", "less work than dense", "window", "≈ O(n)"])
       expect(r.stdout).toContain(s);
   });
 

@@ -5,7 +5,7 @@ import { compile, explain, patterns, randomTensor } from "../index.js";
 import { svgToPng } from "../viz/png.js";
 import { matrixSvg } from "../viz/svg.js";
 import { textGrid } from "../viz/text.js";
-import { bytesText, formatTable, si } from "./cost.js";
+import { bytesText, classOf, formatTable, si } from "./cost.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -93,6 +93,8 @@ export interface ExplainCliOptions extends SizeOptions {
 
 export interface ExplainReport extends Explanation {
   dense: { scoredPairs: number; flops: number; bytes: number };
+  /** How the scored pairs grow from n/4 to n (same parameters, both lengths scaled): slope on log-log axes and its class. */
+  growth: { fromLength: number; exponent: number; class: string };
 }
 
 export function explainCli(p: Pattern, o: ExplainCliOptions): ExplainReport {
@@ -105,7 +107,20 @@ export function explainCli(p: Pattern, o: ExplainCliOptions): ExplainReport {
   };
   const e = explain(p, { ...base, ...contentInputs(p, o, o.batch) });
   const d = explain(patterns.dense(), base);
-  return { ...e, dense: { scoredPairs: d.scoredPairs, flops: d.flops, bytes: d.bytes } };
+  const f = Math.max(1, Math.floor(o.queryLength / 4));
+  const small = {
+    ...o,
+    queryLength: f,
+    keyLength: o.keyLength === undefined ? undefined : Math.max(1, Math.floor(o.keyLength / 4)),
+  };
+  const es = explain(p, { ...base, queryLength: f, keyLength: small.keyLength, ...contentInputs(p, small, o.batch) });
+  const exponent =
+    f === o.queryLength ? Number.NaN : Math.log(e.scoredPairs / es.scoredPairs) / Math.log(o.queryLength / f);
+  return {
+    ...e,
+    dense: { scoredPairs: d.scoredPairs, flops: d.flops, bytes: d.bytes },
+    growth: { fromLength: f, exponent, class: Number.isNaN(exponent) ? "—" : classOf(exponent) },
+  };
 }
 
 export function explainText(r: ExplainReport): string {
@@ -125,6 +140,11 @@ export function explainText(r: ExplainReport): string {
       ["tiles visited", String(r.tiles), "—"],
       ["density (allowed / all)", `${(100 * r.density).toPrecision(3)}%`, "100%"],
       ["efficiency (allowed / scored)", `${(100 * r.efficiency).toPrecision(3)}%`, "100%"],
+      [
+        `scored pairs grow, n = ${r.growth.fromLength} → ${d.queryLength}`,
+        Number.isNaN(r.growth.exponent) ? "—" : `n^${r.growth.exponent.toFixed(2)} ≈ ${r.growth.class}`,
+        "n^2.00 = O(n²)",
+      ],
       ["less work than dense", `${(r.dense.scoredPairs / Math.max(1, r.scoredPairs)).toPrecision(3)}×`, "1×"],
     ],
   );
