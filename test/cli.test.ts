@@ -29,6 +29,12 @@ function cli(...args: string[]): Promise<Run> {
   });
 }
 
+/** Runs every argument list at once; pairs each with its result. */
+async function cliAll(list: string[][]): Promise<[string[], Run][]> {
+  const runs = await Promise.all(list.map((args) => cli(...args)));
+  return runs.map((r, i) => [list[i], r]);
+}
+
 beforeAll(() => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
   tmp = mkdtempSync(path.join(os.tmpdir(), "sa-cli-"));
@@ -41,8 +47,7 @@ describe("the bin", () => {
   });
 
   it("no command, an unknown command or an unknown option: usage and exit 2", async () => {
-    for (const args of [[], ["frob"], ["show", "causal()", "--frob"]]) {
-      const r = await cli(...args);
+    for (const [args, r] of await cliAll([[], ["frob"], ["show", "causal()", "--frob"]])) {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr + r.stdout).toMatch(/Usage|--help/);
     }
@@ -51,12 +56,11 @@ describe("the bin", () => {
 
 describe.each(["show", "explain", "bench", "report"])("%s --help", (cmd) => {
   it("prints the accepted form and exits 0 (also as `help <command>`)", async () => {
-    for (const args of [
+    for (const [args, r] of await cliAll([
       [cmd, "--help"],
       ["help", cmd],
-    ]) {
-      const r = await cli(...args);
-      expect(r.code).toBe(0);
+    ])) {
+      expect(r.code, args.join(" ")).toBe(0);
       expect(r.stdout).toContain(`Usage: sparse-attention ${cmd}`);
       expect(r.stdout).toContain("--");
     }
@@ -116,8 +120,9 @@ describe("show", () => {
       [["show", "causal()", "--heads", "2", "--head", "2"], /--head: got 2/],
       [["show", "lsh(buckets=4, hashes=1, chunkLength=4)", "-n", "16", "--key-length", "8"], /--key-length/],
     ];
-    for (const [args, msg] of cases) {
-      const r = await cli(...args);
+    const runs = await cliAll(cases.map((c) => c[0]));
+    for (const [i, [args, r]] of runs.entries()) {
+      const msg = cases[i][1];
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr, args.join(" ")).toMatch(msg);
     }
@@ -180,13 +185,12 @@ describe("explain", () => {
   });
 
   it("bad calls exit 2", async () => {
-    for (const args of [
+    for (const [args, r] of await cliAll([
       ["explain", "causal()"],
       ["explain", "causal()", "-n", "1.5"],
       ["explain", "lsh(buckets=3, hashes=1, chunkLength=4)", "-n", "64"],
       ["explain", "union(causal(), lsh(buckets=4, hashes=1, chunkLength=4))", "-n", "64"],
-    ]) {
-      const r = await cli(...args);
+    ])) {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/error: .*(expected|required)/);
     }
@@ -226,14 +230,13 @@ describe("bench", () => {
   });
 
   it("bad calls exit 2", async () => {
-    for (const args of [
+    for (const [args, r] of await cliAll([
       ["bench", "--mechanisms", "nope"],
       ["bench", "--min-n", "0"],
       ["bench", "--min-n", "512", "--max-n", "256"],
       ["bench", "--backend", "gpu"],
       ["bench", "--run-seconds", "-1"],
-    ]) {
-      const r = await cli(...args);
+    ])) {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("error:");
     }
@@ -242,12 +245,11 @@ describe("bench", () => {
 
 describe("report (bad calls; the typical call is in report.test.ts)", () => {
   it("exits 2 on bad sizes", async () => {
-    for (const args of [
+    for (const [args, r] of await cliAll([
       ["report", "--cost-n", "3"],
       ["report", "--max-n", "x"],
       ["report", "--total-seconds", "0"],
-    ]) {
-      const r = await cli(...args);
+    ])) {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("error:");
     }
