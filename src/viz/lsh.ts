@@ -9,7 +9,7 @@
 
 import type { PlanPart } from "../index.js";
 import { compile, patterns, Rng } from "../index.js";
-import { escapeXml, type Fragment, figureSvg, matrixFragment, PALETTE } from "./svg.js";
+import { escapeXml, type Fragment, figureSvg, PALETTE } from "./svg.js";
 
 export interface LshExample {
   n: number;
@@ -144,13 +144,19 @@ function tokenRow(ex: LshExample, order: ArrayLike<number>, y: number, label: st
   return out;
 }
 
-/** The pairs the plan scores, in sorted order: rows/cols = sorted slots; same-bucket pairs coloured. */
-function sortedMatrix(ex: LshExample, cell: number): Fragment {
+/**
+ * The pairs the plan scores (same-bucket pairs in the bucket's colour, others grey), either in
+ * sorted order (rows/cols = sorted slots, chunk tiles outlined) or in sequence order (rows/cols =
+ * token positions: where the same pairs land in the original sequence).
+ */
+function scoredMatrix(ex: LshExample, cell: number, view: "sorted" | "sequence"): Fragment {
   const { part, n, bucket } = ex;
   const order = part.qIndex as Int32Array;
+  const sorted = view === "sorted";
+  const at = (s: number): number => (sorted ? s : order[s]); // slot -> drawn row/column
   const out: string[] = [
-    '<text x="0" y="14" font-size="13" font-weight="bold">scored pairs, sorted order</text>',
-    '<text x="0" y="28" font-size="10" fill="#555">chunk attends itself + previous chunk</text>',
+    `<text x="0" y="14" font-size="13" font-weight="bold">scored pairs, ${sorted ? "sorted" : "sequence"} order</text>`,
+    `<text x="0" y="28" font-size="10" fill="#555">${sorted ? "chunk attends itself + previous chunk" : `${part.allowedPairs} of ${n * n} pairs scored`}</text>`,
     '<g transform="translate(0,46)" shape-rendering="crispEdges">',
     `<rect width="${n * cell}" height="${n * cell}" fill="#f2f2f2"/>`,
   ];
@@ -164,9 +170,10 @@ function sortedMatrix(ex: LshExample, cell: number): Fragment {
           if (off >= 0 && part.maskBits[off + (si - part.qTiles[qt]) * cols + (sj - part.kTiles[kt])] === 0) continue;
           const same = bucket[order[si]] === bucket[order[sj]];
           const fill = same ? PALETTE[bucket[order[si]] % PALETTE.length] : "#c9c9c9";
-          out.push(`<rect x="${sj * cell}" y="${si * cell}" width="${cell}" height="${cell}" fill="${fill}"/>`);
+          out.push(`<rect x="${at(sj) * cell}" y="${at(si) * cell}" width="${cell}" height="${cell}" fill="${fill}"/>`);
         }
       }
+      if (!sorted) continue;
       const x0 = part.kTiles[kt] * cell;
       const y0 = part.qTiles[qt] * cell;
       const w = (part.kTiles[kt + 1] - part.kTiles[kt]) * cell;
@@ -176,10 +183,10 @@ function sortedMatrix(ex: LshExample, cell: number): Fragment {
   }
   for (let s = 0; s < n; s++) {
     out.push(
-      `<text x="${s * cell + cell / 2}" y="${n * cell + 10}" font-size="7" text-anchor="middle" fill="#555">${order[s]}</text>`,
+      `<text x="${s * cell + cell / 2}" y="${n * cell + 10}" font-size="7" text-anchor="middle" fill="#555">${sorted ? order[s] : s}</text>`,
     );
     out.push(
-      `<text x="-3" y="${s * cell + cell / 2 + 3}" font-size="7" text-anchor="end" fill="#555">${order[s]}</text>`,
+      `<text x="-3" y="${s * cell + cell / 2 + 3}" font-size="7" text-anchor="end" fill="#555">${sorted ? order[s] : s}</text>`,
     );
   }
   out.push("</g>");
@@ -213,13 +220,8 @@ export function lshFigureSvg(ex: LshExample = lshExample()): string {
     legend: [],
   };
   const cell = Math.max(6, Math.floor(240 / n));
-  const original = matrixFragment(ex.allParts, n, n, {
-    size: n * cell,
-    title: "scored pairs, sequence order",
-    subtitle: `${part.allowedPairs} allowed / ${part.scoredPairs} scored of ${n * n}`,
-  });
   const panels = ex.D === 2 ? [scatter(ex), strip] : [strip];
-  return figureSvg([...panels, sortedMatrix(ex, cell), original], {
+  return figureSvg([...panels, scoredMatrix(ex, cell, "sorted"), scoredMatrix(ex, cell, "sequence")], {
     title: `Figure 1 — Reformer LSH attention: n = ${n}, ${ex.buckets} buckets, chunk ${ex.chunkLength}, 1 hash round`,
   });
 }
