@@ -22,7 +22,17 @@
  */
 import { AttentionArgumentError, checkInt } from "../errors.js";
 import { buildPart, uniformTiles } from "../layout/part.js";
-import { type BoundPattern, type Dims, EMPTY, FULL, type MaskFn, PARTIAL, type Pattern, type PlanPart, type TileClassifier } from "../types.js";
+import {
+  type BoundPattern,
+  type Dims,
+  EMPTY,
+  FULL,
+  type MaskFn,
+  PARTIAL,
+  type Pattern,
+  type PlanPart,
+  type TileClassifier,
+} from "../types.js";
 import { Rng } from "../util/rng.js";
 import { union } from "./algebra.js";
 import { globalTokens } from "./longformer.js";
@@ -75,16 +85,29 @@ function drawHead(nb: number, R: number, seed: number, head: number): Int32Array
 }
 
 /** Validates a caller's table against nb and heads; returns per-head [nb, R] tables. */
-function tableFromCaller(t: ArrayLike<ArrayLike<ArrayLike<number>>>, nb: number, heads: number, R: number): Int32Array[] {
+function tableFromCaller(
+  t: ArrayLike<ArrayLike<ArrayLike<number>>>,
+  nb: number,
+  heads: number,
+  R: number,
+): Int32Array[] {
   const where = "patterns.bigBird({ randomTable })";
   if (t.length !== heads) {
-    throw new AttentionArgumentError(where, t, `one table per head: ${heads} entries of [nb - 2 = ${nb - 2}][${R}] blocks`);
+    throw new AttentionArgumentError(
+      where,
+      t,
+      `one table per head: ${heads} entries of [nb - 2 = ${nb - 2}][${R}] blocks`,
+    );
   }
   const out: Int32Array[] = [];
   for (let h = 0; h < heads; h++) {
     const rows = t[h];
     if (rows === null || typeof rows !== "object" || rows.length !== Math.max(0, nb - 2)) {
-      throw new AttentionArgumentError(`${where}[${h}]`, rows, `${Math.max(0, nb - 2)} rows (query blocks 1 ..= nb-2, nb = ${nb})`);
+      throw new AttentionArgumentError(
+        `${where}[${h}]`,
+        rows,
+        `${Math.max(0, nb - 2)} rows (query blocks 1 ..= nb-2, nb = ${nb})`,
+      );
     }
     const table = new Int32Array(nb * R).fill(-1); // [nb, R]
     for (let i = 0; i < rows.length; i++) {
@@ -103,15 +126,27 @@ function tableFromCaller(t: ArrayLike<ArrayLike<ArrayLike<number>>>, nb: number,
 export function bigBird(options: BigBirdOptions): Pattern {
   const where = "patterns.bigBird";
   if (options === null || typeof options !== "object") {
-    throw new AttentionArgumentError(`${where}(options)`, options, "{ blockSize, randomBlocks?, seed? } or { blockSize, randomTable }");
+    throw new AttentionArgumentError(
+      `${where}(options)`,
+      options,
+      "{ blockSize, randomBlocks?, seed? } or { blockSize, randomTable }",
+    );
   }
   const b = checkInt(`${where}({ blockSize })`, options.blockSize, 1);
   const caller = options.randomTable;
   if (caller !== undefined && (caller === null || typeof caller !== "object")) {
-    throw new AttentionArgumentError(`${where}({ randomTable })`, caller, "an array [heads][nb - 2][randomBlocks] of block indices");
+    throw new AttentionArgumentError(
+      `${where}({ randomTable })`,
+      caller,
+      "an array [heads][nb - 2][randomBlocks] of block indices",
+    );
   }
   if (caller !== undefined && options.seed !== undefined) {
-    throw new AttentionArgumentError(`${where}({ seed })`, options.seed, "no seed with randomTable (the table fixes the blocks)");
+    throw new AttentionArgumentError(
+      `${where}({ seed })`,
+      options.seed,
+      "no seed with randomTable (the table fixes the blocks)",
+    );
   }
   const tableR = caller !== undefined && caller.length > 0 && caller[0].length > 0 ? caller[0][0].length : undefined;
   const R =

@@ -76,7 +76,18 @@ export function slidingWindow(options: SlidingWindowOptions): Pattern {
         tile,
         plan: (head) =>
           nonEmpty([
-            bandPart({ label: "window", head, qIndex: null, kIndex: null, qSegs, kSegs, lo: -right, hi: left, tile, mask }),
+            bandPart({
+              label: "window",
+              head,
+              qIndex: null,
+              kIndex: null,
+              qSegs,
+              kSegs,
+              lo: -right,
+              hi: left,
+              tile,
+              mask,
+            }),
           ]),
       };
     },
@@ -104,7 +115,8 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
   const dils: number[] = perHead
     ? (o.dilation as unknown[]).map((d, i) => checkInt(`${where}({ dilation[${i}] })`, d, 1))
     : [checkInt(`${where}({ dilation })`, o.dilation, 1)];
-  if (dils.length === 0) throw new AttentionArgumentError(`${where}({ dilation })`, o.dilation, "a positive integer or one per head");
+  if (dils.length === 0)
+    throw new AttentionArgumentError(`${where}({ dilation })`, o.dilation, "a positive integer or one per head");
   return {
     name: `dilatedWindow(left=${left}, right=${right}, dilation=${perHead ? `[${dils.join(",")}]` : dils[0]})`,
     headDependent: perHead,

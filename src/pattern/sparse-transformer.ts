@@ -74,7 +74,11 @@ export function strided(options: StridedOptions): Pattern {
   const l = checkInt(`${where}({ stride })`, o.stride, 1);
   const variant = o.window ?? "paper";
   if (variant !== "paper" && variant !== "code") {
-    throw new AttentionArgumentError(`${where}({ window })`, variant, '"paper" (l+1 keys in A(1), default) or "code" (l keys)');
+    throw new AttentionArgumentError(
+      `${where}({ window })`,
+      variant,
+      '"paper" (l+1 keys in A(1), default) or "code" (l keys)',
+    );
   }
   const factorized = checkFlag(`${where}({ factorized })`, o.factorized);
   const W = variant === "paper" ? l : l - 1; // A(1) = i-W ..= i
@@ -243,7 +247,8 @@ export function fixed(options: FixedOptions): Pattern {
         if (set !== 1 && numKT > 0) {
           parts.push(
             buildPart({
-              label: set === 2 ? `A(2): summaries (last ${c} of each block)` : `A(2) \\ A(1): summaries of earlier blocks`,
+              label:
+                set === 2 ? `A(2): summaries (last ${c} of each block)` : `A(2) \\ A(1): summaries of earlier blocks`,
               head,
               qIndex: null,
               kIndex,
