@@ -1,7 +1,7 @@
 /**
  * Checks shared by the seed-pattern tests (Longformer, Sparse Transformer, BigBird): the plan's
  * allowed set, rebuilt from its parts, against a brute-force definition written in the test;
- * attention() against the oracle with that dense mask; explain() against attention's stats.
+ * attention() on every test backend against the oracle with that dense mask; explain() against attention's stats.
  */
 import { expect } from "vitest";
 import { compile } from "../src/compile.js";
@@ -9,6 +9,7 @@ import { attention, explain } from "../src/index.js";
 import { expandParts } from "../src/layout/expand.js";
 import type { MaskFn, Pattern, Tensor } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
+import { backendOptions, TEST_BACKENDS } from "./backends.js";
 import { hasNaN, maxAbsDiff, oracle } from "./helpers.js";
 
 export interface Sizes {
@@ -63,11 +64,14 @@ export function randomQkv(s: Sizes, seed: number): { q: Tensor; k: Tensor; v: Te
 /** attention() with the pattern vs the float64 oracle with the brute-force mask; explain() == stats. */
 export function expectAttentionMatches(pattern: Pattern, s: Sizes, brute: MaskFn, seed: number): void {
   const { q, k, v } = randomQkv(s, seed);
-  const got = attention(q, k, v, { pattern });
   const want = oracle(q, k, v, 1 / Math.sqrt(s.D), brute);
-  expect(hasNaN(got.out.data)).toBe(false);
-  expect(maxAbsDiff(got.out.data, want.out)).toBeLessThanOrEqual(1e-5);
-  expect(maxAbsDiff(got.lse, want.lse)).toBeLessThanOrEqual(1e-5);
+  let got = attention(q, k, v, { pattern });
+  for (const b of TEST_BACKENDS) {
+    got = attention(q, k, v, { pattern, ...backendOptions(b) });
+    expect(hasNaN(got.out.data), b.label).toBe(false);
+    expect(maxAbsDiff(got.out.data, want.out), b.label).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(got.lse, want.lse), b.label).toBeLessThanOrEqual(1e-5);
+  }
   const e = explain(pattern, { queryLength: s.Lq, keyLength: s.Lk, heads: s.H, headDim: s.D });
   expect(e.allowedPairs).toBe(got.stats.allowedPairs);
   expect(e.scoredPairs).toBe(got.stats.scoredPairs);
