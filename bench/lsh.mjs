@@ -149,7 +149,9 @@ for (const n of sizes) {
   timeRows.push(row);
   errRows.push(err);
 }
-console.log(`\nbackend: ${backendUsed} (attention() default, the same for dense and LSH); LSH time includes hashing`);
+console.log(
+  `\nbackend: ${backendUsed} (--backend ${values.backend}; the same for dense and LSH); LSH time includes hashing`,
+);
 console.log("time, ms (speed-up vs dense); ~ = dense extrapolated as t(n0)·(n/n0)², not measured");
 printTable(
   [
