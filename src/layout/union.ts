@@ -3,7 +3,8 @@
  * is restricted to pairs that no earlier member allows, so no pair is scored twice; the
  * kernel merges the parts by log-sum-exp. A full tile of member i stays full only when
  * every earlier member's classifier says EMPTY on the tile's bounding rectangle (in
- * original positions); otherwise it becomes partial and its mask is evaluated once here.
+ * original positions); otherwise it becomes partial: the part's own allowed pairs (its full
+ * tiles and mask bits, not its member's whole mask) are kept where no earlier mask allows them.
  */
 import {
   type BoundPattern,
