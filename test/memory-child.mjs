@@ -12,4 +12,14 @@ const ms = performance.now() - t0;
 let finite = true;
 for (const x of r.out.data) if (!Number.isFinite(x)) finite = false;
 const maxRSS = process.resourceUsage().maxRSS * 1024; // kilobytes -> bytes
-console.log(JSON.stringify({ maxRSS, ms, scoredPairs: r.stats.scoredPairs, allowedPairs: r.stats.allowedPairs, bytes: r.stats.bytes, backend: r.stats.backend, finite }));
+console.log(
+  JSON.stringify({
+    maxRSS,
+    ms,
+    scoredPairs: r.stats.scoredPairs,
+    allowedPairs: r.stats.allowedPairs,
+    bytes: r.stats.bytes,
+    backend: r.stats.backend,
+    finite,
+  }),
+);

@@ -15,5 +15,7 @@ test("tiled causal attention at n = 65,536 stays under 300 MB peak RSS and skips
   expect(r.allowedPairs).toBe((n * (n + 1)) / 2);
   expect(r.scoredPairs).toBeLessThanOrEqual(0.51 * n * n);
   expect(r.maxRSS).toBeLessThan(300 * 1024 * 1024);
-  console.log(`n=${n}: peak RSS ${(r.maxRSS / 2 ** 20).toFixed(1)} MiB, ${(r.ms / 1000).toFixed(1)} s on ${r.backend}, scored ${(r.scoredPairs / (n * n)).toFixed(4)}·n²`);
+  console.log(
+    `n=${n}: peak RSS ${(r.maxRSS / 2 ** 20).toFixed(1)} MiB, ${(r.ms / 1000).toFixed(1)} s on ${r.backend}, scored ${(r.scoredPairs / (n * n)).toFixed(4)}·n²`,
+  );
 });

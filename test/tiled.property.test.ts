@@ -36,15 +36,28 @@ function band(lo: number, hi: number): Pattern {
     if (k0 >= q1 - 1 - lo && k1 - 1 <= q0 + hi) return FULL;
     return PARTIAL;
   };
-  return patterns.mask((q, k) => k >= q - lo && k <= q + hi, { tileKind: classify, name: "band", headDependent: false });
+  return patterns.mask((q, k) => k >= q - lo && k <= q + hi, {
+    tileKind: classify,
+    name: "band",
+    headDependent: false,
+  });
 }
 
 const patternArb = fc.oneof(
   fc.constant({ kind: "dense" as const }),
   fc.constant({ kind: "causal-tl" as const }),
   fc.constant({ kind: "causal-br" as const }),
-  fc.record({ kind: fc.constant("mask" as const), seed: fc.nat(1000), density: fc.double({ min: 0, max: 1, noNaN: true }), holes: fc.boolean() }),
-  fc.record({ kind: fc.constant("band" as const), lo: fc.integer({ min: 0, max: 150 }), hi: fc.integer({ min: 0, max: 150 }) }),
+  fc.record({
+    kind: fc.constant("mask" as const),
+    seed: fc.nat(1000),
+    density: fc.double({ min: 0, max: 1, noNaN: true }),
+    holes: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant("band" as const),
+    lo: fc.integer({ min: 0, max: 150 }),
+    hi: fc.integer({ min: 0, max: 150 }),
+  }),
   fc.record({ kind: fc.constant("union" as const), seed: fc.nat(1000), lo: fc.integer({ min: 0, max: 40 }) }),
   fc.record({ kind: fc.constant("intersect" as const), seed: fc.nat(1000), lo: fc.integer({ min: 0, max: 90 }) }),
 );
@@ -81,7 +94,15 @@ const shapeArb = fc.record({
 });
 
 function check(shape: fc.RecordValue<any>, spec: PatternSpec, logitScale: number, backend: TestBackend): void {
-  const { B, Hkv, group, Lq, Lk, D, seed } = shape as { B: number; Hkv: number; group: number; Lq: number; Lk: number; D: number; seed: number };
+  const { B, Hkv, group, Lq, Lk, D, seed } = shape as {
+    B: number;
+    Hkv: number;
+    group: number;
+    Lq: number;
+    Lk: number;
+    D: number;
+    seed: number;
+  };
   const H = Hkv * group;
   const rng = new Rng(seed);
   const q = tensor([B, H, Lq, D], rng, logitScale);
@@ -109,7 +130,8 @@ function check(shape: fc.RecordValue<any>, spec: PatternSpec, logitScale: number
   }
   // accounting: scored pairs bound allowed pairs; allowed pairs match the oracle's mask
   let allowed = 0;
-  for (let h = 0; h < H; h++) for (let i = 0; i < Lq; i++) for (let j = 0; j < Lk; j++) if (bound.mask(i, j, h)) allowed++;
+  for (let h = 0; h < H; h++)
+    for (let i = 0; i < Lq; i++) for (let j = 0; j < Lk; j++) if (bound.mask(i, j, h)) allowed++;
   expect(got.stats.allowedPairs).toBe(allowed * B);
   expect(got.stats.scoredPairs).toBeGreaterThanOrEqual(got.stats.allowedPairs);
   expect(got.stats.scoredPairs).toBeLessThanOrEqual(B * H * Lq * Lk);
