@@ -4,7 +4,8 @@
  * (relative error < 6e-9, well below float32's 6e-8) and a table of 2^-n. Returns 0 for
  * x < -708 (and for -Infinity, a masked score).
  */
-const LOG2E = 1.4426950408889634;
+const LOG2E = Math.LOG2E;
+// biome-ignore lint/suspicious/noApproximativeNumericConstant: the high part of ln 2 (Cody-Waite split), not Math.LN2
 const LN2_HI = 0.6931471803691238;
 const LN2_LO = 1.9082149292705877e-10;
 const POW2_NEG = new Float64Array(1024); // POW2_NEG[i] = 2^-i
@@ -16,6 +17,14 @@ export function expNeg(x: number): number {
   const r = x - n * LN2_HI - n * LN2_LO; // |r| <= ~0.35
   const p =
     1 +
-    r * (1 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 + r * (0.008333333333333333 + r * (0.001388888888888889 + r * 0.0001984126984126984))))));
+    r *
+      (1 +
+        r *
+          (0.5 +
+            r *
+              (0.16666666666666666 +
+                r *
+                  (0.041666666666666664 +
+                    r * (0.008333333333333333 + r * (0.001388888888888889 + r * 0.0001984126984126984))))));
   return p * POW2_NEG[-n];
 }

@@ -19,7 +19,7 @@ function bruteBigBird(b: number, n: number, table: number[][][] | null, global: 
     const qb = Math.floor(q / b);
     const kb = Math.floor(k / b);
     if (qb === 0 || qb === nb - 1 || kb === 0 || kb === nb - 1 || Math.abs(qb - kb) <= 1) return true;
-    return table !== null && table[h][qb - 1].includes(kb);
+    return table?.[h][qb - 1].includes(kb) ?? false;
   };
 }
 

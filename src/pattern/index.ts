@@ -1,6 +1,6 @@
 /** `patterns`: every pattern factory, one namespace. */
 export { causal, dense, intersect, mask, union } from "./algebra.js";
-export { type LshOptions, type LshRotations, lsh } from "./lsh.js";
-export { dilatedWindow, globalTokens, longformer, slidingWindow } from "./longformer.js";
-export { fixed, strided } from "./sparse-transformer.js";
 export { bigBird } from "./bigbird.js";
+export { dilatedWindow, globalTokens, longformer, slidingWindow } from "./longformer.js";
+export { type LshOptions, type LshRotations, lsh } from "./lsh.js";
+export { fixed, strided } from "./sparse-transformer.js";
