@@ -55,12 +55,20 @@ export function transformKeys(pattern: Pattern, k: Float32Array, s: Shapes): Flo
   return out;
 }
 
-function toStats(t: PlanTotals, D: number, extraBytes: number, backend: string, threads: number): AttentionStats {
+function toStats(
+  t: PlanTotals,
+  D: number,
+  extraBytes: number,
+  backend: string,
+  threads: number,
+  backendBytes = 0,
+): AttentionStats {
   return {
     allowedPairs: t.allowedPairs,
     scoredPairs: t.scoredPairs,
     flops: 4 * D * t.scoredPairs,
     bytes: t.planBytes + t.scratchBytes + extraBytes,
+    backendBytes,
     parts: t.parts.length,
     tiles: t.tiles,
     backend,
@@ -89,8 +97,8 @@ const wasmBackend: BackendImpl = {
     let threads = p.threads;
     if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
     const r = runWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, pattern: p.pattern, threads });
-    const extra = (k === p.k.data ? 0 : k.byteLength) + r.memoryBytes;
-    const stats = toStats(r.totals, s.D, extra, "wasm", threads);
+    const extra = k === p.k.data ? 0 : k.byteLength;
+    const stats = toStats(r.totals, s.D, extra, "wasm", threads, r.memoryBytes);
     return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
   },
 };
@@ -144,7 +152,7 @@ const referenceBackend: BackendImpl = {
     const bound = p.pattern.bind(dimsOf(s));
     const r = referenceAttention({ q: p.q.data, k: p.k.data, v: p.v.data, ...s, scale: p.scale, mask: bound.mask });
     const totals = planAll(p.pattern, dimsOf(s), s.B, null, null);
-    const stats = toStats(totals, s.D, 8 * s.Lk, "reference", 1);
+    const stats = toStats(totals, s.D, 0, "reference", 1, 8 * s.Lk + 8 * s.D);
     stats.scoredPairs = s.B * s.H * s.Lq * s.Lk;
     stats.flops = 4 * s.D * stats.scoredPairs;
     return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };

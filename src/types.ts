@@ -128,8 +128,14 @@ export interface AttentionStats {
   scoredPairs: number;
   /** Floating-point operations: 4·D per scored entry (q·k and p·v), the usual convention. */
   flops: number;
-  /** Bytes of working memory beyond inputs and outputs (plan + tile buffers + transforms). */
+  /**
+   * Bytes of working memory the algorithm needs beyond inputs and outputs: the largest plan
+   * held at once + one query tile's state in the tiled kernel + transformed keys. The same
+   * on every backend, and what explain() reports.
+   */
   bytes: number;
+  /** Bytes the backend itself holds on top (the wasm backend's linear memory: copies of inputs, outputs, its tile buffers); 0 for js. */
+  backendBytes: number;
   /** Plan parts per head (for one batch). */
   parts: number;
   /** Visited tiles, summed over batch and heads. */

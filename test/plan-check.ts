@@ -77,6 +77,6 @@ export function expectAttentionMatches(pattern: Pattern, s: Sizes, brute: MaskFn
   expect(e.scoredPairs).toBe(got.stats.scoredPairs);
   expect(e.tiles).toBe(got.stats.tiles);
   expect(e.flops).toBe(got.stats.flops);
-  // bytes are backend-specific (the wasm backend reports its own scratch): not compared here.
+  expect(e.bytes, "explain bytes == stats bytes on every backend").toBe(got.stats.bytes);
   expect(e.parts.length).toBe(got.stats.parts);
 }
