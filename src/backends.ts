@@ -11,6 +11,7 @@ import { referenceAttention } from "./kernels/reference.js";
 import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
 import { runWasm, wasmHostReasons } from "./kernels/wasm.js";
 import { type PlanData, type PlanTotals, planAll } from "./layout/plan.js";
+import { availableCores, nodeWorkerCtor } from "./platform.js";
 import type { AttentionResult, AttentionStats, Dims, Pattern, Tensor } from "./types.js";
 import type { Shapes } from "./validate.js";
 
@@ -36,11 +37,9 @@ export interface BackendImpl {
 /** Below this many scored pairs a defaulted thread count runs on one thread (waking workers costs more). */
 const SMALL_PAIRS = 1 << 20;
 
-/** Cores available to this process (Node), else 1: the browser path is single-threaded. */
+/** Cores available to this process in Node, else 1: the browser path is single-threaded. */
 export function defaultThreads(): number {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
-  return Math.max(1, os?.availableParallelism?.() ?? 1);
+  return nodeWorkerCtor() === null ? 1 : availableCores();
 }
 
 /** Applies a content pattern's key transform per (batch, kv head); returns k unchanged otherwise. */

@@ -17,6 +17,8 @@
  */
 
 /** Control words (Int32Array indices) at CTL_OFFSET in the shared memory. */
+import { type NodeWorker, nodeWorkerCtor } from "../platform.js";
+
 const GEN = 0;
 const TICKET = 1;
 const COUNT = 2;
@@ -66,19 +68,8 @@ for (;;) {
 }
 `;
 
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-  on(event: string, listener: (e: unknown) => void): void;
-}
-type WorkerCtor = new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker;
-
 /** Node's Worker constructor, loaded synchronously without a static import (browser bundles stay clean). */
-function workerCtor(): WorkerCtor | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.("node:worker_threads") as { Worker?: WorkerCtor } | undefined;
-  return mod?.Worker ?? null;
-}
+const workerCtor = nodeWorkerCtor;
 
 /** Why this host cannot run the pool, or null when it can. */
 export function poolUnsupportedReason(): string | null {
