@@ -31,3 +31,11 @@ export function checkInt(argument: string, value: unknown, min: number, max = Nu
   }
   return value;
 }
+
+/** Throws unless `options` is a plain object; returns it as a record of its fields. */
+export function checkOptions(where: string, options: unknown, form: string): Record<string, unknown> {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new AttentionArgumentError(where, options, form);
+  }
+  return options as Record<string, unknown>;
+}

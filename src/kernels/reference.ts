@@ -4,17 +4,12 @@
  * a mask function on original positions, never a plan. It stays forever.
  */
 import type { MaskFn } from "../types.js";
+import type { Shapes } from "../validate.js";
 
-export interface ReferenceArgs {
+export interface ReferenceArgs extends Shapes {
   q: Float32Array; // [B, H, Lq, D]
   k: Float32Array; // [B, Hkv, Lk, D]
   v: Float32Array; // [B, Hkv, Lk, D]
-  B: number;
-  H: number;
-  Hkv: number;
-  Lq: number;
-  Lk: number;
-  D: number;
   scale: number;
   /** Allowed pairs; default all. */
   mask?: MaskFn;

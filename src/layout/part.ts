@@ -160,3 +160,8 @@ export function partBytes(p: PlanPart): number {
   if (p.kIndex) b += p.kIndex.byteLength;
   return b;
 }
+
+/** The parts that visit at least one tile. */
+export function nonEmpty(parts: PlanPart[]): PlanPart[] {
+  return parts.filter((p) => p.scoredPairs > 0);
+}

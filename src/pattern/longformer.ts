@@ -14,9 +14,9 @@
  * are two gathered parts (global rows × all keys, other rows × global keys), all tiles full.
  * In a union the later member's part is restricted to pairs no earlier member allows.
  */
-import { AttentionArgumentError, checkInt, describe } from "../errors.js";
+import { AttentionArgumentError, checkInt, checkOptions, describe } from "../errors.js";
 import { bandPart, bandTile, diffClassifier, residueOrder } from "../layout/bands.js";
-import { buildPart, uniformTiles } from "../layout/part.js";
+import { buildPart, nonEmpty, uniformTiles } from "../layout/part.js";
 import {
   type BoundPattern,
   type Dims,
@@ -30,20 +30,9 @@ import {
 } from "../types.js";
 import { union } from "./algebra.js";
 
-function checkOptions(where: string, options: unknown, form: string): Record<string, unknown> {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new AttentionArgumentError(where, options, form);
-  }
-  return options as Record<string, unknown>;
-}
-
 function checkTile(where: string, tile: unknown): number | undefined {
   if (tile === undefined) return undefined;
   return checkInt(where, tile, 1, 4096);
-}
-
-function nonEmpty(parts: PlanPart[]): PlanPart[] {
-  return parts.filter((p) => p.scoredPairs > 0);
 }
 
 export interface SlidingWindowOptions {

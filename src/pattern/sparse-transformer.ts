@@ -20,9 +20,9 @@
  *   fixed A(2) \ A(1)     summary columns gathered into a compact key set; a query tile lies in one
  *                         block, a key tile is one block's summary: every tile is full
  */
-import { AttentionArgumentError, checkInt } from "../errors.js";
+import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
 import { bandPart, bandTile, blockSegs, residueOrder } from "../layout/bands.js";
-import { buildPart, segmentedTiles } from "../layout/part.js";
+import { buildPart, nonEmpty, segmentedTiles } from "../layout/part.js";
 import {
   type BoundPattern,
   type Dims,
@@ -36,27 +36,26 @@ import {
   type TileKind,
 } from "../types.js";
 
-function checkOptions(where: string, options: unknown, form: string): Record<string, unknown> {
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new AttentionArgumentError(where, options, form);
-  }
-  return options as Record<string, unknown>;
-}
-
 function checkFlag(where: string, v: unknown): boolean {
   if (v === undefined) return false;
   if (typeof v !== "boolean") throw new AttentionArgumentError(where, v, "true or false");
   return v;
 }
 
+/** The pattern's mask: A(1) ∪ A(2), or with `factorized` A(1) on even heads and A(2) on odd heads. */
+function headSets(factorized: boolean, a1: MaskFn, a2: MaskFn): MaskFn {
+  return (i, j, h) => {
+    const set = setOf(factorized, h);
+    if (set === 1) return a1(i, j, h);
+    if (set === 2) return a2(i, j, h);
+    return a1(i, j, h) || a2(i, j, h);
+  };
+}
+
 /** Which set head h sees: 0 = A(1) ∪ A(2), 1 = A(1) only, 2 = A(2) only. */
 function setOf(factorized: boolean, h: number): 0 | 1 | 2 {
   if (!factorized) return 0;
   return h % 2 === 0 ? 1 : 2;
-}
-
-function nonEmpty(parts: PlanPart[]): PlanPart[] {
-  return parts.filter((p) => p.scoredPairs > 0);
 }
 
 export interface StridedOptions {
@@ -92,12 +91,7 @@ export function strided(options: StridedOptions): Pattern {
       const a1: MaskFn = (i, j) => j <= i && i - j <= W;
       const a2: MaskFn = (i, j) => j <= i && (i - j) % l === 0;
       const a2only: MaskFn = (i, j) => i - j >= t0 * l && (i - j) % l === 0;
-      const mask: MaskFn = (i, j, h) => {
-        const set = setOf(factorized, h);
-        if (set === 1) return a1(i, j, h);
-        if (set === 2) return a2(i, j, h);
-        return a1(i, j, h) || a2(i, j, h);
-      };
+      const mask = headSets(factorized, a1, a2);
       const classify: TileClassifier = (q0, q1, k0, k1, h) => {
         const set = setOf(factorized, h);
         const dmin = q0 - (k1 - 1);
@@ -188,12 +182,7 @@ export function fixed(options: FixedOptions): Pattern {
       const a1: MaskFn = (i, j) => j <= i && Math.floor(j / l) === Math.floor(i / l);
       const a2: MaskFn = (i, j) => j <= i && j % l >= l - c;
       const a2only: MaskFn = (i, j) => Math.floor(j / l) < Math.floor(i / l) && j % l >= l - c;
-      const mask: MaskFn = (i, j, h) => {
-        const set = setOf(factorized, h);
-        if (set === 1) return a1(i, j, h);
-        if (set === 2) return a2(i, j, h);
-        return a1(i, j, h) || a2(i, j, h);
-      };
+      const mask = headSets(factorized, a1, a2);
       const classify: TileClassifier = (q0, q1, k0, k1, h) => {
         const set = setOf(factorized, h);
         if (k0 > q1 - 1) return EMPTY;
