@@ -1,5 +1,6 @@
 import { referenceAttention } from "../src/kernels/reference.js";
 import type { MaskFn, Tensor } from "../src/types.js";
+import type { Rng } from "../src/util/rng.js";
 
 export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
@@ -25,4 +26,21 @@ export function oracle(q: Tensor, k: Tensor, v: Tensor, scale: number, mask?: Ma
   const [B, H, Lq, D] = q.shape;
   const [, Hkv, Lk] = k.shape;
   return referenceAttention({ q: q.data, k: k.data, v: v.data, B, H, Hkv, Lq, Lk, D, scale, mask });
+}
+
+/** A [B, H, L, D] tensor of normals (times `scale`) drawn from `rng`. */
+export function tensor(shape: [number, number, number, number], rng: Rng, scale = 1): Tensor {
+  const data = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * scale;
+  return { data, shape };
+}
+
+/** A deterministic pseudo-random mask with the given density; rows q % 7 == 3 fully masked when `holes`. */
+export function randomMask(seed: number, density: number, holes: boolean): MaskFn {
+  return (q: number, k: number, h: number) => {
+    if (holes && q % 7 === 3) return false;
+    let x = Math.imul(q + 1, 0x9e3779b1) ^ Math.imul(k + 7, 0x85ebca6b) ^ Math.imul(h + 3 + seed, 0xc2b2ae35);
+    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
+    return ((x >>> 0) % 1000) / 1000 < density;
+  };
 }

@@ -11,23 +11,7 @@ import type { Pattern, TileClassifier } from "../src/types.js";
 import { FULL, PARTIAL } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
 import { backendOptions, TEST_BACKENDS, type TestBackend } from "./backends.js";
-import { hasNaN, maxAbsDiff, oracle } from "./helpers.js";
-
-function tensor(shape: [number, number, number, number], rng: Rng, scale = 1) {
-  const data = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * scale;
-  return { data, shape };
-}
-
-/** A deterministic pseudo-random mask with the given density; rows q % 7 == 3 fully masked when `holes`. */
-function randomMask(seed: number, density: number, holes: boolean) {
-  return (q: number, k: number, h: number) => {
-    if (holes && q % 7 === 3) return false;
-    let x = Math.imul(q + 1, 0x9e3779b1) ^ Math.imul(k + 7, 0x85ebca6b) ^ Math.imul(h + 3 + seed, 0xc2b2ae35);
-    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
-    return ((x >>> 0) % 1000) / 1000 < density;
-  };
-}
+import { hasNaN, maxAbsDiff, oracle, randomMask, tensor } from "./helpers.js";
 
 /** A band mask with an exact analytic classifier, to exercise full/partial/empty tiles. */
 function band(lo: number, hi: number): Pattern {
