@@ -28,32 +28,28 @@ const HEAD_WORDS: usize = 16;
 const PART_BYTES: usize = 64;
 const ITEM_BYTES: usize = 16;
 
-// vexp constants (Cephes expf): exp(x) = 2^n · exp(r), r = x − n·ln2, |r| ≤ ln2 / 2.
+// vexp2: 2^x = 2^n · 2^f, n = round(x), f = x − n ∈ [−½, ½] (exact), 2^f by a degree-5 minimax
+// polynomial (relative error 7.5e-8, 2.4e-7 evaluated in float32). Scores are kept in base-2
+// units (queries pre-scaled by log2 e), so softmax needs no Cody–Waite reduction.
 const LOG2E: f32 = 1.44269504088896341;
-const MAGIC: f32 = 12582912.0; // 1.5 · 2^23: adding it rounds to an integer held in the low mantissa bits
-const LN2HI: f32 = 0.693359375;
-const LN2LO: f32 = -2.12194440e-4;
-const EXP_MIN: f32 = -87.0; // keeps 2^n a normal number; exp(-87) ≈ 1.6e-38 (masked scores are zeroed separately)
+const LN2: f64 = 0.6931471805599453;
+const MAGIC: f32 = 12583039.0; // 1.5 · 2^23 + 127: adding it rounds x to n, held as n + 127 in the low mantissa bits
+const EXP2_MIN: f32 = -127.0; // 2^n's biased exponent n + 127 ≥ 0; the result is 0 at n = −127 (also −∞ and NaN)
 
-/** exp of four lanes, x ≤ 0 (scores minus their row max); relative error ≈ 2 ulp. */
+/** 2^x for four lanes, x ≤ 0 (scores minus their row max); −∞ and NaN lanes give exactly 0. */
 // @ts-ignore: decorator
 @inline
-function vexp(x0: v128): v128 {
-  const x = f32x4.pmax(x0, f32x4.splat(EXP_MIN));
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(MAGIC));
-  const n = f32x4.sub(t, f32x4.splat(MAGIC));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1.0)));
-  // 2^n: (n + 127) << 23, with bits(t) = 0x4B400000 + n
-  const pow2n = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
-  return f32x4.mul(p, pow2n);
+function vexp2(x0: v128): v128 {
+  const x = f32x4.pmax(f32x4.splat(EXP2_MIN), x0); // operand order: a NaN x0 yields EXP2_MIN
+  const t = f32x4.add(x, f32x4.splat(MAGIC));
+  const f = f32x4.sub(x, f32x4.sub(t, f32x4.splat(MAGIC)));
+  let p = f32x4.splat(1.3276472e-3);
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(9.6755410e-3));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.5507131e-2));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.4022120e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.9314694e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.0000001));
+  return f32x4.mul(p, i32x4.shl(t, 23)); // bits(t) = 0x4B400000 + n + 127; << 23 keeps (n + 127) << 23 = 2^n
 }
 
 /** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
@@ -117,6 +113,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const Kp = colKi + <usize>tkMax * 4; // [tk/4][D][4]
   const Vp = Kp + <usize>(tkMax * D) * 4; // [D/4][tk][4]
   const dBytes = <usize>D * 4;
+  const qScale = scale * LOG2E; // scores in base-2 units (see vexp2)
+  const self2 = selfScore * LOG2E;
 
   for (let qt = qtBegin; qt < qtEnd; qt++) {
     const e0 = load<i32>(rowPtr + <usize>qt * 4);
@@ -131,7 +129,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
       if (r < rows) {
         const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
         const src = qPtr + <usize>qi * dBytes; // q: [Lq, D]
-        for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, load<f32>(src + <usize>d * 4) * scale);
+        for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, load<f32>(src + <usize>d * 4) * qScale);
       } else {
         for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, 0);
       }
@@ -168,7 +166,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
           const sRow = St + <usize>(r >> 3) * panel + <usize>(r & 7) * 4;
           for (let c = 0; c < cols; c++) {
             const sp = sRow + <usize>c * 32;
-            if (load<i32>(colKi + <usize>c * 4) === qi && load<f32>(sp) !== NEG_INF) store<f32>(sp, selfScore);
+            if (load<i32>(colKi + <usize>c * 4) === qi && load<f32>(sp) !== NEG_INF) store<f32>(sp, self2);
           }
         }
       }
@@ -295,30 +293,39 @@ function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, col
 }
 
 /**
- * Online softmax over one key tile, four rows per vector: new row max, Alpha = exp(old max −
- * new max), St ← exp(St − max) (0 where masked), L ← L·Alpha + Σ P. A row with nothing
- * allowed so far keeps max −∞ and sum 0.
+ * Online softmax over one key tile (scores in base-2 units), four rows per vector: new row
+ * max, Alpha = 2^(old max − new max), St ← 2^(St − max) (0 where masked: −∞ − max and
+ * −∞ − (−∞) = NaN both give 0 in vexp2), L ← L·Alpha + Σ P. Two columns per iteration so the
+ * two exp chains overlap. A row with nothing allowed so far keeps max −∞ and sum 0.
  */
 function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, rp: i32): void {
   const panel = <usize>cols * 32;
-  const negInf = f32x4.splat(NEG_INF);
+  const c2 = cols & ~1;
   for (let j = 0; j < rp >> 2; j++) {
     const col = St + <usize>(j >> 1) * panel + <usize>(j & 1) * 16; // 4 rows of St [rb][c][8]
     const mOld = v128.load(M + <usize>j * 16);
     let mx = mOld;
     for (let c = 0; c < cols; c++) mx = f32x4.pmax(mx, v128.load(col + <usize>c * 32));
-    const mSafe = v128.andnot(mx, f32x4.eq(mx, negInf)); // 0 where the max is −∞
-    const alpha = vexp(f32x4.sub(mOld, mSafe));
-    let sum = f32x4.splat(0);
-    for (let c = 0; c < cols; c++) {
-      const sp = col + <usize>c * 32;
-      const s = v128.load(sp);
-      const p = v128.andnot(vexp(f32x4.sub(s, mSafe)), f32x4.eq(s, negInf));
-      v128.store(sp, p);
-      sum = f32x4.add(sum, p);
+    const alpha = vexp2(f32x4.sub(mOld, mx));
+    let sum0 = f32x4.splat(0);
+    let sum1 = f32x4.splat(0);
+    let sp = col;
+    const spEnd = col + <usize>c2 * 32;
+    for (; sp < spEnd; sp += 64) {
+      const p0 = vexp2(f32x4.sub(v128.load(sp), mx));
+      const p1 = vexp2(f32x4.sub(v128.load(sp, 32), mx));
+      v128.store(sp, p0);
+      v128.store(sp, p1, 32);
+      sum0 = f32x4.add(sum0, p0);
+      sum1 = f32x4.add(sum1, p1);
+    }
+    if (c2 < cols) {
+      const p0 = vexp2(f32x4.sub(v128.load(sp), mx));
+      v128.store(sp, p0);
+      sum0 = f32x4.add(sum0, p0);
     }
     v128.store(M + <usize>j * 16, mx);
-    v128.store(L + <usize>j * 16, f32x4.add(f32x4.mul(v128.load(L + <usize>j * 16), alpha), sum));
+    v128.store(L + <usize>j * 16, f32x4.add(f32x4.mul(v128.load(L + <usize>j * 16), alpha), f32x4.add(sum0, sum1)));
     v128.store(Alpha + <usize>j * 16, alpha);
   }
 }
@@ -396,7 +403,7 @@ function merge(Acc: usize, M: usize, L: usize, qIndex: usize, s0: i32, rows: i32
     const l = <f64>load<f32>(L + <usize>r * 4);
     if (!(l > 0)) continue;
     const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
-    const partLse = <f64>load<f32>(M + <usize>r * 4) + Math.log(l);
+    const partLse = <f64>load<f32>(M + <usize>r * 4) * LN2 + Math.log(l); // M in base-2 units
     const li = lsePtr + <usize>qi * 4; // lse: [Lq]
     const oRow = outPtr + <usize>qi * <usize>D * 4; // out: [Lq, D]
     const lane = Acc + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4; // AccT [rb][d][8]
