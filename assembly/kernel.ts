@@ -36,6 +36,14 @@ const LN2: f64 = 0.6931471805599453;
 const MAGIC: f32 = 12583039.0; // 1.5 · 2^23 + 127: adding it rounds x to n, held as n + 127 in the low mantissa bits
 const EXP2_MIN: f32 = -127.0; // 2^n's biased exponent n + 127 ≥ 0; the result is 0 at n = −127 (also −∞ and NaN)
 
+/** acc + a·b: one fused f32x4.relaxed_madd in the relaxed-SIMD build, mul + add otherwise. */
+// @ts-ignore: decorator
+@inline
+function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
 /** 2^x for four lanes, x ≤ 0 (scores minus their row max); −∞ and NaN lanes give exactly 0. */
 // @ts-ignore: decorator
 @inline
@@ -44,11 +52,11 @@ function vexp2(x0: v128): v128 {
   const t = f32x4.add(x, f32x4.splat(MAGIC));
   const f = f32x4.sub(x, f32x4.sub(t, f32x4.splat(MAGIC)));
   let p = f32x4.splat(1.3276472e-3);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(9.6755410e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.5507131e-2));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.4022120e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.9314694e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.0000001));
+  p = madd(f32x4.splat(9.6755410e-3), p, f);
+  p = madd(f32x4.splat(5.5507131e-2), p, f);
+  p = madd(f32x4.splat(2.4022120e-1), p, f);
+  p = madd(f32x4.splat(6.9314694e-1), p, f);
+  p = madd(f32x4.splat(1.0000001), p, f);
   return f32x4.mul(p, i32x4.shl(t, 23)); // bits(t) = 0x4B400000 + n + 127; << 23 keeps (n + 127) << 23 = 2^n
 }
 
@@ -250,17 +258,17 @@ function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, col
         const q0 = v128.load(qp, 0);
         const q1 = v128.load(qp, 16);
         let b = v128.load32_splat(kp, 0);
-        a00 = f32x4.add(a00, f32x4.mul(q0, b));
-        a01 = f32x4.add(a01, f32x4.mul(q1, b));
+        a00 = madd(a00, q0, b);
+        a01 = madd(a01, q1, b);
         b = v128.load32_splat(kp, 4);
-        a10 = f32x4.add(a10, f32x4.mul(q0, b));
-        a11 = f32x4.add(a11, f32x4.mul(q1, b));
+        a10 = madd(a10, q0, b);
+        a11 = madd(a11, q1, b);
         b = v128.load32_splat(kp, 8);
-        a20 = f32x4.add(a20, f32x4.mul(q0, b));
-        a21 = f32x4.add(a21, f32x4.mul(q1, b));
+        a20 = madd(a20, q0, b);
+        a21 = madd(a21, q1, b);
         b = v128.load32_splat(kp, 12);
-        a30 = f32x4.add(a30, f32x4.mul(q0, b));
-        a31 = f32x4.add(a31, f32x4.mul(q1, b));
+        a30 = madd(a30, q0, b);
+        a31 = madd(a31, q1, b);
         qp += 32;
       }
       const sp = sPanel + <usize>c * 32; // St [rb][c][8]
@@ -280,8 +288,8 @@ function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, col
       let qp = qPanel;
       for (let d = 0; d < D; d++) {
         const b = v128.load32_splat(k0);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(qp, 0), b));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(qp, 16), b));
+        a0 = madd(a0, v128.load(qp, 0), b);
+        a1 = madd(a1, v128.load(qp, 16), b);
         qp += 32;
         k0 += 4;
       }
@@ -357,17 +365,17 @@ function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOff: usiz
         const p0 = v128.load(pp, 0);
         const p1 = v128.load(pp, 16);
         let b = v128.load32_splat(vp, 0);
-        a00 = f32x4.add(a00, f32x4.mul(p0, b));
-        a01 = f32x4.add(a01, f32x4.mul(p1, b));
+        a00 = madd(a00, p0, b);
+        a01 = madd(a01, p1, b);
         b = v128.load32_splat(vp, 4);
-        a10 = f32x4.add(a10, f32x4.mul(p0, b));
-        a11 = f32x4.add(a11, f32x4.mul(p1, b));
+        a10 = madd(a10, p0, b);
+        a11 = madd(a11, p1, b);
         b = v128.load32_splat(vp, 8);
-        a20 = f32x4.add(a20, f32x4.mul(p0, b));
-        a21 = f32x4.add(a21, f32x4.mul(p1, b));
+        a20 = madd(a20, p0, b);
+        a21 = madd(a21, p1, b);
         b = v128.load32_splat(vp, 12);
-        a30 = f32x4.add(a30, f32x4.mul(p0, b));
-        a31 = f32x4.add(a31, f32x4.mul(p1, b));
+        a30 = madd(a30, p0, b);
+        a31 = madd(a31, p1, b);
         pp += 32;
       }
       v128.store(ap, a00, 0);
@@ -387,8 +395,8 @@ function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOff: usiz
       const vd = vPtr + <usize>d * 4;
       for (let c = 0; c < cols; c++) {
         const b = v128.load32_splat(vd + <usize>load<i32>(colOff + <usize>c * 4));
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(pp, 0), b));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(pp, 16), b));
+        a0 = madd(a0, v128.load(pp, 0), b);
+        a1 = madd(a1, v128.load(pp, 16), b);
         pp += 32;
       }
       v128.store(ap, a0, 0);

@@ -20,7 +20,7 @@ import { planAll } from "../layout/plan.js";
 import type { Dims, Pattern, PlanPart } from "../types.js";
 import { CTL_WORDS, MAX_ITEMS, poolUnsupportedReason, WorkerPool } from "./pool.js";
 import { maxTile } from "./tiled.js";
-import { WASM_PLAIN, WASM_SHARED } from "./wasm/bytes.js";
+import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
 const PAGE = 65536;
 const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
@@ -38,6 +38,8 @@ interface Runtime {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   shared: boolean;
+  /** The relaxed-SIMD build (f32x4.relaxed_madd) runs: the host validated it. */
+  relaxed: boolean;
   kernel: KernelExports;
   pool: WorkerPool | null;
 }
@@ -68,12 +70,17 @@ function load(): Runtime | null {
   try {
     if (typeof WebAssembly === "undefined") throw new Error("this JavaScript runtime has no WebAssembly");
     const shared = sharedMemoryWorks();
-    const bytes = decodeBase64(shared ? WASM_SHARED : WASM_PLAIN);
+    // relaxed SIMD where the host validates it (Node >= 22, Chrome >= 114; Node 20 only with
+    // --experimental-wasm-relaxed-simd). Every thread instantiates this one module, so results
+    // stay bitwise identical across thread counts on a given host.
+    const relaxedBytes = decodeBase64(shared ? WASM_SHARED_RELAXED : WASM_PLAIN_RELAXED);
+    const relaxed = WebAssembly.validate(relaxedBytes);
+    const bytes = relaxed ? relaxedBytes : decodeBase64(shared ? WASM_SHARED : WASM_PLAIN);
     if (!WebAssembly.validate(bytes)) throw new Error("this runtime's WebAssembly lacks SIMD (v128)");
     const module = new WebAssembly.Module(bytes);
     const memory = new WebAssembly.Memory({ initial: DATA_START / PAGE + 1, maximum: 65536, shared });
     const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    runtime = { module, memory, shared, kernel, pool: null };
+    runtime = { module, memory, shared, relaxed, kernel, pool: null };
   } catch (e) {
     loadError = e instanceof Error ? e.message : String(e);
   }
@@ -91,6 +98,12 @@ export function wasmHostReasons(threads: number): string[] {
     if (why !== null) return [`threads: ${threads} needs a worker pool, but ${why}`];
   }
   return [];
+}
+
+/** Which build runs on this host: "relaxed-simd" (fused multiply-add), "simd", or null (none loads). */
+export function wasmVariant(): "relaxed-simd" | "simd" | null {
+  const rt = load();
+  return rt === null ? null : rt.relaxed ? "relaxed-simd" : "simd";
 }
 
 /** Stops the worker pool and drops the module's memory (it can only grow while alive). */
