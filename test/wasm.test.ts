@@ -11,26 +11,10 @@ import { describe, expect, test } from "vitest";
 import { AttentionArgumentError, attention, patterns } from "../src/index.js";
 import { referenceAttention } from "../src/kernels/reference.js";
 import { buildPart, segmentedTiles } from "../src/layout/part.js";
-import type { Dims, Pattern, PlanPart, Tensor } from "../src/types.js";
+import type { Dims, Pattern, PlanPart } from "../src/types.js";
 import { PARTIAL } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
-import { hasNaN, maxAbsDiff, oracle } from "./helpers.js";
-
-function tensor(shape: [number, number, number, number], rng: Rng, scale = 1): Tensor {
-  const data = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * scale;
-  return { data, shape };
-}
-
-/** Deterministic pseudo-random mask; rows q % 7 == 3 fully masked when `holes`. */
-function randomMask(seed: number, density: number, holes: boolean) {
-  return (q: number, k: number, h: number) => {
-    if (holes && q % 7 === 3) return false;
-    let x = Math.imul(q + 1, 0x9e3779b1) ^ Math.imul(k + 7, 0x85ebca6b) ^ Math.imul(h + 3 + seed, 0xc2b2ae35);
-    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
-    return ((x >>> 0) % 1000) / 1000 < density;
-  };
-}
+import { hasNaN, maxAbsDiff, oracle, randomMask, tensor } from "./helpers.js";
 
 function permutation(n: number, rng: Rng): Int32Array {
   const p = Int32Array.from({ length: n }, (_, i) => i);

@@ -5,7 +5,6 @@
  * x < -708 (and for -Infinity, a masked score).
  */
 const LOG2E = Math.LOG2E;
-// biome-ignore lint/suspicious/noApproximativeNumericConstant: the high part of ln 2 (Cody-Waite split), not Math.LN2
 const LN2_HI = 0.6931471803691238;
 const LN2_LO = 1.9082149292705877e-10;
 const POW2_NEG = new Float64Array(1024); // POW2_NEG[i] = 2^-i
