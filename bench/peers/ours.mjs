@@ -17,10 +17,18 @@ export function makePattern(name, n) {
     case "fixed":
       return patterns.fixed({ block: 128, summary: 8 });
     case "lsh":
-      return patterns.lsh({ buckets: Math.max(2, 2 * Math.round(n / 128)), hashes: 2, chunkLength: 64, seed: 0 });
+      return patterns.lsh({ buckets: lshBuckets(n), hashes: 2, chunkLength: 64, seed: 0 });
     default:
       throw new Error(`unknown pattern ${name}`);
   }
+}
+
+/** About n/64 buckets (one chunk per bucket on average), factorised as HF's [a, b] once large, so hashing stays cheap. */
+function lshBuckets(n) {
+  const total = Math.max(2, 2 * Math.round(n / 128));
+  if (total < 64) return total;
+  const a = 2 ** Math.floor(Math.log2(total) / 2);
+  return [a, total / a];
 }
 
 export function setup({ q, k, v, n, pattern, backend, threads }) {
