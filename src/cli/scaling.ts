@@ -152,7 +152,7 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
         headDim: options.headDim,
         heads: options.heads,
         repeatSeconds: Math.min(0.6, options.runSeconds / 3),
-        maxRepeats: 5,
+        maxRepeats: 15, // small n: enough calls for V8 to tier up (the median lands in the settled regime)
         backend: options.backend,
         threads: options.threads,
       });
