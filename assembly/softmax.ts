@@ -48,7 +48,9 @@ export function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, 
     const mOld = v128.load(M + <usize>j * 16);
     let mx = mOld;
     for (let c = 0; c < cols; c++) mx = f32x4.pmax(mx, v128.load(col + <usize>c * 32));
-    const alpha = vexp2(f32x4.sub(mOld, mx));
+    // Alpha is exactly 1 where the row max did not move: vexp2(0) is 1 + 1e-7, and that bias
+    // would compound over every key tile of a long row.
+    const alpha = v128.bitselect(f32x4.splat(1), vexp2(f32x4.sub(mOld, mx)), f32x4.eq(mOld, mx));
     let sum0 = f32x4.splat(0);
     let sum1 = f32x4.splat(0);
     let sp = col;
