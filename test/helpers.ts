@@ -1,6 +1,8 @@
+import { expect } from "vitest";
 import { referenceAttention } from "../src/kernels/reference.js";
+import type { LshRotations } from "../src/pattern/lsh.js";
 import type { MaskFn, Tensor } from "../src/types.js";
-import type { Rng } from "../src/util/rng.js";
+import { Rng } from "../src/util/rng.js";
 
 export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
@@ -43,4 +45,39 @@ export function randomMask(seed: number, density: number, holes: boolean): MaskF
     x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
     return ((x >>> 0) % 1000) / 1000 < density;
   };
+}
+
+/** Random Gaussian rotations of shape (heads, headDim, hashes, buckets/2). */
+export function randomRotations(seed: number, H: number, D: number, hashes: number, buckets: number): LshRotations {
+  const rng = new Rng(seed);
+  const data = new Float32Array(H * D * hashes * (buckets / 2));
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  return { data, shape: [H, D, hashes, buckets / 2] };
+}
+
+/**
+ * A kernel's result against the oracle's: no NaN; out and lse within 1e-5 absolute on unit-normal
+ * inputs, or 1e-6 of the largest |logit| when logits are scaled up (`lseFloor` also allows lse that
+ * much on unit-normal inputs); fully masked rows give out exactly 0 and lse -Infinity.
+ */
+export function expectMatchesOracle(
+  got: { out: Float32Array; lse: Float32Array },
+  want: { out: Float32Array; lse: Float32Array },
+  D: number,
+  logitScale: number,
+  lseFloor = false,
+): void {
+  expect(hasNaN(got.out)).toBe(false);
+  expect(hasNaN(got.lse)).toBe(false);
+  let maxLogit = 0;
+  for (const x of want.lse) if (Number.isFinite(x)) maxLogit = Math.max(maxLogit, Math.abs(x));
+  const tol = logitScale === 1 ? 1e-5 : Math.max(1e-5, 1e-6 * maxLogit);
+  expect(maxAbsDiff(got.out, want.out)).toBeLessThanOrEqual(tol);
+  expect(maxAbsDiff(got.lse, want.lse)).toBeLessThanOrEqual(lseFloor ? Math.max(tol, 1e-6 * maxLogit) : tol);
+  for (let r = 0; r < want.lse.length; r++) {
+    if (want.lse[r] === Number.NEGATIVE_INFINITY) {
+      expect(got.lse[r]).toBe(Number.NEGATIVE_INFINITY);
+      for (let d = 0; d < D; d++) expect(got.out[r * D + d]).toBe(0);
+    }
+  }
 }
