@@ -117,7 +117,7 @@ describe("masks without tileKind are scanned: refused beyond scanLimit", () => {
     ).toThrow(/tileKind/);
     const raised = p.mask((q, k) => k <= q, { scanLimit: 200 * 200 });
     expect(explain(raised, { queryLength: 200, headDim: 8 }).allowedPairs).toBe((200 * 201) / 2);
-    expect(() => explain(raised, { queryLength: 201, headDim: 8 })).toThrow(/scanLimit \(now 40000\)/);
+    expect(() => explain(raised, { queryLength: 201, headDim: 8 })).toThrow(/scanLimit \} \(now 40000\)/);
     const classified = p.mask((q, k) => k <= q, {
       tileKind: (q0, q1, k0, k1) => (k1 - 1 <= q0 ? 2 : k0 > q1 - 1 ? 0 : 1),
     });
