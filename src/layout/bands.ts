@@ -59,10 +59,26 @@ export function residueOrder(n: number, d: number, S: number, start = 0): { inde
   return { index, segs };
 }
 
-/** Segment starts of consecutive blocks of `block` positions over 0..n-1, padded with empty segments up to S. */
-export function blockSegs(n: number, block: number, S: number): Int32Array {
+/**
+ * Aligning residue classes when queries sit at q + off (Lq != Lk): query segment s (residue s)
+ * pairs with the key segment of residue (s + off) mod d, i.e. key order `start` = off mod d, and
+ * q + off - k = d·(shift[s] + mq - mk) inside the pair of segments.
+ */
+export function residueShift(S: number, d: number, off: number): { start: number; shift: Int32Array } {
+  const start = ((off % d) + d) % d;
+  const shift = new Int32Array(S);
+  for (let s = 0; s < S; s++) shift[s] = (s + off - ((s + start) % d)) / d;
+  return { start, shift };
+}
+
+/**
+ * Segment starts of consecutive blocks of `block` positions over 0..n-1, padded with empty
+ * segments up to S; with `off`, position p belongs to block floor((p + off) / block) (queries
+ * aligned to keys), positions before block 0 belong to no segment.
+ */
+export function blockSegs(n: number, block: number, S: number, off = 0): Int32Array {
   const segs = new Int32Array(S + 1);
-  for (let s = 0; s <= S; s++) segs[s] = Math.min(n, s * block);
+  for (let s = 0; s <= S; s++) segs[s] = Math.min(n, Math.max(0, s * block - off));
   return segs;
 }
 

@@ -21,7 +21,8 @@
  * deduplicated), so scoredPairs = allowedPairs.
  */
 import { AttentionArgumentError, checkInt } from "../errors.js";
-import { uniformTiles } from "../layout/part.js";
+import { blockSegs } from "../layout/bands.js";
+import { segmentedTiles, uniformTiles } from "../layout/part.js";
 import { checkKeys } from "../options.js";
 import {
   type BoundPattern,
@@ -35,7 +36,7 @@ import {
   type TileClassifier,
 } from "../types.js";
 import { Rng } from "../util/rng.js";
-import { union } from "./algebra.js";
+import { type Align, alignOffset, checkAlign, union } from "./algebra.js";
 import { globalTokens } from "./longformer.js";
 
 export interface BigBirdOptions {
@@ -49,6 +50,8 @@ export interface BigBirdOptions {
   randomTable?: ArrayLike<ArrayLike<ArrayLike<number>>>;
   /** Extra global token positions (ETC), symmetric as in globalTokens. */
   global?: readonly number[] | Int32Array;
+  /** queryLength < keyLength: the queries are the last rows of the layout ("bottom-right", default) or the first ("top-left"). */
+  align?: Align;
 }
 
 /** Draws one head's table [nb, R] (row qb; -1 = none) from the blocks not in the row. */
@@ -126,7 +129,8 @@ function tableFromCaller(
 /** BigBird ITC block-sparse attention (global first/last blocks, 3-block window, random blocks). */
 export function bigBird(options: BigBirdOptions): Pattern {
   const where = "patterns.bigBird";
-  checkKeys(`${where}(options)`, options, ["blockSize", "randomBlocks", "seed", "randomTable", "global"]);
+  checkKeys(`${where}(options)`, options, ["blockSize", "randomBlocks", "seed", "randomTable", "global", "align"]);
+  const align = checkAlign(where, options.align);
   const b = checkInt(`${where}({ blockSize })`, options.blockSize, 1);
   const caller = options.randomTable;
   if (caller !== undefined && (caller === null || typeof caller !== "object")) {
@@ -152,20 +156,21 @@ export function bigBird(options: BigBirdOptions): Pattern {
     throw new AttentionArgumentError(`${where}({ randomBlocks })`, R, `${tableR}, the table's row length (or omit it)`);
   }
   const seed = caller === undefined ? checkInt(`${where}({ seed })`, options.seed ?? 0, 0, 2 ** 32 - 1) : 0;
-  const name = `bigBird(blockSize=${b}, randomBlocks=${R}${caller ? ", randomTable" : `, seed=${seed}`})`;
+  const name = `bigBird(blockSize=${b}, randomBlocks=${R}${caller ? ", randomTable" : `, seed=${seed}`}${align === "top-left" ? ", align=top-left" : ""})`;
   const core: Pattern = {
     name,
     headDependent: R > 0,
     children: [],
     bind(dims: Dims): BoundPattern {
-      if (dims.queryLength !== dims.keyLength) {
+      if (dims.queryLength > dims.keyLength) {
         throw new AttentionArgumentError(
           `${where}: queryLength`,
           dims.queryLength,
-          `keyLength ${dims.keyLength}: BigBird's ITC layout is self-attention on one sequence`,
+          `at most keyLength ${dims.keyLength}: BigBird's ITC layout is self-attention on one sequence of keyLength; fewer queries are its last rows ("bottom-right", default) or first rows ("top-left")`,
         );
       }
-      const n = dims.queryLength;
+      const n = dims.keyLength;
+      const off = alignOffset(align, dims); // query q is row q + off of the square layout
       const nb = Math.ceil(n / b);
       const given = caller === undefined ? null : tableFromCaller(caller, nb, dims.heads, R);
       const cache = new Map<number, Int32Array>();
@@ -184,10 +189,10 @@ export function bigBird(options: BigBirdOptions): Pattern {
         for (let r = 0; r < R; r++) if (t[qb * R + r] === kb) return true; // table: [nb, R]
         return false;
       };
-      const mask: MaskFn = (q, k, h) => blockAllowed(Math.floor(q / b), Math.floor(k / b), h);
+      const mask: MaskFn = (q, k, h) => blockAllowed(Math.floor((q + off) / b), Math.floor(k / b), h);
       const classify: TileClassifier = (q0, q1, k0, k1, h) => {
-        const qa = Math.floor(q0 / b);
-        const qz = Math.floor((q1 - 1) / b);
+        const qa = Math.floor((q0 + off) / b);
+        const qz = Math.floor((q1 - 1 + off) / b);
         const ka = Math.floor(k0 / b);
         const kz = Math.floor((k1 - 1) / b);
         if ((qz - qa + 1) * (kz - ka + 1) > 64) return PARTIAL;
@@ -202,6 +207,7 @@ export function bigBird(options: BigBirdOptions): Pattern {
         return all ? FULL : any ? PARTIAL : EMPTY;
       };
       const tiles = uniformTiles(n, b);
+      const qTiles = segmentedTiles(blockSegs(dims.queryLength, b, nb, off), b); // query tiles = the blocks of rows q + off
       const plan = (head: number, batch: number): PartSpec[] => {
         const t = tableOf(head);
         const stamp = new Int32Array(nb).fill(-1); // last query block that visited key block kb
@@ -211,10 +217,11 @@ export function bigBird(options: BigBirdOptions): Pattern {
           batch,
           qIndex: null,
           kIndex: null,
-          qTiles: tiles,
+          qTiles,
           kTiles: tiles,
           mask,
-          tilesFor: (qb, visit) => {
+          tilesFor: (qt, visit) => {
+            const qb = Math.floor((qTiles[qt] + off) / b);
             if (qb === 0 || qb === nb - 1) {
               for (let kb = 0; kb < nb; kb++) visit(kb, FULL);
               return;
@@ -238,6 +245,6 @@ export function bigBird(options: BigBirdOptions): Pattern {
     },
   };
   if (options.global === undefined) return core;
-  const u = union(globalTokens(options.global), core);
+  const u = union(globalTokens(options.global, { align }), core);
   return { ...u, name: `${name} + ${u.children[0].name}` };
 }

@@ -46,7 +46,7 @@ describe("sliding window", () => {
   test("plan == brute force and attention == oracle, random windows and lengths", () => {
     fc.assert(
       fc.property(sizesArb, sideArb, sideArb, fc.nat(1000), (s, left, right, seed) => {
-        const p = patterns.slidingWindow({ left, right });
+        const p = patterns.slidingWindow({ left, right, align: "top-left" }); // bottom-right: test/align.test.ts
         expectPlanEquals(p, s, windowSet(left, right));
         expectAttentionMatches(p, s, windowSet(left, right), seed);
       }),
@@ -92,7 +92,12 @@ describe("dilated window", () => {
         (s, left, right, d, ds, perHead, seed) => {
           const dil = perHead ? ds.slice(0, s.H) : d;
           const dOf = (h: number) => (perHead ? ds[h] : d);
-          const p = patterns.dilatedWindow({ left: Math.min(left, 50), right: Math.min(right, 50), dilation: dil });
+          const p = patterns.dilatedWindow({
+            left: Math.min(left, 50),
+            right: Math.min(right, 50),
+            dilation: dil,
+            align: "top-left",
+          });
           const brute = dilatedSet(Math.min(left, 50), Math.min(right, 50), dOf);
           expect(p.headDependent).toBe(perHead);
           expectPlanEquals(p, s, brute);
@@ -106,7 +111,11 @@ describe("dilated window", () => {
   test("huge window with dilation: every key of the same residue", () => {
     const s: Sizes = { Lq: 101, Lk: 130, H: 1, D: 4 };
     const brute: MaskFn = (q, k) => (q - k) % 3 === 0;
-    expectPlanEquals(patterns.dilatedWindow({ left: 1_000_000, right: 1_000_000, dilation: 3 }), s, brute);
+    expectPlanEquals(
+      patterns.dilatedWindow({ left: 1_000_000, right: 1_000_000, dilation: 3, align: "top-left" }),
+      s,
+      brute,
+    );
   });
 
   test("a per-head dilation list must match the heads", () => {
@@ -160,7 +169,8 @@ describe("global tokens and longformer", () => {
       [50, 10],
     ]) {
       const s: Sizes = { Lq, Lk, H: 2, D: 8 };
-      const p = patterns.union(patterns.globalTokens(g), patterns.slidingWindow({ left: 2, right: 1 }));
+      const tl = { align: "top-left" as const };
+      const p = patterns.union(patterns.globalTokens(g, tl), patterns.slidingWindow({ left: 2, right: 1, ...tl }));
       const brute = or(globalSet(g), windowSet(2, 1));
       expectPlanEquals(p, s, brute);
       expectAttentionMatches(p, s, brute, 11);

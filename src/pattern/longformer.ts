@@ -15,7 +15,7 @@
  * In a union the later member's part is restricted to pairs no earlier member allows.
  */
 import { AttentionArgumentError, checkInt, describe } from "../errors.js";
-import { bandPart, bandTile, diffClassifier, residueOrder } from "../layout/bands.js";
+import { bandPart, bandTile, diffClassifier, residueOrder, residueShift } from "../layout/bands.js";
 import { uniformTiles } from "../layout/part.js";
 import { checkKeys } from "../options.js";
 import {
@@ -29,7 +29,7 @@ import {
   type Pattern,
   type TileClassifier,
 } from "../types.js";
-import { union } from "./algebra.js";
+import { type Align, alignOffset, checkAlign, union } from "./algebra.js";
 
 function checkTile(where: string, tile: unknown): number | undefined {
   if (tile === undefined) return undefined;
@@ -43,26 +43,32 @@ export interface SlidingWindowOptions {
   right: number;
   /** Square tile of the band; default chosen from the width (see bandTile). */
   tile?: number;
+  /** Lq != Lk: "bottom-right" (default, as causal(): query q sits at key position q + Lk - Lq) or "top-left" (at q). */
+  align?: Align;
 }
 
-/** Every query q sees keys q - left ..= q + right. */
+const alignName = (a: Align): string => (a === "top-left" ? ", align=top-left" : "");
+
+/** Every query q sees keys q - left ..= q + right (q shifted by Lk - Lq when aligned bottom-right). */
 export function slidingWindow(options: SlidingWindowOptions): Pattern {
-  const o = checkKeys("patterns.slidingWindow(options)", options, ["left", "right", "tile"]);
+  const o = checkKeys("patterns.slidingWindow(options)", options, ["left", "right", "tile", "align"]);
   const left = checkInt("patterns.slidingWindow({ left })", o.left, 0);
   const right = checkInt("patterns.slidingWindow({ right })", o.right, 0);
   const tileOpt = checkTile("patterns.slidingWindow({ tile })", o.tile);
+  const align = checkAlign("patterns.slidingWindow", o.align);
   return {
-    name: `slidingWindow(left=${left}, right=${right})`,
+    name: `slidingWindow(left=${left}, right=${right}${alignName(align)})`,
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {
-      const mask: MaskFn = (q, k) => k >= q - left && k <= q + right;
+      const off = alignOffset(align, dims);
+      const mask: MaskFn = (q, k) => k >= q + off - left && k <= q + off + right;
       const tile = tileOpt ?? bandTile(left + right + 1);
       const qSegs = Int32Array.of(0, dims.queryLength);
       const kSegs = Int32Array.of(0, dims.keyLength);
       return {
         mask,
-        classify: diffClassifier(-right, left),
+        classify: diffClassifier(-right - off, left - off),
         tile,
         plan: (head, batch) => [
           bandPart({
@@ -73,8 +79,8 @@ export function slidingWindow(options: SlidingWindowOptions): Pattern {
             kIndex: null,
             qSegs,
             kSegs,
-            lo: -right,
-            hi: left,
+            lo: -right - off,
+            hi: left - off,
             tile,
             mask,
           }),
@@ -92,12 +98,15 @@ export interface DilatedWindowOptions {
   /** The gap d between attended keys: one number, or one per head (then heads must match). */
   dilation: number | readonly number[];
   tile?: number;
+  /** Lq != Lk: "bottom-right" (default) or "top-left", as in slidingWindow. */
+  align?: Align;
 }
 
 /** Every query q sees keys q + t·d for -left <= t <= right (d per head when `dilation` is an array). */
 export function dilatedWindow(options: DilatedWindowOptions): Pattern {
   const where = "patterns.dilatedWindow";
-  const o = checkKeys(`${where}(options)`, options, ["left", "right", "dilation", "tile"]);
+  const o = checkKeys(`${where}(options)`, options, ["left", "right", "dilation", "tile", "align"]);
+  const align = checkAlign(where, o.align);
   const left = checkInt(`${where}({ left })`, o.left, 0);
   const right = checkInt(`${where}({ right })`, o.right, 0);
   const tileOpt = checkTile(`${where}({ tile })`, o.tile);
@@ -108,7 +117,7 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
   if (dils.length === 0)
     throw new AttentionArgumentError(`${where}({ dilation })`, o.dilation, "a positive integer or one per head");
   return {
-    name: `dilatedWindow(left=${left}, right=${right}, dilation=${perHead ? `[${dils.join(",")}]` : dils[0]})`,
+    name: `dilatedWindow(left=${left}, right=${right}, dilation=${perHead ? `[${dils.join(",")}]` : dils[0]}${alignName(align)})`,
     headDependent: perHead,
     children: [],
     bind(dims: Dims): BoundPattern {
@@ -120,17 +129,18 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
         );
       }
       const dOf = perHead ? (h: number) => dils[h] : () => dils[0];
+      const off = alignOffset(align, dims);
       const mask: MaskFn = (q, k, h) => {
         const d = dOf(h);
-        const diff = q - k;
+        const diff = q + off - k;
         return diff % d === 0 && diff >= -right * d && diff <= left * d;
       };
       const classify: TileClassifier = (q0, q1, k0, k1, h) => {
         const d = dOf(h);
-        const lo = Math.max(q0 - (k1 - 1), -right * d);
-        const hi = Math.min(q1 - 1 - k0, left * d);
+        const lo = Math.max(q0 + off - (k1 - 1), -right * d);
+        const hi = Math.min(q1 - 1 + off - k0, left * d);
         if (lo > hi || Math.ceil(lo / d) * d > hi) return EMPTY;
-        if (d === 1) return diffClassifier(-right, left)(q0, q1, k0, k1, h);
+        if (d === 1) return diffClassifier(-right - off, left - off)(q0, q1, k0, k1, h);
         return q1 - q0 === 1 && k1 - k0 === 1 ? FULL : PARTIAL;
       };
       const tile = tileOpt ?? bandTile(left + right + 1);
@@ -138,8 +148,9 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
       const plan = (head: number, batch: number): PartSpec[] => {
         const d = dOf(head);
         const S = Math.min(d, Math.max(Lq, Lk));
+        const rs = residueShift(S, d, off);
         const qo = d === 1 ? { index: null, segs: Int32Array.of(0, Lq) } : residueOrder(Lq, d, S);
-        const ko = d === 1 ? { index: null, segs: Int32Array.of(0, Lk) } : residueOrder(Lk, d, S);
+        const ko = d === 1 ? { index: null, segs: Int32Array.of(0, Lk) } : residueOrder(Lk, d, S, rs.start);
         return [
           bandPart({
             label: d === 1 ? "window" : `dilated window (residues mod ${d})`,
@@ -151,6 +162,7 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
             kSegs: ko.segs,
             lo: -right,
             hi: left,
+            shift: d === 1 ? Int32Array.of(off) : rs.shift,
             tile,
             mask,
           }),
@@ -193,17 +205,25 @@ function countIn(g: Int32Array, a: number, b: number): number {
   return b <= a ? 0 : lower(b) - lower(a);
 }
 
-/** Symmetric global attention: query g ∈ G sees every key, every query sees key g ∈ G. */
-export function globalTokens(indices: readonly number[] | Int32Array): Pattern {
+export interface GlobalTokensOptions {
+  /** Lq != Lk: positions are key positions; query q sits at q + Lk - Lq ("bottom-right", default) or at q ("top-left"). */
+  align?: Align;
+}
+
+/** Symmetric global attention: the query at position g ∈ G sees every key, every query sees key g ∈ G. */
+export function globalTokens(indices: readonly number[] | Int32Array, options: GlobalTokensOptions = {}): Pattern {
   const where = "patterns.globalTokens(indices)";
   const g = checkIndices(where, indices);
+  const o = checkKeys("patterns.globalTokens(indices, options)", options, ["align"]);
+  const align = checkAlign("patterns.globalTokens", o.align);
   return {
-    name: `globalTokens(${describe(Array.from(g))})`,
+    name: `globalTokens(${describe(Array.from(g))}${alignName(align)})`,
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {
       const { queryLength: Lq, keyLength: Lk } = dims;
-      const limit = Math.max(Lq, Lk);
+      const off = alignOffset(align, dims);
+      const limit = Math.max(Lq + off, Lk);
       if (g.length > 0 && g[g.length - 1] >= limit) {
         throw new AttentionArgumentError(
           where,
@@ -211,21 +231,19 @@ export function globalTokens(indices: readonly number[] | Int32Array): Pattern {
           `positions below the sequence length ${limit} (queryLength ${Lq}, keyLength ${Lk}); ${g[g.length - 1]} is out of range`,
         );
       }
+      const gq = Int32Array.from(Array.from(g, (x) => x - off).filter((x) => x >= 0 && x < Lq)); // global rows (query positions)
+      const gk = Int32Array.from(g.filter((x) => x < Lk)); // global columns
       const isQ = new Uint8Array(Lq); // [Lq] 1 = global query
       const isK = new Uint8Array(Lk); // [Lk] 1 = global key
-      for (const x of g) {
-        if (x < Lq) isQ[x] = 1;
-        if (x < Lk) isK[x] = 1;
-      }
+      for (const x of gq) isQ[x] = 1;
+      for (const x of gk) isK[x] = 1;
       const mask: MaskFn = (q, k) => isQ[q] === 1 || isK[k] === 1;
       const classify: TileClassifier = (q0, q1, k0, k1) => {
-        const inQ = countIn(g, q0, Math.min(q1, Lq));
-        const inK = countIn(g, k0, Math.min(k1, Lk));
+        const inQ = countIn(gq, q0, Math.min(q1, Lq));
+        const inK = countIn(gk, k0, Math.min(k1, Lk));
         if (inQ === q1 - q0 || inK === k1 - k0) return FULL;
         return inQ === 0 && inK === 0 ? EMPTY : PARTIAL;
       };
-      const gq = Int32Array.from(g.filter((x) => x < Lq)); // global rows
-      const gk = Int32Array.from(g.filter((x) => x < Lk)); // global columns
       const others = new Int32Array(Lq - gq.length); // non-global rows, ascending
       let n = 0;
       for (let q = 0; q < Lq; q++) if (isQ[q] === 0) others[n++] = q;
@@ -279,25 +297,28 @@ export interface LongformerOptions {
   dilation?: number | readonly number[];
   /** Positions with symmetric global attention (default none). */
   global?: readonly number[] | Int32Array;
+  /** Lq != Lk: "bottom-right" (default) or "top-left", for the window and the global positions. */
+  align?: Align;
 }
 
 /** Longformer attention: a (dilated) sliding window of one-sided width `window` plus global tokens. */
 export function longformer(options: LongformerOptions): Pattern {
-  const o = checkKeys("patterns.longformer(options)", options, ["window", "dilation", "global"]);
+  const o = checkKeys("patterns.longformer(options)", options, ["window", "dilation", "global", "align"]);
   const w = checkInt("patterns.longformer({ window }) (one-sided width)", o.window, 0);
+  const align = checkAlign("patterns.longformer", o.align);
   const dilation = o.dilation ?? 1;
   const win =
     dilation === 1
-      ? slidingWindow({ left: w, right: w })
-      : dilatedWindow({ left: w, right: w, dilation: dilation as number | number[] });
-  const global = o.global === undefined ? null : globalTokens(o.global as number[]);
+      ? slidingWindow({ left: w, right: w, align })
+      : dilatedWindow({ left: w, right: w, dilation: dilation as number | number[], align });
+  const global = o.global === undefined ? null : globalTokens(o.global as number[], { align });
   if (global === null) return win;
   const u = union(global, win);
   return {
-    name: `longformer(window=${w}${dilation === 1 ? "" : `, dilation=${JSON.stringify(dilation)}`}, global=${describe(Array.from(o.global as number[]))})`,
+    name: `longformer(window=${w}${dilation === 1 ? "" : `, dilation=${JSON.stringify(dilation)}`}, global=${describe(Array.from(o.global as number[]))}${alignName(align)})`,
     headDependent: u.headDependent,
     children: u.children,
     op: "union",
-    bind: (dims) => u.bind(dims),
+    bind: (dims, opts) => u.bind(dims, opts),
   };
 }

@@ -50,7 +50,7 @@ describe("strided", () => {
   test("plan == brute force and attention == oracle (paper / code window, factorised)", () => {
     fc.assert(
       fc.property(sizesMaybeCross, strideArb, fc.boolean(), fc.boolean(), fc.nat(1000), (s, l, code, fact, seed) => {
-        const p = patterns.strided({ stride: l, window: code ? "code" : "paper", factorized: fact });
+        const p = patterns.strided({ stride: l, window: code ? "code" : "paper", factorized: fact, align: "top-left" });
         const brute = combine(stridedA1(l, code), stridedA2(l), fact);
         expect(p.headDependent).toBe(fact);
         expectPlanEquals(p, s, brute);
@@ -103,7 +103,7 @@ describe("fixed", () => {
         fc.nat(1000),
         (s, l, frac, fact, seed) => {
           const c = Math.max(1, Math.min(l, Math.round(frac * l)));
-          const p = patterns.fixed({ block: l, summary: c, factorized: fact });
+          const p = patterns.fixed({ block: l, summary: c, factorized: fact, align: "top-left" });
           const brute = combine(fixedA1(l), fixedA2(l, c), fact);
           expectPlanEquals(p, s, brute);
           expectAttentionMatches(p, s, brute, seed);

@@ -21,7 +21,7 @@
  *                         block, a key tile is one block's summary: every tile is full
  */
 import { AttentionArgumentError, checkInt } from "../errors.js";
-import { bandPart, bandTile, blockSegs, residueOrder } from "../layout/bands.js";
+import { bandPart, bandTile, blockSegs, residueOrder, residueShift } from "../layout/bands.js";
 import { segmentedTiles } from "../layout/part.js";
 import { checkKeys } from "../options.js";
 import {
@@ -36,6 +36,7 @@ import {
   type TileClassifier,
   type TileKind,
 } from "../types.js";
+import { type Align, alignOffset, checkAlign } from "./algebra.js";
 
 function checkFlag(where: string, v: unknown): boolean {
   if (v === undefined) return false;
@@ -65,12 +66,17 @@ export interface StridedOptions {
   window?: "paper" | "code";
   /** A(1) on even heads, A(2) on odd heads. */
   factorized?: boolean;
+  /** Lq != Lk: query i sits at key position i + Lk - Lq ("bottom-right", default) or i ("top-left"). */
+  align?: Align;
 }
+
+const alignName = (a: Align): string => (a === "top-left" ? ", align=top-left" : "");
 
 /** The strided pattern: the previous W+1 positions plus every l-th earlier position. */
 export function strided(options: StridedOptions): Pattern {
   const where = "patterns.strided";
-  const o = checkKeys(`${where}(options)`, options, ["stride", "window", "factorized"]);
+  const o = checkKeys(`${where}(options)`, options, ["stride", "window", "factorized", "align"]);
+  const align = checkAlign(where, o.align);
   const l = checkInt(`${where}({ stride })`, o.stride, 1);
   const variant = o.window ?? "paper";
   if (variant !== "paper" && variant !== "code") {
@@ -84,19 +90,20 @@ export function strided(options: StridedOptions): Pattern {
   const W = variant === "paper" ? l : l - 1; // A(1) = i-W ..= i
   const t0 = Math.floor(W / l) + 1; // A(2) \ A(1): i - j = t·l with t >= t0
   return {
-    name: `strided(stride=${l}${variant === "code" ? ", window=code" : ""}${factorized ? ", factorized" : ""})`,
+    name: `strided(stride=${l}${variant === "code" ? ", window=code" : ""}${factorized ? ", factorized" : ""}${alignName(align)})`,
     headDependent: factorized,
     children: [],
     bind(dims: Dims): BoundPattern {
       const { queryLength: Lq, keyLength: Lk } = dims;
-      const a1: MaskFn = (i, j) => j <= i && i - j <= W;
-      const a2: MaskFn = (i, j) => j <= i && (i - j) % l === 0;
-      const a2only: MaskFn = (i, j) => i - j >= t0 * l && (i - j) % l === 0;
+      const off = alignOffset(align, dims); // query i sits at key position i + off
+      const a1: MaskFn = (i, j) => j <= i + off && i + off - j <= W;
+      const a2: MaskFn = (i, j) => j <= i + off && (i + off - j) % l === 0;
+      const a2only: MaskFn = (i, j) => i + off - j >= t0 * l && (i + off - j) % l === 0;
       const mask = headSets(factorized, a1, a2);
       const classify: TileClassifier = (q0, q1, k0, k1, h) => {
         const set = setOf(factorized, h);
-        const dmin = q0 - (k1 - 1);
-        const dmax = q1 - 1 - k0;
+        const dmin = q0 + off - (k1 - 1);
+        const dmax = q1 - 1 + off - k0;
         if (dmax < 0) return EMPTY;
         const lo = Math.max(dmin, 0);
         const hasMultiple = Math.ceil(lo / l) * l <= dmax;
@@ -124,16 +131,17 @@ export function strided(options: StridedOptions): Pattern {
               kIndex: null,
               qSegs: Int32Array.of(0, Lq),
               kSegs: Int32Array.of(0, Lk),
-              lo: 0,
-              hi: W,
+              lo: -off,
+              hi: W - off,
               tile: bandT,
               mask: a1,
             }),
           );
         }
         if (set !== 1) {
+          const rs = residueShift(S, l, off);
           const qo = residueOrder(Lq, l, S);
-          const ko = residueOrder(Lk, l, S);
+          const ko = residueOrder(Lk, l, S, rs.start);
           parts.push(
             bandPart({
               label: set === 2 ? `A(2): residues mod ${l}` : `A(2) \\ A(1): residues mod ${l}`,
@@ -145,6 +153,7 @@ export function strided(options: StridedOptions): Pattern {
               kSegs: ko.segs,
               lo: set === 2 ? 0 : t0,
               hi: Number.POSITIVE_INFINITY,
+              shift: rs.shift,
               tile: bandTile(segLen),
               mask: set === 2 ? a2 : a2only,
             }),
@@ -164,6 +173,8 @@ export interface FixedOptions {
   summary: number;
   /** A(1) on even heads, A(2) on odd heads. */
   factorized?: boolean;
+  /** Lq != Lk: "bottom-right" (default) or "top-left", as in strided. */
+  align?: Align;
 }
 
 /** Largest query tile of the gathered summary part (a tile never straddles a block). */
@@ -172,21 +183,25 @@ const SUMMARY_QUERY_TILE = 128;
 /** The fixed pattern: causal within the block plus the last `summary` positions of every block. */
 export function fixed(options: FixedOptions): Pattern {
   const where = "patterns.fixed";
-  const o = checkKeys(`${where}(options)`, options, ["block", "summary", "factorized"]);
+  const o = checkKeys(`${where}(options)`, options, ["block", "summary", "factorized", "align"]);
+  const align = checkAlign(where, o.align);
   const l = checkInt(`${where}({ block })`, o.block, 1);
   const c = checkInt(`${where}({ summary })`, o.summary, 1, l);
   const factorized = checkFlag(`${where}({ factorized })`, o.factorized);
   return {
-    name: `fixed(block=${l}, summary=${c}${factorized ? ", factorized" : ""})`,
+    name: `fixed(block=${l}, summary=${c}${factorized ? ", factorized" : ""}${alignName(align)})`,
     headDependent: factorized,
     children: [],
     bind(dims: Dims): BoundPattern {
       const { queryLength: Lq, keyLength: Lk } = dims;
-      const a1: MaskFn = (i, j) => j <= i && Math.floor(j / l) === Math.floor(i / l);
-      const a2: MaskFn = (i, j) => j <= i && j % l >= l - c;
-      const a2only: MaskFn = (i, j) => Math.floor(j / l) < Math.floor(i / l) && j % l >= l - c;
+      const off = alignOffset(align, dims); // query i sits at key position i + off
+      const a1: MaskFn = (i, j) => j <= i + off && Math.floor(j / l) === Math.floor((i + off) / l);
+      const a2: MaskFn = (i, j) => j <= i + off && j % l >= l - c;
+      const a2only: MaskFn = (i, j) => Math.floor(j / l) < Math.floor((i + off) / l) && j % l >= l - c;
       const mask = headSets(factorized, a1, a2);
-      const classify: TileClassifier = (q0, q1, k0, k1, h) => {
+      const classify: TileClassifier = (qa, qz, k0, k1, h) => {
+        const q0 = qa + off;
+        const q1 = qz + off;
         const set = setOf(factorized, h);
         if (k0 > q1 - 1) return EMPTY;
         const causalFull = k1 - 1 <= q0;
@@ -205,7 +220,10 @@ export function fixed(options: FixedOptions): Pattern {
         return a1Empty && noSummary ? EMPTY : PARTIAL;
       };
       const bandT = bandTile(l);
-      const S = Math.ceil(Math.max(Lq, Lk) / l);
+      const S = Math.max(1, Math.ceil(Math.max(Lq + off, Lk) / l));
+      const qBlocks = blockSegs(Lq, l, S, off); // query block s: rows whose key position is in block s
+      const blockShift = new Int32Array(S); // i + off - j = shift[s] + mq - mk inside block s
+      for (let s = 0; s < S; s++) blockShift[s] = qBlocks[s] + off - s * l;
       // Summary columns of every key block, gathered: kIndex [blocks · c], one key tile per block.
       const kList: number[] = [];
       const kBounds: number[] = [0];
@@ -216,7 +234,7 @@ export function fixed(options: FixedOptions): Pattern {
       const kIndex = Int32Array.from(kList);
       const kTiles = Int32Array.from(kBounds); // tile t = summary of key block t (only the last block may lack one)
       const numKT = kTiles.length - 1;
-      const qTiles = segmentedTiles(blockSegs(Lq, l, Math.ceil(Lq / l)), Math.min(l, SUMMARY_QUERY_TILE));
+      const qTiles = segmentedTiles(qBlocks, Math.min(l, SUMMARY_QUERY_TILE));
       const plan = (head: number, batch: number): PartSpec[] => {
         const set = setOf(factorized, head);
         const parts: PartSpec[] = [];
@@ -228,10 +246,11 @@ export function fixed(options: FixedOptions): Pattern {
               batch,
               qIndex: null,
               kIndex: null,
-              qSegs: blockSegs(Lq, l, S),
+              qSegs: qBlocks,
               kSegs: blockSegs(Lk, l, S),
               lo: 0,
               hi: Number.POSITIVE_INFINITY,
+              shift: blockShift,
               tile: bandT,
               mask: a1,
             }),
@@ -249,7 +268,7 @@ export function fixed(options: FixedOptions): Pattern {
             kTiles,
             mask: set === 2 ? a2 : a2only,
             tilesFor: (qt, visit) => {
-              const qb = Math.floor(qTiles[qt] / l); // the query tile's block
+              const qb = Math.floor((qTiles[qt] + off) / l); // the query tile's block
               const last = Math.min(qb, numKT - 1);
               for (let kt = 0; kt <= last; kt++) {
                 const kind: TileKind = kt < qb ? FULL : PARTIAL;
