@@ -64,13 +64,24 @@ export function bigBirdPanels(n: number, b: number, r: number, seed: number): Pa
     table.push(row);
   }
   const blk = (x: number) => Math.floor(x / b);
-  const random = patterns.mask((q, k) => blk(q) >= 1 && blk(q) <= nb - 2 && table[blk(q) - 1].includes(blk(k)), {
+  const randomSet = (q: number, k: number) => blk(q) >= 1 && blk(q) <= nb - 2 && table[blk(q) - 1].includes(blk(k));
+  const windowSet = (q: number, k: number) => Math.abs(blk(q) - blk(k)) <= 1;
+  // block-sparse masks: planned on the block grid, a tile inside one block pair is full or empty
+  const byBlock =
+    (set: (q: number, k: number) => boolean) =>
+    (q0: number, q1: number, k0: number, k1: number): 0 | 1 | 2 =>
+      blk(q0) === blk(q1 - 1) && blk(k0) === blk(k1 - 1) ? (set(q0, k0) ? 2 : 0) : 1;
+  const random = patterns.mask(randomSet, {
     name: `random (${r} blocks)`,
     headDependent: false,
+    tile: b,
+    tileKind: byBlock(randomSet),
   });
-  const window = patterns.mask((q, k) => Math.abs(blk(q) - blk(k)) <= 1, {
+  const window = patterns.mask(windowSet, {
     name: "window (3 blocks)",
     headDependent: false,
+    tile: b,
+    tileKind: byBlock(windowSet),
   });
   const globalIdx = Array.from({ length: n }, (_, i) => i).filter((i) => blk(i) === 0 || blk(i) === nb - 1);
   const global = patterns.globalTokens(globalIdx);

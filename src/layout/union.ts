@@ -4,8 +4,9 @@
  * Union: member i keeps its own planner's order and tiles but is restricted to pairs that no
  * earlier member allows, so no pair is scored twice; the kernel merges the parts by
  * log-sum-exp. A tile of member i keeps its kind (and its analytic count) when every earlier
- * member's classifier says EMPTY on the tile's bounding rectangle (original positions);
- * otherwise it becomes partial and is scanned with `own part's mask && no earlier mask`.
+ * member's classifier says EMPTY on the tile's bounding rectangle (original positions); it is
+ * dropped when one says FULL (its pairs are taken); otherwise it becomes partial and is
+ * scanned with `own part's mask && no earlier mask`.
  * The part's own mask (its exact allowed set inside its tiles) decides, not its member's whole
  * mask: a member planned as several disjoint parts must not repeat pairs of its other parts.
  *
@@ -69,16 +70,19 @@ export function restrictSpec(spec: PartSpec, others: BoundPattern[], mode: "unio
     const k0 = kb[kt * 2];
     const k1 = kb[kt * 2 + 1] + 1;
     let all = true;
+    let some = false;
     for (let i = 0; i < m; i++) {
       const c = cls[i](q0, q1, k0, k1, head, batch);
       if (union) {
-        if (c !== EMPTY) return PARTIAL;
+        if (c === FULL) return FULL; // every pair already taken by an earlier member: drop the tile
+        if (c !== EMPTY) some = true;
       } else {
         if (c === EMPTY) return EMPTY;
         if (c !== FULL) all = false;
       }
     }
-    return union ? EMPTY : all ? FULL : PARTIAL;
+    if (union) return some ? PARTIAL : EMPTY;
+    return all ? FULL : PARTIAL;
   };
   const untouched = union ? EMPTY : FULL;
   const ownCount = spec.count;
@@ -101,7 +105,7 @@ export function restrictSpec(spec: PartSpec, others: BoundPattern[], mode: "unio
         const v = verdict(qt, kt);
         if (v === untouched) visit(kt, kind);
         else if (v === PARTIAL) visit(kt, PARTIAL);
-        // intersect EMPTY: dropped
+        // union FULL (taken by an earlier member) / intersect EMPTY: dropped
       });
     },
     count: (qt, kt) => {

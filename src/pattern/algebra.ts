@@ -4,10 +4,10 @@
  * Seed families (Longformer, Sparse Transformer, BigBird, LSH) are factories on top.
  * Per-sequence patterns (perBatch, keyPadding) are in ./batch.ts.
  */
-import { AttentionArgumentError, describe } from "../errors.js";
+import { AttentionArgumentError, checkInt, describe } from "../errors.js";
 import { bindPattern } from "../layout/check.js";
-import { planSpecs } from "../layout/grid.js";
-import { uniformTiles } from "../layout/part.js";
+import { gridSpec, planSpecs } from "../layout/grid.js";
+import { countPart, uniformTiles } from "../layout/part.js";
 import { restrictSpec } from "../layout/union.js";
 import { checkKeys } from "../options.js";
 import {
@@ -111,6 +111,8 @@ export interface MaskOptions {
   tileKind?: TileClassifier;
   /** Name shown in pictures and explain(). */
   name?: string;
+  /** Square tile of the grid the mask is planned on (default 64): e.g. the block size of a block-sparse mask. */
+  tile?: number;
   /** Set true when the mask uses `h`. Default true (safe). */
   headDependent?: boolean;
   /** Set true when the mask uses `b` (the batch row). Default: the function declares a 4th parameter. */
@@ -136,6 +138,7 @@ export function mask(fn: MaskFn, options: MaskOptions = {}): Pattern {
   const o = checkKeys("patterns.mask(fn, options)", options, [
     "tileKind",
     "name",
+    "tile",
     "headDependent",
     "batchDependent",
     "scanLimit",
@@ -157,6 +160,7 @@ export function mask(fn: MaskFn, options: MaskOptions = {}): Pattern {
     throw new AttentionArgumentError("patterns.mask(fn, { scanLimit })", scanLimit, "a number of pairs >= 0");
   }
   const name = o.name ?? "mask";
+  const tile = o.tile === undefined ? undefined : checkInt("patterns.mask(fn, { tile })", o.tile, 1, 4096);
   const tk = o.tileKind;
   const classify: TileClassifier =
     tk === undefined
@@ -194,6 +198,7 @@ export function mask(fn: MaskFn, options: MaskOptions = {}): Pattern {
         );
       }
       const bound: BoundPattern = { mask: checked, classify };
+      if (tile !== undefined) bound.tile = tile;
       if (batchDependent) bound.batchKey = (b) => String(b);
       return bound;
     },
@@ -263,6 +268,7 @@ export function union(...members: Pattern[]): Pattern {
       const key = joinBatchKeys(bs);
       if (key !== undefined) bound.batchKey = key;
       if (bs.some((b) => b.plan !== undefined)) {
+        const gridded = bs.some((b) => b.plan === undefined);
         bound.plan = (head, batch) => {
           const specs: PartSpec[] = [];
           for (let i = 0; i < n; i++) {
@@ -270,7 +276,13 @@ export function union(...members: Pattern[]): Pattern {
               specs.push(restrictSpec(s, bs.slice(0, i), "union"));
             }
           }
-          return specs;
+          if (!gridded) return specs;
+          // members planned on the generic grid (user masks) can make the disjoint parts score
+          // more than dense; then the union runs as one grid part instead (never above dense)
+          let scored = 0;
+          for (const s of specs) scored += countPart(s).scoredPairs;
+          if (scored <= dims.queryLength * dims.keyLength) return specs;
+          return [gridSpec({ ...bound, plan: undefined }, dims, head, batch, "union (one grid)")];
         };
       }
       return bound;
