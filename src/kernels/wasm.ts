@@ -16,17 +16,23 @@
  * part descriptors [·, 16 i32] and plan arrays) | per call: items [n, 4 i32] |
  * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride].
  */
-import type { Plan, PlanPart } from "../types.js";
-import { CTL_WORDS, MAX_ITEMS, poolUnsupportedReason, WorkerPool } from "./pool.js";
-import { maxTile } from "./tiled.js";
-import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
+import type { Plan } from "../types.js";
+import { CTL_WORDS, poolUnsupportedReason, WorkerPool } from "./pool.js";
+import {
+  align16,
+  Bump,
+  CTL_OFFSET,
+  DATA_START,
+  ensureMemory,
+  PAGE,
+  placePlan,
+  planArenaEnd,
+  resetPlanArena,
+} from "./wasm-plan.js";
 
-const PAGE = 65536;
-const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
-const DATA_START = CTL_OFFSET + 4096;
-const MAX_BYTES = 65536 * PAGE; // 4 GiB: 32-bit WebAssembly
-/** Scored pairs per work item before a tile range is cut (≈ 16 MFLOP at D = 64). */
-const ITEM_PAIRS = 65536;
+export { wasmPlansSerialised } from "./wasm-plan.js";
+
+import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
 interface KernelExports {
   runItem(item: number, scratch: number): void;
@@ -109,55 +115,7 @@ export function wasmVariant(): "relaxed-simd" | "simd" | null {
 export function releaseWasm(): void {
   runtime?.pool?.close();
   runtime = null;
-  arenaGeneration++;
-  arenaEnd = DATA_START;
-}
-
-/** Scratch bytes one thread needs for a part; mirrors scratchBytes() in assembly/kernel.ts. */
-function scratchFor(part: PlanPart, D: number): number {
-  const rp = (maxTile(part.qTiles) + 7) & ~7;
-  const tk = maxTile(part.kTiles);
-  return (2 * D * rp + tk * rp + 3 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
-}
-
-/** True when every row of the part appears once (so its query tiles may run in parallel). */
-function rowsUnique(part: PlanPart, Lq: number): boolean {
-  if (part.qIndex === null) return true;
-  const seen = new Uint8Array(Lq);
-  const n = part.qTiles[part.qTiles.length - 1];
-  for (let s = part.qTiles[0]; s < n; s++) {
-    const qi = part.qIndex[s];
-    if (seen[qi] !== 0) return false;
-    seen[qi] = 1;
-  }
-  return true;
-}
-
-/** Work items of one head's plan: [partIndex, qtBegin, qtEnd, cost] quadruples. */
-function planItems(parts: readonly PlanPart[], Lq: number): number[] {
-  if (parts.length !== 1 || !rowsUnique(parts[0], Lq)) {
-    let cost = 0;
-    for (const p of parts) cost += p.scoredPairs;
-    return [-1, 0, 0, cost];
-  }
-  const p = parts[0];
-  const out: number[] = [];
-  const numQT = p.qTiles.length - 1;
-  let begin = 0;
-  let cost = 0;
-  for (let qt = 0; qt < numQT; qt++) {
-    const rows = p.qTiles[qt + 1] - p.qTiles[qt];
-    for (let e = p.rowPtr[qt]; e < p.rowPtr[qt + 1]; e++) {
-      const kt = p.colIdx[e];
-      cost += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
-    }
-    if (cost >= ITEM_PAIRS || qt === numQT - 1) {
-      if (cost > 0) out.push(0, begin, qt + 1, cost);
-      begin = qt + 1;
-      cost = 0;
-    }
-  }
-  return out;
+  resetPlanArena();
 }
 
 export interface WasmProblem {
@@ -183,157 +141,6 @@ export interface WasmResult {
   memoryBytes: number;
 }
 
-const align16 = (n: number): number => Math.ceil(n / 16) * 16;
-
-class Bump {
-  constructor(public at: number) {}
-  take(bytes: number): number {
-    const p = this.at;
-    this.at = p + align16(bytes);
-    return p;
-  }
-}
-
-/**
- * A plan serialised into wasm memory, once: part descriptors and typed arrays in the plan
- * arena at the start of the data region, the work items of every (batch, head) sorted by
- * decreasing cost (stable) so the pool's tail is short. Reused by every call with the same
- * Plan object (WeakMap), so a compiled plan crosses to the workers (shared memory) without
- * copying per call.
- */
-interface PlanEntry {
-  runtime: Runtime;
-  generation: number;
-  /** Part-descriptor pointer of each row [B·H]. */
-  rowParts: Int32Array;
-  /** Sorted items: [row, partIndex, qtBegin, qtEnd] quadruples. */
-  items: Int32Array;
-  stride: number;
-  bytes: number;
-}
-
-const planCache = new WeakMap<Plan, PlanEntry>();
-/** Arena state: plans live in [DATA_START, arenaEnd); a reset (generation + 1) forgets them all. */
-let arenaEnd = DATA_START;
-let arenaGeneration = 0;
-/** Above this the arena is reset before a new plan is placed (wasm memory never shrinks). */
-const ARENA_LIMIT = 1 << 30;
-/** Plans serialised into wasm memory so far (tests: a reused plan is written once). */
-let plansSerialised = 0;
-export function wasmPlansSerialised(): number {
-  return plansSerialised;
-}
-
-/** Bytes a plan needs in the arena (descriptors + arrays), and its scratch stride. */
-function planFootprint(plan: Plan, D: number): { bytes: number; stride: number } {
-  const seen = new Set<PlanPart[]>();
-  let bytes = 0;
-  let stride = 0;
-  for (const parts of plan.rows) {
-    if (seen.has(parts)) continue;
-    seen.add(parts);
-    bytes += parts.length * 64;
-    for (const p of parts) {
-      for (const a of [p.qIndex, p.kIndex, p.qTiles, p.kTiles, p.rowPtr, p.colIdx, p.maskOff, p.maskWords]) {
-        if (a !== null) bytes += align16(a.byteLength);
-      }
-      stride = Math.max(stride, scratchFor(p, D));
-    }
-  }
-  return { bytes: align16(bytes), stride: (stride + 63) & ~63 };
-}
-
-function ensureMemory(rt: Runtime, total: number): void {
-  if (total > MAX_BYTES) {
-    throw new Error(
-      `wasm backend: this problem needs ${total} bytes of WebAssembly memory, above the 4 GiB limit; split the batch/heads or use backend "js"`,
-    );
-  }
-  const have = rt.memory.buffer.byteLength;
-  if (total > have) rt.memory.grow(Math.ceil((total - have) / PAGE));
-}
-
-/** Places `plan` in the arena (or finds it there); `callBytes` is what the call needs after the arena. */
-function placePlan(
-  rt: Runtime,
-  plan: Plan,
-  D: number,
-  callBytesFor: (items: number, stride: number) => number,
-): PlanEntry {
-  const hit = planCache.get(plan);
-  if (hit !== undefined && hit.runtime === rt && hit.generation === arenaGeneration) return hit;
-  const { bytes, stride } = planFootprint(plan, D);
-  const callBytes = callBytesFor(plan.tiles + plan.batch * plan.dims.heads, stride); // items <= tiles + rows
-  if (arenaEnd + bytes > DATA_START + ARENA_LIMIT || arenaEnd + bytes + callBytes > MAX_BYTES) {
-    arenaGeneration++;
-    arenaEnd = DATA_START;
-  }
-  const start = arenaEnd;
-  ensureMemory(rt, start + bytes + callBytes);
-  const buf = rt.memory.buffer;
-  const i32 = new Int32Array(buf);
-  const f32 = new Float32Array(buf);
-  const u32 = new Uint32Array(buf);
-  const mem = new Bump(start);
-  const B = plan.batch;
-  const H = plan.dims.heads;
-  const Lq = plan.dims.queryLength;
-  const rowParts = new Int32Array(B * H);
-  const placed = new Map<PlanPart[], { ptr: number; items: number[] }>();
-  const copyI32 = (a: Int32Array | null): number => {
-    if (a === null) return 0;
-    const p = mem.take(a.byteLength);
-    i32.set(a, p / 4);
-    return p;
-  };
-  const order: number[] = []; // [row, partIndex, qtBegin, qtEnd, cost] per item
-  for (let row = 0; row < B * H; row++) {
-    const parts = plan.rows[row];
-    let info = placed.get(parts);
-    if (info === undefined) {
-      const ptr = mem.take(parts.length * 64);
-      for (let i = 0; i < parts.length; i++) {
-        const p = parts[i];
-        const w = ptr / 4 + i * 16; // part descriptor: 16 i32 words
-        i32[w] = copyI32(p.qIndex);
-        i32[w + 1] = copyI32(p.kIndex);
-        i32[w + 2] = copyI32(p.qTiles);
-        i32[w + 3] = p.qTiles.length - 1;
-        i32[w + 4] = copyI32(p.kTiles);
-        i32[w + 5] = copyI32(p.rowPtr);
-        i32[w + 6] = copyI32(p.colIdx);
-        i32[w + 7] = copyI32(p.maskOff); // word offsets into maskWords
-        const words = mem.take(p.maskWords.byteLength);
-        u32.set(p.maskWords, words / 4);
-        i32[w + 8] = words;
-        i32[w + 9] = p.selfScore === undefined ? 0 : 1;
-        f32[w + 10] = p.selfScore ?? 0;
-        i32[w + 11] = maxTile(p.qTiles);
-        i32[w + 12] = maxTile(p.kTiles);
-      }
-      info = { ptr, items: planItems(parts, Lq) };
-      placed.set(parts, info);
-    }
-    rowParts[row] = info.ptr;
-    const it = info.items;
-    for (let i = 0; i < it.length; i += 4) order.push(row, it[i], it[i + 1], it[i + 2], it[i + 3]);
-  }
-  const count = order.length / 5;
-  if (count > MAX_ITEMS) throw new Error(`wasm backend: ${count} work items exceed ${MAX_ITEMS}; split the batch`);
-  const idx = Array.from({ length: count }, (_, i) => i);
-  idx.sort((a, b) => order[b * 5 + 4] - order[a * 5 + 4] || a - b);
-  const items = new Int32Array(count * 4);
-  for (let n = 0; n < count; n++) {
-    const o = idx[n] * 5;
-    items.set([order[o], order[o + 1], order[o + 2], order[o + 3]], n * 4);
-  }
-  arenaEnd = mem.at;
-  plansSerialised++;
-  const entry: PlanEntry = { runtime: rt, generation: arenaGeneration, rowParts, items, stride, bytes: mem.at - start };
-  planCache.set(plan, entry);
-  return entry;
-}
-
 export function runWasm(pr: WasmProblem): WasmResult {
   const rt = load();
   if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
@@ -355,12 +162,12 @@ export function runWasm(pr: WasmProblem): WasmResult {
   const entry = placePlan(rt, plan, D, callBytes);
   const itemCount = entry.items.length / 4;
   const stride = entry.stride;
-  ensureMemory(rt, arenaEnd + callBytes(itemCount, stride));
+  ensureMemory(rt, planArenaEnd() + callBytes(itemCount, stride));
 
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
-  const mem = new Bump(arenaEnd);
+  const mem = new Bump(planArenaEnd());
   const itemsPtr = mem.take(itemCount * 16);
   const headsPtr = mem.take(B * H * 64);
   const qPtr = mem.take(pr.q.byteLength);
@@ -410,7 +217,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
-  return { out, lse, memoryBytes: entry.bytes + (mem.at - arenaEnd) };
+  return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
 }
 
 /** Control words must fit below DATA_START. */
