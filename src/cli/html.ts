@@ -84,7 +84,7 @@ export function renderHtml(p: ReportPage): string {
 that visits only the tiles a pattern's plan lists. Every picture below is drawn from the real plan
 (<code>compile()</code>): each allowed (query, key) pair is coloured by the plan part that scores it;
 visited tiles that are rectangles in sequence order are outlined (solid = full tile, dashed = partial
-tile with a byte mask; tiles of permuted parts — dilated residues, strided columns, LSH chunks — are
+tile with a bit mask; tiles of permuted parts — dilated residues, strided columns, LSH chunks — are
 not rectangles in sequence order and are not outlined there).</p>
 
 <h2>The seed's figures, from our plans</h2>

@@ -159,27 +159,27 @@ export function bandPart(spec: BandSpec): PartSpec {
       // full tiles c = tt·tile of full width: c >= b - 1 - u and c + tile - 1 <= a - l
       const F0 = Math.max(T0, Math.ceil((b - 1 - u) / tile));
       const F1 = Math.min(T1, lastWhole, Math.floor((a - l - tile + 1) / tile));
-      const edge = (tt: number): void => {
-        const c = tt * tile;
-        const e = Math.min(c + tile, kLen);
-        const area = rows * (e - c);
-        const n = rectCount(a, b, c, e, l, u);
-        if (n === 0) return;
-        acc[0] += 1;
-        acc[1] += n;
-        acc[2] += area;
-        if (n !== area) acc[3] += Math.ceil(area / 32);
-      };
-      if (F0 > F1) {
-        for (let tt = T0; tt <= T1; tt++) edge(tt);
-        return;
-      }
-      for (let tt = T0; tt < F0; tt++) edge(tt);
-      const full = F1 - F0 + 1;
+      const full = F0 > F1 ? 0 : F1 - F0 + 1;
       acc[0] += full;
       acc[1] += full * rows * tile;
       acc[2] += full * rows * tile;
-      for (let tt = F1 + 1; tt <= T1; tt++) edge(tt);
+      // the edge tiles (not full) one by one: T0 .. F0-1 and F1+1 .. T1, or all when none is full
+      const passes = full === 0 ? 1 : 2;
+      for (let pass = 0; pass < passes; pass++) {
+        const from = pass === 0 ? T0 : F1 + 1;
+        const to = pass === 0 ? (full === 0 ? T1 : F0 - 1) : T1;
+        for (let tt = from; tt <= to; tt++) {
+          const c = tt * tile;
+          const e = Math.min(c + tile, kLen);
+          const area = rows * (e - c);
+          const n = rectCount(a, b, c, e, l, u);
+          if (n === 0) continue;
+          acc[0] += 1;
+          acc[1] += n;
+          acc[2] += area;
+          if (n !== area) acc[3] += Math.ceil(area / 32);
+        }
+      }
     },
     tilesFor: (qt, visit) => {
       const seg = qtSeg[qt];

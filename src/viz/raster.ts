@@ -2,7 +2,7 @@
  * Rasterising a compiled plan back onto ORIGINAL positions: which part holds each allowed
  * (query, key) pair, optionally pooled into blocks for long sequences, and where each
  * visited tile lies. Everything is reconstructed from the plan arrays (full tiles and
- * partial-tile byte masks through qIndex / kIndex), never from the pattern's mask, so a
+ * partial-tile bit masks through qIndex / kIndex), never from the pattern's mask, so a
  * picture shows what the kernel will actually score.
  *
  * Names: qi / ki original positions, si / sj gathered row / column, qt / kt tile indices,

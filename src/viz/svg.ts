@@ -1,7 +1,7 @@
 /**
  * Allowed-pairs matrices as SVG: query rows × key columns, each allowed pair coloured by the
  * plan part that scores it, visited tiles outlined (solid = full tile, dashed = partial
- * tile with a byte mask). Long sequences are pooled: a cell's opacity is its allowed
+ * tile with a bit mask). Long sequences are pooled: a cell's opacity is its allowed
  * fraction. Figures place several matrices side by side with titles and a legend.
  */
 import type { PlanPart } from "../index.js";
