@@ -22,6 +22,36 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: "window, Lq < Lk",
+    pattern: p.slidingWindow({ left: 20, right: 3 }),
+    dims: { queryLength: 300, keyLength: 1000, heads: 1, headDim: 8 },
+  },
+  {
+    name: "window, Lq > Lk, top-left",
+    pattern: p.slidingWindow({ left: 70, right: 9, align: "top-left" }),
+    dims: { queryLength: 900, keyLength: 400, heads: 1, headDim: 8 },
+  },
+  {
+    name: "narrow band (no full tile)",
+    pattern: p.slidingWindow({ left: 1, right: 1, tile: 16 }),
+    dims: { queryLength: 500, keyLength: 500, heads: 1, headDim: 8 },
+  },
+  {
+    name: "dilated, Lq != Lk",
+    pattern: p.dilatedWindow({ left: 4, right: 2, dilation: 5 }),
+    dims: { queryLength: 333, keyLength: 800, heads: 1, headDim: 8 },
+  },
+  {
+    name: "strided, Lq < Lk",
+    pattern: p.strided({ stride: 13 }),
+    dims: { queryLength: 200, keyLength: 700, heads: 1, headDim: 8 },
+  },
+  {
+    name: "fixed, Lq > Lk",
+    pattern: p.fixed({ block: 16, summary: 3 }),
+    dims: { queryLength: 700, keyLength: 300, heads: 1, headDim: 8 },
+  },
+  {
     name: "window",
     pattern: p.slidingWindow({ left: 37, right: 5 }),
     dims: { queryLength: 1000, keyLength: 1000, heads: 1, headDim: 8 },
