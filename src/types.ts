@@ -95,9 +95,12 @@ export interface PartSpec {
   count?: (qt: number, kt: number) => number;
   /**
    * Counting a whole query tile's row at once (explain of bands: the interior full tiles in
-   * closed form). Adds to `acc` what building the row would give: [tiles, allowed, scored, maskWords].
+   * closed form). Adds to `acc` what building the row would give: [tiles, allowed, scored, maskWords];
+   * returns false when it cannot (the row is then counted tile by tile).
    */
-  countRow?: (qt: number, acc: Float64Array) => void;
+  countRow?: (qt: number, acc: Float64Array) => boolean;
+  /** The original key positions [out[0], out[1]) query tile `qt` can visit, when they are one range (bands in identity order). */
+  rowKeyRange?: (qt: number, out: Int32Array) => boolean;
   selfScore?: number;
 }
 

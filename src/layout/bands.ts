@@ -152,7 +152,7 @@ export function bandPart(spec: BandSpec): PartSpec {
       const kLen = kSegs[seg + 1] - kSegs[seg];
       const mLo = Math.max(0, a - u);
       const mHi = Math.min(kLen - 1, b - 1 - l);
-      if (mLo > mHi || rows === 0) return;
+      if (mLo > mHi || rows === 0) return true;
       const T0 = Math.floor(mLo / tile);
       const T1 = Math.floor(mHi / tile);
       const lastWhole = Math.floor(kLen / tile) - 1; // last tile of full width
@@ -180,7 +180,23 @@ export function bandPart(spec: BandSpec): PartSpec {
           if (n !== area) acc[3] += Math.ceil(area / 32);
         }
       }
+      return true;
     },
+    rowKeyRange:
+      spec.kIndex !== null
+        ? undefined
+        : (qt, out) => {
+            const seg = qtSeg[qt];
+            const sh = shift === undefined ? 0 : shift[seg];
+            const a = qTiles[qt] - qSegs[seg];
+            const b = qTiles[qt + 1] - qSegs[seg];
+            const kLen = kSegs[seg + 1] - kSegs[seg];
+            const t0 = Math.floor(Math.max(0, a - (hi - sh)) / tile) * tile; // whole visited tiles
+            const t1 = Math.min(kLen, (Math.floor(Math.min(kLen - 1, b - 1 - (lo - sh)) / tile) + 1) * tile);
+            out[0] = kSegs[seg] + Math.max(0, t0);
+            out[1] = kSegs[seg] + Math.max(0, t1);
+            return true;
+          },
     tilesFor: (qt, visit) => {
       const seg = qtSeg[qt];
       const sh = shift === undefined ? 0 : shift[seg];

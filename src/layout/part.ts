@@ -206,19 +206,16 @@ function countOnly(spec: PartSpec): PartCount {
     scored += area;
   };
   const countRow = spec.countRow;
-  if (countRow !== undefined) {
-    const acc = new Float64Array(4); // [tiles, allowed, scored, maskWords]
-    for (qt = 0; qt < numQT; qt++) countRow(qt, acc);
-    nnz = acc[0];
-    allowed = acc[1];
-    scored = acc[2];
-    nWords = acc[3];
-  } else {
-    for (qt = 0; qt < numQT; qt++) {
-      rows = qTiles[qt + 1] - qTiles[qt];
-      spec.tilesFor(qt, visit);
-    }
+  const acc = new Float64Array(4); // [tiles, allowed, scored, maskWords] of rows counted whole
+  for (qt = 0; qt < numQT; qt++) {
+    if (countRow !== undefined && countRow(qt, acc)) continue;
+    rows = qTiles[qt + 1] - qTiles[qt];
+    spec.tilesFor(qt, visit);
   }
+  nnz += acc[0];
+  allowed += acc[1];
+  scored += acc[2];
+  nWords += acc[3];
   checkInt32Count("tile entries", nnz);
   checkInt32Count("mask words", nWords);
   let bytes = qTiles.byteLength + kTiles.byteLength + 4 * (numQT + 1) + 8 * nnz + 4 * nWords;

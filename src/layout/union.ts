@@ -86,9 +86,24 @@ export function restrictSpec(spec: PartSpec, others: BoundPattern[], mode: "unio
   };
   const untouched = union ? EMPTY : FULL;
   const ownCount = spec.count;
+  // a whole query-tile row that no other member touches is counted by the spec's own row counter
+  const ownRow = spec.countRow;
+  const rowKeys = spec.rowKeyRange;
+  const range = new Int32Array(2);
+  const rowUntouched = (qt: number): boolean => {
+    if (rowKeys === undefined || !rowKeys(qt, range)) return false;
+    if (range[1] <= range[0]) return union;
+    const q0 = qb[qt * 2];
+    const q1 = qb[qt * 2 + 1] + 1;
+    for (let i = 0; i < m; i++) {
+      const c = cls[i](q0, q1, range[0], range[1], head, batch);
+      if (union ? c !== EMPTY : c !== FULL) return false;
+    }
+    return true;
+  };
   const out: PartSpec = {
     ...spec,
-    countRow: undefined,
+    countRow: ownRow === undefined ? undefined : (qt, acc) => rowUntouched(qt) && ownRow(qt, acc),
     mask: union
       ? (q, k, h, b) => {
           if (!own(q, k, h, b)) return false;
