@@ -53,15 +53,14 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   } else {
     const pattern = checkPattern("options.pattern", o.pattern ?? dense());
     checkPairCount(shapes.B, shapes.H, shapes.Lq, shapes.Lk);
-    const data =
-      pattern.content === undefined
-        ? null
-        : { q: q.data, k: transformKeys(pattern, k.data, shapes), kvHeads: shapes.Hkv };
+    const kData = pattern.content === undefined ? null : transformKeys(pattern, k.data, shapes);
+    const data = kData === null ? null : { q: q.data, k: kData, kvHeads: shapes.Hkv };
     plan = buildPlan({
       pattern,
       dims: { queryLength: shapes.Lq, keyLength: shapes.Lk, heads: shapes.H, headDim: shapes.D, batch: shapes.B },
       batch: shapes.B,
       data,
+      keyBytes: kData === null || kData === k.data ? 0 : kData.byteLength,
     });
   }
   const pattern = plan.source;

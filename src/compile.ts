@@ -101,7 +101,8 @@ export function compile(pattern: Pattern, options: CompileOptions, checks: Compi
   if (c.check !== undefined && typeof c.check !== "boolean") {
     throw new AttentionArgumentError("compile(…, { check })", c.check, "true or false");
   }
-  const { request } = planRequest("compile", pattern, options);
+  const { request, extraBytes } = planRequest("compile", pattern, options);
   request.check = c.check === true;
+  request.keyBytes = extraBytes;
   return buildPlan(request);
 }

@@ -58,8 +58,7 @@ export function explain(plan: Plan): Explanation;
 export function explain(pattern: Pattern, options: ExplainOptions): Explanation;
 export function explain(target: Pattern | Plan, options?: ExplainOptions): Explanation {
   if (isPlan(target)) {
-    const extra = 0;
-    return explanation(target.pattern, target.dims, target.batch, planTotals(target), extra);
+    return explanation(target.pattern, target.dims, target.batch, planTotals(target), target.keyBytes);
   }
   const { request, extraBytes } = planRequest("explain", target as Pattern, options);
   return explanation(request.pattern.name, request.dims, request.batch, countPlan(request), extraBytes);

@@ -194,6 +194,8 @@ export interface Plan {
   readonly planBytes: number;
   /** Scratch bytes the tiled kernel needs for the largest tiles. */
   readonly scratchBytes: number;
+  /** Bytes of the keys a content pattern transforms (lsh; 0 otherwise), part of stats.bytes. */
+  readonly keyBytes: number;
 }
 
 export interface AttentionOptions {

@@ -106,6 +106,8 @@ describe("a compiled plan runs with no planning", () => {
     const want = attention(qk, qk, qk, { pattern: p, backend: "js" });
     const got = attention(qk, qk, qk, { plan, backend: "js" });
     expect(got.out.data).toEqual(want.out.data);
+    expect(explain(plan).bytes).toBe(got.stats.bytes);
+    expect(explain(p, { queryLength: 32, headDim: 8, q: qk, k: qk }).bytes).toBe(got.stats.bytes);
   });
 });
 

@@ -43,6 +43,8 @@ export interface PlanRequest {
   batch: number;
   data: PlanData | null;
   check?: boolean;
+  /** Bytes of keys the pattern transformed to plan (lsh); explain(plan) counts them as attention() does. */
+  keyBytes?: number;
 }
 
 /** Plans every (batch row, head) with `make` (build or count); equal plans are one array. */
@@ -180,6 +182,7 @@ export function buildPlan(r: PlanRequest): Plan {
     parts: Object.freeze(t.parts.map((p) => Object.freeze(p))),
     planBytes: t.planBytes,
     scratchBytes: t.scratchBytes,
+    keyBytes: r.keyBytes ?? 0,
   };
   return Object.freeze(plan);
 }
