@@ -17,6 +17,7 @@
  */
 import type { PlanData, PlanTotals } from "../layout/plan.js";
 import { planAll } from "../layout/plan.js";
+import { enableRelaxedSimd } from "../platform.js";
 import type { Dims, Pattern, PlanPart } from "../types.js";
 import { CTL_WORDS, MAX_ITEMS, poolUnsupportedReason, WorkerPool } from "./pool.js";
 import { maxTile } from "./tiled.js";
@@ -70,14 +71,26 @@ function load(): Runtime | null {
   try {
     if (typeof WebAssembly === "undefined") throw new Error("this JavaScript runtime has no WebAssembly");
     const shared = sharedMemoryWorks();
-    // relaxed SIMD where the host validates it (Node >= 22, Chrome >= 114; Node 20 only with
-    // --experimental-wasm-relaxed-simd). Every thread instantiates this one module, so results
-    // stay bitwise identical across thread counts on a given host.
+    // relaxed SIMD where the host validates it (Node >= 22, Chrome >= 114; Node 20 once the
+    // library has set --experimental-wasm-relaxed-simd, see platform.ts). Every thread
+    // instantiates this one module, so results stay bitwise identical across thread counts on
+    // a given host.
     const relaxedBytes = decodeBase64(shared ? WASM_SHARED_RELAXED : WASM_PLAIN_RELAXED);
-    const relaxed = WebAssembly.validate(relaxedBytes);
-    const bytes = relaxed ? relaxedBytes : decodeBase64(shared ? WASM_SHARED : WASM_PLAIN);
-    if (!WebAssembly.validate(bytes)) throw new Error("this runtime's WebAssembly lacks SIMD (v128)");
-    const module = new WebAssembly.Module(bytes);
+    let relaxed = WebAssembly.validate(relaxedBytes);
+    if (!relaxed && enableRelaxedSimd()) relaxed = WebAssembly.validate(relaxedBytes);
+    let module: WebAssembly.Module | null = null;
+    if (relaxed) {
+      try {
+        module = new WebAssembly.Module(relaxedBytes);
+      } catch {
+        relaxed = false; // validated but does not compile: fall back to plain SIMD, silently
+      }
+    }
+    if (module === null) {
+      const bytes = decodeBase64(shared ? WASM_SHARED : WASM_PLAIN);
+      if (!WebAssembly.validate(bytes)) throw new Error("this runtime's WebAssembly lacks SIMD (v128)");
+      module = new WebAssembly.Module(bytes);
+    }
     const memory = new WebAssembly.Memory({ initial: DATA_START / PAGE + 1, maximum: 65536, shared });
     const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     runtime = { module, memory, shared, relaxed, kernel, pool: null };
