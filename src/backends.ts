@@ -9,7 +9,7 @@
 import { AttentionArgumentError } from "./errors.js";
 import { referenceAttention } from "./kernels/reference.js";
 import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
-import { runWasm, wasmHostReasons } from "./kernels/wasm.js";
+import { prepareWasm, runWasm, WasmMemoryError, type WasmPrepared, wasmHostReasons } from "./kernels/wasm.js";
 import { type PlanData, type PlanTotals, planAll } from "./layout/plan.js";
 import { availableCores, nodeWorkerCtor } from "./platform.js";
 import type { AttentionResult, AttentionStats, Dims, Pattern, Tensor } from "./types.js";
@@ -79,25 +79,59 @@ function dimsOf(s: Shapes): Dims {
   return { queryLength: s.Lq, keyLength: s.Lk, heads: s.H, headDim: s.D };
 }
 
+/**
+ * Threads a problem runs on: the request (or default) capped to the cores available, so
+ * `threads: 256` on 2 cores starts one worker, not 255. Returns the request too when capped.
+ */
+export function effectiveThreads(p: Problem): { threads: number; requested?: number } {
+  const cores = availableCores();
+  return p.threads > cores ? { threads: cores, requested: p.threads } : { threads: p.threads };
+}
+
+/** The wasm plan of a problem, computed once by notSupportedReasons (auto) and reused by run. */
+const wasmPlans = new WeakMap<Problem, WasmPrepared>();
+
+function wasmThreads(p: Problem): number {
+  const s = p.shapes;
+  let { threads } = effectiveThreads(p);
+  if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
+  return threads;
+}
+
+function wasmPrepared(p: Problem): WasmPrepared {
+  let prepared = wasmPlans.get(p);
+  if (prepared === undefined) {
+    const s = p.shapes;
+    const k = transformKeys(p.pattern, p.k.data, s);
+    const threads = wasmThreads(p);
+    prepared = prepareWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, pattern: p.pattern, threads });
+    wasmPlans.set(p, prepared);
+  }
+  return prepared;
+}
+
 const wasmBackend: BackendImpl = {
   name: "wasm",
   notSupportedReasons(p) {
-    const reasons = wasmHostReasons(p.threads);
+    const reasons = wasmHostReasons(effectiveThreads(p).threads);
+    if (reasons.length > 0) return reasons;
     const { B, H, Hkv, Lq, Lk, D } = p.shapes;
     const bytes = 4 * (2 * B * H * Lq * D + 2 * B * Hkv * Lk * D + B * H * Lq);
     if (bytes > 2 ** 32 - 2 ** 27) {
-      reasons.push(`q, k, v, out and lse need ${bytes} bytes, above 32-bit WebAssembly's 4 GiB memory`);
+      return [`q, k, v, out and lse need ${bytes} bytes, above 32-bit WebAssembly's 4 GiB memory`];
     }
-    return reasons;
+    return wasmPrepared(p).reasons; // plans the problem: what it needs is known before running
   },
   run(p) {
     const s = p.shapes;
-    const k = transformKeys(p.pattern, p.k.data, s);
-    let threads = p.threads;
-    if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
-    const r = runWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, pattern: p.pattern, threads });
-    const extra = k === p.k.data ? 0 : k.byteLength;
-    const stats = toStats(r.totals, s.D, extra, "wasm", threads, r.memoryBytes);
+    const prepared = wasmPrepared(p);
+    wasmPlans.delete(p);
+    const pr = prepared.pr;
+    const r = runWasm(pr, prepared);
+    const extra = pr.k === p.k.data ? 0 : pr.k.byteLength;
+    const stats = toStats(r.totals, s.D, extra, "wasm", pr.threads, r.memoryBytes);
+    const requested = effectiveThreads(p).requested;
+    if (requested !== undefined) stats.threadsRequested = requested;
     return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
   },
 };
@@ -178,10 +212,37 @@ export function selectBackend(name: string, p: Problem): BackendImpl {
     return b;
   }
   const why: string[] = [];
-  for (const b of BACKENDS) {
+  for (let i = 0; i < BACKENDS.length; i++) {
+    const b = BACKENDS[i];
     const reasons = b.notSupportedReasons(p);
-    if (reasons.length === 0) return b;
+    if (reasons.length === 0) return withFallback(b, i, why);
     why.push(`${b.name}: ${reasons.join("; ")}`);
   }
   throw new AttentionArgumentError("options.backend", name, `a backend that can run this problem (${why.join(" | ")})`);
+}
+
+/**
+ * "auto"'s choice: runs `b`, records in stats.fallbackReasons why the faster backends were
+ * passed over, and if the host refuses `b` the memory it needs (WasmMemoryError, raised before
+ * the kernel runs) falls back to the next backend that can run, saying why.
+ */
+function withFallback(b: BackendImpl, at: number, why: string[]): BackendImpl {
+  return {
+    name: b.name,
+    notSupportedReasons: (p) => b.notSupportedReasons(p),
+    run(p) {
+      let r: AttentionResult;
+      try {
+        r = b.run(p);
+      } catch (e) {
+        if (!(e instanceof WasmMemoryError)) throw e;
+        const next = BACKENDS.slice(at + 1).find((x) => x.notSupportedReasons(p).length === 0);
+        if (next === undefined) throw e;
+        why.push(`${b.name}: ${e.message}`);
+        r = next.run(p);
+      }
+      if (why.length > 0) r.stats.fallbackReasons = why;
+      return r;
+    },
+  };
 }

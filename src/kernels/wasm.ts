@@ -119,6 +119,11 @@ export function wasmVariant(): "relaxed-simd" | "simd" | null {
   return rt === null ? null : rt.relaxed ? "relaxed-simd" : "simd";
 }
 
+/** Workers the pool holds now (0 before any multi-threaded run). */
+export function wasmPoolSize(): number {
+  return runtime?.pool?.size ?? 0;
+}
+
 /** Stops the worker pool and drops the module's memory (it can only grow while alive). */
 export function releaseWasm(): void {
   runtime?.pool?.close();
@@ -206,9 +211,40 @@ class Bump {
   }
 }
 
-export function runWasm(pr: WasmProblem): WasmResult {
-  const rt = load();
-  if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
+/** The host refused the memory a run needs (raised before the kernel writes anything). */
+export class WasmMemoryError extends Error {
+  override name = "WasmMemoryError";
+}
+
+/** A planned problem with its wasm memory needs counted, before any wasm memory is touched. */
+export interface WasmPrepared {
+  pr: WasmProblem;
+  heads: PlanPart[][];
+  totals: PlanTotals;
+  plans: Map<PlanPart[], { items: number[]; ptr: number }>;
+  itemCount: number;
+  partCount: number;
+  stride: number;
+  /** Bytes of linear memory the run needs: control words, items, descriptors, plans, q, k, v, out, lse, scratch. */
+  bytes: number;
+  /** Why it cannot run (memory above the limit, too many items); empty when it can. */
+  reasons: string[];
+}
+
+let memoryLimit = MAX_BYTES;
+
+/**
+ * Test hook: pretend 32-bit WebAssembly memory holds only `bytes` (default 4 GiB), so a test
+ * can prove that "auto" falls back without allocating 4 GiB. Returns the previous limit.
+ */
+export function setWasmMemoryLimitForTests(bytes: number = MAX_BYTES): number {
+  const old = memoryLimit;
+  memoryLimit = Math.min(bytes, MAX_BYTES);
+  return old;
+}
+
+/** Plans the problem and counts the linear memory it needs (nothing is written to wasm memory). */
+export function prepareWasm(pr: WasmProblem): WasmPrepared {
   const { B, H, Hkv, Lq, Lk, D, threads } = pr;
   const dims: Dims = { queryLength: Lq, keyLength: Lk, heads: H, headDim: D };
   const data: PlanData = { q: pr.q, k: pr.k, kvHeads: Hkv };
@@ -243,15 +279,34 @@ export function runWasm(pr: WasmProblem): WasmResult {
   const tensorBytes = [pr.q.byteLength, pr.k.byteLength, pr.v.byteLength, pr.q.byteLength, B * H * Lq * 4];
   let total = DATA_START + threads * stride + 16 * 16;
   for (const s of [...sizes, ...tensorBytes]) total += align16(s);
-  if (total > MAX_BYTES) {
-    throw new Error(
-      `wasm backend: this problem needs ${total} bytes of WebAssembly memory, above the 4 GiB limit; split the batch/heads or use backend "js"`,
+  const reasons: string[] = [];
+  if (total > memoryLimit) {
+    const limit = memoryLimit === MAX_BYTES ? "32-bit WebAssembly's 4 GiB" : `the ${memoryLimit}-byte test limit`;
+    reasons.push(
+      `the plan needs ${total} bytes of WebAssembly memory (inputs, outputs, ${planBytes} bytes of plan, ${threads * stride} bytes of scratch), above ${limit}; split the batch/heads or use backend "js"`,
     );
   }
-  if (itemCount > MAX_ITEMS)
-    throw new Error(`wasm backend: ${itemCount} work items exceed ${MAX_ITEMS}; split the batch`);
+  if (itemCount > MAX_ITEMS) reasons.push(`${itemCount} work items exceed ${MAX_ITEMS}; split the batch`);
+  return { pr, heads, totals, plans, itemCount, partCount, stride, bytes: total, reasons };
+}
+
+export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr)): WasmResult {
+  const rt = load();
+  if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
+  if (prepared.reasons.length > 0) throw new Error(`wasm backend: ${prepared.reasons.join("; ")}`);
+  const { B, H, Hkv, Lq, Lk, D, threads } = pr;
+  const { heads, totals, plans, itemCount, partCount, stride } = prepared;
+  const total = prepared.bytes;
   const have = rt.memory.buffer.byteLength;
-  if (total > have) rt.memory.grow(Math.ceil((total - have) / PAGE));
+  if (total > have) {
+    try {
+      rt.memory.grow(Math.ceil((total - have) / PAGE));
+    } catch (e) {
+      throw new WasmMemoryError(
+        `wasm backend: could not grow WebAssembly memory to ${total} bytes (${e instanceof Error ? e.message : String(e)}); use backend "js" or a smaller batch`,
+      );
+    }
+  }
 
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
