@@ -7,6 +7,7 @@
  *   reference  float64 oracle (src/kernels/reference.ts): fixed masks only, O(Lk) per row
  */
 import { AttentionArgumentError } from "./errors.js";
+import { cleanInputs, finishHead } from "./kernels/nonfinite.js";
 import { referenceAttention } from "./kernels/reference.js";
 import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
 import { prepareWasm, runWasm, WasmMemoryError, type WasmPrepared, wasmHostReasons } from "./kernels/wasm.js";
@@ -102,9 +103,10 @@ function wasmPrepared(p: Problem): WasmPrepared {
   let prepared = wasmPlans.get(p);
   if (prepared === undefined) {
     const s = p.shapes;
-    const k = transformKeys(p.pattern, p.k.data, s);
+    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s);
+    const k = transformKeys(p.pattern, c.k, s);
     const threads = wasmThreads(p);
-    prepared = prepareWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, pattern: p.pattern, threads });
+    prepared = prepareWasm({ ...s, q: c.q, k, v: c.v, bad: c.bad, scale: p.scale, pattern: p.pattern, threads });
     wasmPlans.set(p, prepared);
   }
   return prepared;
@@ -128,7 +130,7 @@ const wasmBackend: BackendImpl = {
     wasmPlans.delete(p);
     const pr = prepared.pr;
     const r = runWasm(pr, prepared);
-    const extra = pr.k === p.k.data ? 0 : pr.k.byteLength;
+    const extra = pr.k === p.k.data || !p.pattern.content?.transformKeys ? 0 : pr.k.byteLength;
     const stats = toStats(r.totals, s.D, extra, "wasm", pr.threads, r.memoryBytes);
     const requested = effectiveThreads(p).requested;
     if (requested !== undefined) stats.threadsRequested = requested;
@@ -141,16 +143,17 @@ const jsBackend: BackendImpl = {
   notSupportedReasons: () => [],
   run(p) {
     const s = p.shapes;
-    const kData = transformKeys(p.pattern, p.k.data, s);
-    const data: PlanData = { q: p.q.data, k: kData, kvHeads: s.Hkv };
+    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s); // the NaN rule: see kernels/nonfinite.ts
+    const kData = transformKeys(p.pattern, c.k, s);
+    const data: PlanData = { q: c.q, k: kData, kvHeads: s.Hkv };
     const out = new Float32Array(s.B * s.H * s.Lq * s.D);
     const lse = new Float32Array(s.B * s.H * s.Lq).fill(Number.NEGATIVE_INFINITY);
     const scratch = new TiledScratch();
     const group = s.H / s.Hkv;
     const task: HeadTask = {
-      q: p.q.data,
+      q: c.q,
       k: kData,
-      v: p.v.data,
+      v: c.v,
       qBase: 0,
       kBase: 0,
       vBase: 0,
@@ -167,8 +170,17 @@ const jsBackend: BackendImpl = {
       task.vBase = task.kBase;
       task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
       runHead(task, parts, scratch);
+      const qRow = (b * s.H + h) * s.Lq; // qBad: [B, H, Lq]
+      const kRow = kvRow * s.Lk; // kvBad: [B, Hkv, Lk]
+      finishHead(
+        task,
+        parts,
+        s.Lq,
+        c.bad?.qBad.subarray(qRow, qRow + s.Lq) ?? null,
+        c.bad?.kvBad.subarray(kRow, kRow + s.Lk) ?? null,
+      );
     });
-    const extra = kData === p.k.data ? 0 : kData.byteLength;
+    const extra = p.pattern.content?.transformKeys ? kData.byteLength : 0;
     return { out: { data: out, shape: [s.B, s.H, s.Lq, s.D] }, lse, stats: toStats(totals, s.D, extra, "js", 1) };
   },
 };

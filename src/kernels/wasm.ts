@@ -19,8 +19,9 @@ import type { PlanData, PlanTotals } from "../layout/plan.js";
 import { planAll } from "../layout/plan.js";
 import { enableRelaxedSimd } from "../platform.js";
 import type { Dims, Pattern, PlanPart } from "../types.js";
+import { finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
 import { CTL_WORDS, MAX_ITEMS, poolUnsupportedReason, WorkerPool } from "./pool.js";
-import { maxTile } from "./tiled.js";
+import { type HeadTask, maxTile } from "./tiled.js";
 import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
 const PAGE = 65536;
@@ -134,7 +135,7 @@ export function releaseWasm(): void {
 function scratchFor(part: PlanPart, D: number): number {
   const rp = (maxTile(part.qTiles) + 7) & ~7;
   const tk = maxTile(part.kTiles);
-  return (2 * D * rp + tk * rp + 3 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
+  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
 }
 
 /** True when every row of the part appears once (so its query tiles may run in parallel). */
@@ -190,6 +191,8 @@ export interface WasmProblem {
   scale: number;
   pattern: Pattern;
   threads: number;
+  /** Rows whose inputs held NaN/±∞ (q, k, v are then cleaned copies); null when all finite. */
+  bad?: NonFinite | null;
 }
 
 export interface WasmResult {
@@ -400,7 +403,40 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
+  if (pr.bad || hasMarks(lse)) finishAll(pr, heads, out, lse);
   return { out, lse, totals, memoryBytes: mem.at - DATA_START };
+}
+
+/** The NaN rule and the float64 path for overflowed rows (nonfinite.ts), head by head. */
+function finishAll(pr: WasmProblem, heads: PlanPart[][], out: Float32Array, lse: Float32Array): void {
+  const { B, H, Hkv, Lq, Lk, D } = pr;
+  const group = H / Hkv;
+  const task: HeadTask = {
+    q: pr.q,
+    k: pr.k,
+    v: pr.v,
+    qBase: 0,
+    kBase: 0,
+    vBase: 0,
+    lseBase: 0,
+    D,
+    scale: pr.scale,
+    out,
+    lse,
+  };
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const row = b * H + h;
+      const kvRow = b * Hkv + Math.floor(h / group);
+      task.qBase = row * Lq * D; // q, out: [B, H, Lq, D]
+      task.kBase = kvRow * Lk * D; // k, v: [B, Hkv, Lk, D]
+      task.vBase = task.kBase;
+      task.lseBase = row * Lq; // lse: [B, H, Lq]; qBad likewise
+      const qBad = pr.bad ? pr.bad.qBad.subarray(row * Lq, (row + 1) * Lq) : null;
+      const kvBad = pr.bad ? pr.bad.kvBad.subarray(kvRow * Lk, (kvRow + 1) * Lk) : null; // kvBad: [B, Hkv, Lk]
+      finishHead(task, heads[row], Lq, qBad, kvBad);
+    }
+  }
 }
 
 /** Control words must fit below DATA_START. */
