@@ -217,7 +217,7 @@ export function finishHead(
   let count = 0;
   for (let i = 0; i < Lq; i++) {
     const x = lse[lseBase + i]; // lse: [Lq] block of this head
-    if (x === x || (poison !== null && poison[i] !== 0)) continue;
+    if (!Number.isNaN(x) || (poison !== null && poison[i] !== 0)) continue;
     if (marked === null) marked = new Uint8Array(Lq);
     marked[i] = 1;
     count++;
@@ -233,6 +233,6 @@ export function finishHead(
 
 /** True when some lse entry is NaN: a kernel marked a row for the float64 path. */
 export function hasMarks(lse: Float32Array): boolean {
-  for (let i = 0; i < lse.length; i++) if (lse[i] !== lse[i]) return true;
+  for (let i = 0; i < lse.length; i++) if (Number.isNaN(lse[i])) return true;
   return false;
 }
