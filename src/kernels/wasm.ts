@@ -20,7 +20,7 @@ import { planAll } from "../layout/plan.js";
 import { enableRelaxedSimd } from "../platform.js";
 import type { Dims, Pattern, PlanPart } from "../types.js";
 import { finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
-import { CTL_WORDS, MAX_ITEMS, poolUnsupportedReason, WorkerPool } from "./pool.js";
+import { CTL_WORDS, MAX_ITEMS, PoolError, poolUnsupportedReason, WorkerPool } from "./pool.js";
 import { type HeadTask, maxTile } from "./tiled.js";
 import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
@@ -118,6 +118,13 @@ export function wasmHostReasons(threads: number): string[] {
 export function wasmVariant(): "relaxed-simd" | "simd" | null {
   const rt = load();
   return rt === null ? null : rt.relaxed ? "relaxed-simd" : "simd";
+}
+
+/** Test hook: the pool's next run loses a worker mid-item (see WorkerPool.failNextItemForTests). */
+export function failNextWorkerItemForTests(kind: "throw" | "hang" | "exit"): void {
+  const rt = load();
+  if (rt?.pool == null) throw new Error("no worker pool yet: run a multi-threaded call first");
+  rt.pool.failNextItemForTests(kind);
 }
 
 /** Workers the pool holds now (0 before any multi-threaded run). */
@@ -397,9 +404,21 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   if (threads <= 1 || itemCount <= 1) {
     rt.kernel.runItems(itemsPtr, itemCount, scratch);
   } else {
-    if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
-    rt.pool.ensure(threads - 1);
-    rt.pool.run(rt.kernel, threads, itemsPtr, itemCount, scratch, stride);
+    const maxItemFlops = 4 * D * order[idx[0] * 5 + 4]; // items sorted by decreasing cost
+    try {
+      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+      rt.pool.ensure(threads - 1);
+      rt.pool.run(rt.kernel, threads, itemsPtr, itemCount, scratch, stride, maxItemFlops);
+    } catch (e) {
+      if (!(e instanceof PoolError)) throw e;
+      // A dead or stuck worker may still hold this memory: stop every worker and drop the
+      // memory with them; the next call loads a fresh runtime and starts a new pool.
+      rt.pool?.close();
+      if (runtime === rt) runtime = null;
+      throw new PoolError(
+        `${e.message}. This call's result is lost; the pool was stopped and the next call starts a new one`,
+      );
+    }
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
