@@ -18,14 +18,12 @@ export class TiledScratch {
   ko = new Int32Array(0); // [Tk] row offsets of those keys
   m = new Float32Array(0); // [Tq] running max
   l = new Float32Array(0); // [Tq] running sum
-  f = new Uint8Array(0); // [Tq] 1 = a score overflowed float32 (row goes to the float64 path)
   ensure(tq: number, tk: number, D: number): void {
     if (this.qt.length < tq * D) {
       this.qt = new Float32Array(tq * D);
       this.acc = new Float32Array(tq * D);
       this.m = new Float32Array(tq);
       this.l = new Float32Array(tq);
-      this.f = new Uint8Array(tq);
     }
     if (this.s.length < tk) {
       this.s = new Float32Array(tk);
@@ -34,7 +32,7 @@ export class TiledScratch {
     }
   }
   get bytes(): number {
-    return (this.qt.length + this.acc.length + this.m.length + this.l.length + 3 * this.s.length) * 4 + this.f.length;
+    return (this.qt.length + this.acc.length + this.m.length + this.l.length + 3 * this.s.length) * 4;
   }
 }
 
@@ -75,7 +73,6 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
   const S = sc.s; // one row of scores / probabilities: [cols]
   const M = sc.m;
   const L = sc.l;
-  const F = sc.f; // [rows] overflow flags
   const KI = sc.ki; // [cols] original key positions of the current key tile
   const KO = sc.ko; // [cols] offsets of those keys' rows in k (and v)
   const hasSelf = part.selfScore !== undefined;
@@ -95,7 +92,6 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
       for (let d = 0; d < D; d++) Q[dst + d] = q[src + d] * scale;
       M[r] = NEG_INF;
       L[r] = 0;
-      F[r] = 0;
     }
     A.fill(0, 0, rows * D);
     for (let e = e0; e < e1; e++) {
@@ -140,11 +136,12 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
           S[c] = a;
         }
         // a score that overflowed float32 (finite inputs: see nonfinite.ts) is ±∞ or NaN here;
-        // Σ (s − s) is 0 unless one is. The row is marked and recomputed in float64.
+        // Σ (s − s) is 0 unless one is. The row's sum becomes NaN (and stays NaN over later
+        // tiles), so the merge marks the row for the float64 path.
         let chk = 0;
         for (let j = 0; j < cols; j++) chk += S[j] - S[j];
         if (chk !== 0) {
-          F[r] = 1;
+          L[r] = Number.NaN;
           continue;
         }
         if (mOff >= 0) {
@@ -195,7 +192,7 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
     // merge this tile's rows into out / lse by log-sum-exp
     for (let r = 0; r < rows; r++) {
       const aOff = r * D; // A: [rows, D]
-      let chk = F[r];
+      let chk = L[r] - L[r]; // NaN: a score overflowed
       for (let d = 0; d < D; d++) chk += A[aOff + d] - A[aOff + d]; // an overflowed accumulator
       if (chk !== 0) {
         lse[lseBase + (qIndex === null ? s0 + r : qIndex[s0 + r])] = Number.NaN; // mark: float64 path

@@ -17,126 +17,23 @@
  */
 import type { PlanData, PlanTotals } from "../layout/plan.js";
 import { planAll } from "../layout/plan.js";
-import { enableRelaxedSimd } from "../platform.js";
 import type { Dims, Pattern, PlanPart } from "../types.js";
 import { finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
-import { CTL_WORDS, MAX_ITEMS, PoolError, poolUnsupportedReason, WorkerPool } from "./pool.js";
+import { CTL_WORDS, MAX_ITEMS, PoolError, WorkerPool } from "./pool.js";
 import { type HeadTask, maxTile } from "./tiled.js";
-import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
+import { CTL_OFFSET, DATA_START, dropRuntime, loadedRuntime, PAGE } from "./wasm-runtime.js";
 
-const PAGE = 65536;
-const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
-const DATA_START = CTL_OFFSET + 4096;
+export {
+  failNextWorkerItemForTests,
+  releaseWasm,
+  wasmHostReasons,
+  wasmPoolSize,
+  wasmVariant,
+} from "./wasm-runtime.js";
+
 const MAX_BYTES = 65536 * PAGE; // 4 GiB: 32-bit WebAssembly
 /** Scored pairs per work item before a tile range is cut (≈ 16 MFLOP at D = 64). */
 const ITEM_PAIRS = 65536;
-
-interface KernelExports {
-  runItem(item: number, scratch: number): void;
-  runItems(items: number, count: number, scratch: number): void;
-}
-
-interface Runtime {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  shared: boolean;
-  /** The relaxed-SIMD build (f32x4.relaxed_madd) runs: the host validated it. */
-  relaxed: boolean;
-  kernel: KernelExports;
-  pool: WorkerPool | null;
-}
-
-let runtime: Runtime | null = null;
-let loadError: string | null = null;
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function sharedMemoryWorks(): boolean {
-  if (typeof SharedArrayBuffer === "undefined") return false;
-  try {
-    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Loads the module once (synchronous compile; ~12 KB). Returns null and records why on failure. */
-function load(): Runtime | null {
-  if (runtime !== null || loadError !== null) return runtime;
-  try {
-    if (typeof WebAssembly === "undefined") throw new Error("this JavaScript runtime has no WebAssembly");
-    const shared = sharedMemoryWorks();
-    // relaxed SIMD where the host validates it (Node >= 22, Chrome >= 114; Node 20 once the
-    // library has set --experimental-wasm-relaxed-simd, see platform.ts). Every thread
-    // instantiates this one module, so results stay bitwise identical across thread counts on
-    // a given host.
-    const relaxedBytes = decodeBase64(shared ? WASM_SHARED_RELAXED : WASM_PLAIN_RELAXED);
-    let relaxed = WebAssembly.validate(relaxedBytes);
-    if (!relaxed && enableRelaxedSimd()) relaxed = WebAssembly.validate(relaxedBytes);
-    let module: WebAssembly.Module | null = null;
-    if (relaxed) {
-      try {
-        module = new WebAssembly.Module(relaxedBytes);
-      } catch {
-        relaxed = false; // validated but does not compile: fall back to plain SIMD, silently
-      }
-    }
-    if (module === null) {
-      const bytes = decodeBase64(shared ? WASM_SHARED : WASM_PLAIN);
-      if (!WebAssembly.validate(bytes)) throw new Error("this runtime's WebAssembly lacks SIMD (v128)");
-      module = new WebAssembly.Module(bytes);
-    }
-    const memory = new WebAssembly.Memory({ initial: DATA_START / PAGE + 1, maximum: 65536, shared });
-    const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    runtime = { module, memory, shared, relaxed, kernel, pool: null };
-  } catch (e) {
-    loadError = e instanceof Error ? e.message : String(e);
-  }
-  return runtime;
-}
-
-/** Why the wasm backend cannot run at all on this host (empty when it can). */
-export function wasmHostReasons(threads: number): string[] {
-  const rt = load();
-  if (rt === null) return [`WebAssembly kernel unavailable: ${loadError}`];
-  if (threads > 1) {
-    const why = rt.shared
-      ? poolUnsupportedReason()
-      : "SharedArrayBuffer is unavailable (browsers need cross-origin isolation)";
-    if (why !== null) return [`threads: ${threads} needs a worker pool, but ${why}`];
-  }
-  return [];
-}
-
-/** Which build runs on this host: "relaxed-simd" (fused multiply-add), "simd", or null (none loads). */
-export function wasmVariant(): "relaxed-simd" | "simd" | null {
-  const rt = load();
-  return rt === null ? null : rt.relaxed ? "relaxed-simd" : "simd";
-}
-
-/** Test hook: the pool's next run loses a worker mid-item (see WorkerPool.failNextItemForTests). */
-export function failNextWorkerItemForTests(kind: "throw" | "hang" | "exit"): void {
-  const rt = load();
-  if (rt?.pool == null) throw new Error("no worker pool yet: run a multi-threaded call first");
-  rt.pool.failNextItemForTests(kind);
-}
-
-/** Workers the pool holds now (0 before any multi-threaded run). */
-export function wasmPoolSize(): number {
-  return runtime?.pool?.size ?? 0;
-}
-
-/** Stops the worker pool and drops the module's memory (it can only grow while alive). */
-export function releaseWasm(): void {
-  runtime?.pool?.close();
-  runtime = null;
-}
 
 /** Scratch bytes one thread needs for a part; mirrors scratchBytes() in assembly/kernel.ts. */
 function scratchFor(part: PlanPart, D: number): number {
@@ -301,8 +198,7 @@ export function prepareWasm(pr: WasmProblem): WasmPrepared {
 }
 
 export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr)): WasmResult {
-  const rt = load();
-  if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
+  const rt = loadedRuntime();
   if (prepared.reasons.length > 0) throw new Error(`wasm backend: ${prepared.reasons.join("; ")}`);
   const { B, H, Hkv, Lq, Lk, D, threads } = pr;
   const { heads, totals, plans, itemCount, partCount, stride } = prepared;
@@ -413,8 +309,7 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
       if (!(e instanceof PoolError)) throw e;
       // A dead or stuck worker may still hold this memory: stop every worker and drop the
       // memory with them; the next call loads a fresh runtime and starts a new pool.
-      rt.pool?.close();
-      if (runtime === rt) runtime = null;
+      dropRuntime(rt);
       throw new PoolError(
         `${e.message}. This call's result is lost; the pool was stopped and the next call starts a new one`,
       );
