@@ -198,7 +198,11 @@ export function prepareWasm(pr: WasmProblem): WasmPrepared {
 }
 
 export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr)): WasmResult {
-  const rt = loadedRuntime();
+  let rt = loadedRuntime();
+  if (rt.pool !== null && !rt.pool.healthy) {
+    dropRuntime(rt); // a worker died between calls: start over with a fresh memory and pool
+    rt = loadedRuntime();
+  }
   if (prepared.reasons.length > 0) throw new Error(`wasm backend: ${prepared.reasons.join("; ")}`);
   const { B, H, Hkv, Lq, Lk, D, threads } = pr;
   const { heads, totals, plans, itemCount, partCount, stride } = prepared;
