@@ -4,7 +4,8 @@
 // FLOPs per CPU-second. The first directory's build loads first, so an old build that does not
 // turn on relaxed SIMD itself loads before a newer one sets the V8 flag for the process.
 // Usage: node bench/ab-dense.mjs <checkout-with-dist> [<checkout-with-dist> ...]
-//   e.g. git archive <commit> | tar -x -C /tmp/old && (cd /tmp/old && ln -s $PWD/node_modules && npx tsc -p tsconfig.build.json)
+//   an old build: mkdir /tmp/old && git archive <commit> | tar -x -C /tmp/old &&
+//   ln -s "$PWD/node_modules" /tmp/old/node_modules && (cd /tmp/old && npx tsc -p tsconfig.build.json)
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 
