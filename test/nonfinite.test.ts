@@ -174,3 +174,33 @@ describe.each(ALL)("float32 overflow, $label", ({ options }) => {
     for (let i = 0; i < want.lse.length; i++) expect(Math.abs(got.lse[i] - want.lse[i])).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe("NaN rule on a content-dependent plan (LSH: gathered rows and keys, rounds merged)", () => {
+  test("NaN in v: the same rows NaN on every tiled backend, the rest bit for bit unchanged", () => {
+    const rng = new Rng(51);
+    const qk = tensor([1, 2, 96, 8], rng);
+    const v = tensor([1, 2, 96, 8], rng);
+    const pattern = patterns.lsh({ buckets: 4, hashes: 2, chunkLength: 8, seed: 3 });
+    const bad = withValue(v, 1, 10, 2, Number.NaN);
+    const sets: string[] = [];
+    for (const b of TEST_BACKENDS) {
+      const clean = attention(qk, qk, v, { pattern, ...backendOptions(b) });
+      const r = attention(qk, qk, bad, { pattern, ...backendOptions(b) });
+      const rows: number[] = [];
+      for (let i = 0; i < r.lse.length; i++) {
+        if (Number.isNaN(r.lse[i])) {
+          rows.push(i);
+          for (let d = 0; d < 8; d++) expect(r.out.data[i * 8 + d]).toBeNaN();
+        } else {
+          expect(Object.is(r.lse[i], clean.lse[i])).toBe(true);
+          for (let d = 0; d < 8; d++) expect(Object.is(r.out.data[i * 8 + d], clean.out.data[i * 8 + d])).toBe(true);
+        }
+      }
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((i) => i >= 96)).toBe(true); // head 0 never reads head 1's values
+      expect(rows.length).toBeLessThan(96);
+      sets.push(rows.join(","));
+    }
+    expect(new Set(sets).size).toBe(1);
+  });
+});
