@@ -27,6 +27,8 @@
 
 import { LN2, LOG2E, madd, softmax } from "./softmax";
 
+export { allFinite } from "./softmax";
+
 const NEG_INF: f32 = -Infinity;
 const HEAD_WORDS: usize = 16;
 const PART_BYTES: usize = 64;

@@ -3,7 +3,7 @@
 // runs incomparable). Median of 5 calls each (after one warm-up round), wall-clock GFLOP/s and
 // FLOPs per CPU-second. The first directory's build loads first, so an old build that does not
 // turn on relaxed SIMD itself loads before a newer one sets the V8 flag for the process.
-// Usage: node bench/ab-dense.mjs <checkout-with-dist> [<checkout-with-dist> ...]
+// Usage: [N=4096] [REPS=6] node bench/ab-dense.mjs <checkout-with-dist> [<checkout-with-dist> ...]
 //   an old build: mkdir /tmp/old && git archive <commit> | tar -x -C /tmp/old &&
 //   ln -s "$PWD/node_modules" /tmp/old/node_modules && (cd /tmp/old && npx tsc -p tsconfig.build.json)
 import { loadavg } from "node:os";
@@ -15,7 +15,7 @@ if (dirs.length === 0)
 const mods = [];
 for (const d of dirs)
   mods.push({ d, api: await import(`${d}/dist/index.js`), w: await import(`${d}/dist/kernels/wasm.js`) });
-const n = 4096,
+const n = Number(process.env.N ?? 4096),
   H = 8,
   D = 64;
 const { randomTensor } = mods[mods.length - 1].api;
@@ -24,7 +24,8 @@ const q = randomTensor([1, H, n, D], 1),
   v = randomTensor([1, H, n, D], 3);
 const flops = 4 * H * n * n * D;
 const times = dirs.map(() => []);
-for (let rep = 0; rep < 6; rep++) {
+const reps = Number(process.env.REPS ?? 6);
+for (let rep = 0; rep < reps; rep++) {
   for (let i = 0; i < mods.length; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();

@@ -103,7 +103,12 @@ function wasmPrepared(p: Problem): WasmPrepared {
   let prepared = wasmPlans.get(p);
   if (prepared === undefined) {
     const s = p.shapes;
-    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s);
+    // a pattern that plans from data (LSH) needs clean inputs first; any other is scanned in
+    // wasm memory with SIMD after the copy (bad undefined), the fast path
+    const c =
+      p.pattern.content === undefined
+        ? { q: p.q.data, k: p.k.data, v: p.v.data, bad: undefined }
+        : cleanInputs(p.q.data, p.k.data, p.v.data, s);
     const k = transformKeys(p.pattern, c.k, s);
     const threads = wasmThreads(p);
     prepared = prepareWasm({ ...s, q: c.q, k, v: c.v, bad: c.bad, scale: p.scale, pattern: p.pattern, threads });

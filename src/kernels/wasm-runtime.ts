@@ -14,6 +14,8 @@ export const DATA_START = CTL_OFFSET + 4096;
 export interface KernelExports {
   runItem(item: number, scratch: number): void;
   runItems(items: number, count: number, scratch: number): void;
+  /** 1 when the n floats at ptr are all finite (assembly/softmax.ts). */
+  allFinite(ptr: number, n: number): number;
 }
 
 export interface Runtime {

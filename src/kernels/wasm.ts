@@ -18,7 +18,7 @@
 import type { PlanData, PlanTotals } from "../layout/plan.js";
 import { planAll } from "../layout/plan.js";
 import type { Dims, Pattern, PlanPart } from "../types.js";
-import { finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
+import { cleanInputs, finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
 import { CTL_WORDS, MAX_ITEMS, PoolError, WorkerPool } from "./pool.js";
 import { type HeadTask, maxTile } from "./tiled.js";
 import { CTL_OFFSET, DATA_START, dropRuntime, loadedRuntime, PAGE } from "./wasm-runtime.js";
@@ -95,7 +95,11 @@ export interface WasmProblem {
   scale: number;
   pattern: Pattern;
   threads: number;
-  /** Rows whose inputs held NaN/±∞ (q, k, v are then cleaned copies); null when all finite. */
+  /**
+   * Rows whose inputs held NaN/±∞ (q, k, v are then cleaned copies); null when all finite;
+   * undefined when not scanned yet: the run scans them in wasm memory (SIMD) after copying
+   * them in and cleans them there when needed (patterns that plan without data only).
+   */
   bad?: NonFinite | null;
 }
 
@@ -264,6 +268,20 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   f32.set(pr.q, qPtr / 4);
   f32.set(pr.k, kPtr / 4);
   f32.set(pr.v, vPtr / 4);
+  if (pr.bad === undefined) {
+    const finite =
+      rt.kernel.allFinite(qPtr, pr.q.length) === 1 &&
+      rt.kernel.allFinite(kPtr, pr.k.length) === 1 &&
+      rt.kernel.allFinite(vPtr, pr.v.length) === 1;
+    if (finite) pr = { ...pr, bad: null };
+    else {
+      const c = cleanInputs(pr.q, pr.k, pr.v, pr); // the NaN rule's slow path (nonfinite.ts)
+      f32.set(c.q, qPtr / 4);
+      f32.set(c.k, kPtr / 4);
+      f32.set(c.v, vPtr / 4);
+      pr = { ...pr, q: c.q, k: c.k, v: c.v, bad: c.bad };
+    }
+  }
   f32.fill(0, outPtr / 4, outPtr / 4 + pr.q.length);
   f32.fill(Number.NEGATIVE_INFINITY, lsePtr / 4, lsePtr / 4 + B * H * Lq);
 
