@@ -11,6 +11,8 @@
  *   scores: an 8-row × 4-key block of scores lives in 8 registers while d runs over D:
  *           2 panel loads + 4 broadcast loads of K feed 8 mul + 8 add per d.
  *   softmax: row max, exp and row sums vectorised over 4 rows at a time.
+ *   overflow: scores() sums (s − s) per row into Bad; a row with a non-finite score or
+ *           accumulator is marked (lse NaN) for the float64 path (src/kernels/nonfinite.ts).
  *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the key
  *           tile: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
  * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
@@ -24,6 +26,8 @@
  */
 
 import { LN2, LOG2E, madd, softmax } from "./softmax";
+
+export { allFinite } from "./softmax";
 
 const NEG_INF: f32 = -Infinity;
 const HEAD_WORDS: usize = 16;
@@ -54,7 +58,7 @@ export function runItem(item: usize, scratch: usize): void {
 /** Bytes of scratch one thread needs for a part (mirrored by wasmScratchBytes in wasm.ts). */
 export function scratchBytes(tqMax: i32, tkMax: i32, D: i32): i32 {
   const rp = (tqMax + 7) & ~7;
-  return (2 * D * rp + tkMax * rp + 3 * rp + 2 * tkMax + 2 * tkMax * D) * 4 + 64;
+  return (2 * D * rp + tkMax * rp + 4 * rp + 2 * tkMax + 2 * tkMax * D) * 4 + 64;
 }
 
 function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
@@ -78,7 +82,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const tqMax = load<i32>(part, 44);
   const tkMax = load<i32>(part, 48);
   const rpMax = (tqMax + 7) & ~7;
-  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha [rp] | colOff, colKi [tk] | Kp, Vp [tk·D]
+  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [tk] | Kp, Vp [tk·D]
   const base = (scratch + 15) & ~(<usize>15);
   const Qp = base;
   const Acc = Qp + <usize>(D * rpMax) * 4;
@@ -86,7 +90,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const M = St + <usize>(tkMax * rpMax) * 4;
   const L = M + <usize>rpMax * 4;
   const Alpha = L + <usize>rpMax * 4;
-  const colOff = Alpha + <usize>rpMax * 4;
+  const Bad = Alpha + <usize>rpMax * 4; // Σ (s − s) per row: 0 unless a score overflowed float32
+  const colOff = Bad + <usize>rpMax * 4;
   const colKi = colOff + <usize>tkMax * 4;
   const Kp = colKi + <usize>tkMax * 4; // [tk/4][D][4]
   const Vp = Kp + <usize>(tkMax * D) * 4; // [D/4][tk][4]
@@ -113,6 +118,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
       }
       store<f32>(M + <usize>r * 4, NEG_INF);
       store<f32>(L + <usize>r * 4, 0);
+      store<f32>(Bad + <usize>r * 4, 0);
     }
     memory.fill(Acc, 0, <usize>(D * rp) * 4);
 
@@ -127,7 +133,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         store<i32>(colOff + <usize>c * 4, ki * D * 4); // byte offset of row ki in k / v: [Lk, D]
       }
       pack(Kp, Vp, colOff, kPtr, vPtr, cols, D);
-      scores(Qp, St, Kp, colOff, kPtr, cols, rp, D);
+      scores(Qp, St, Bad, Kp, colOff, kPtr, cols, rp, D);
       const panel = <usize>cols * 32; // bytes per row block of St
       if (mOff >= 0) {
         const tileWords = maskWords + <usize>mOff * 4; // bit-packed mask: bit i = r·cols + c at word i >>> 5, bit i & 31
@@ -155,7 +161,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
       softmax(St, M, L, Alpha, cols, rp);
       accumulate(St, Acc, Alpha, Vp, colOff, vPtr, cols, rp, D);
     }
-    merge(Acc, M, L, qIndex, s0, rows, outPtr, lsePtr, D);
+    merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D);
   }
 }
 
@@ -207,14 +213,20 @@ function pack(Kp: usize, Vp: usize, colOff: usize, kPtr: usize, vPtr: usize, col
   }
 }
 
-/** St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. */
-function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
+/**
+ * St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. Bad [rp]
+ * gains Σ (s − s) over the row's scores (of four-key sums): 0 for finite scores, NaN when one
+ * overflowed float32 (the inputs are finite here, see src/kernels/nonfinite.ts).
+ */
+function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
   const panel = <usize>cols * 32;
   const c4 = cols & ~3;
   const dBytes = <usize>D * 16;
   for (let rb = 0; rb < rp >> 3; rb++) {
     const qPanel = Qp + <usize>rb * <usize>D * 32;
     const sPanel = St + <usize>rb * panel;
+    let chk0 = f32x4.splat(0);
+    let chk1 = f32x4.splat(0);
     for (let c = 0; c < c4; c += 4) {
       let a00 = f32x4.splat(0);
       let a01 = f32x4.splat(0);
@@ -254,6 +266,10 @@ function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, col
       v128.store(sp, a21, 80);
       v128.store(sp, a30, 96);
       v128.store(sp, a31, 112);
+      const u0 = f32x4.add(f32x4.add(a00, a10), f32x4.add(a20, a30));
+      const u1 = f32x4.add(f32x4.add(a01, a11), f32x4.add(a21, a31));
+      chk0 = f32x4.add(chk0, f32x4.sub(u0, u0));
+      chk1 = f32x4.add(chk1, f32x4.sub(u1, u1));
     }
     for (let c = c4; c < cols; c++) {
       let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
@@ -270,7 +286,12 @@ function scores(Qp: usize, St: usize, Kp: usize, colOff: usize, kPtr: usize, col
       const sp = sPanel + <usize>c * 32;
       v128.store(sp, a0, 0);
       v128.store(sp, a1, 16);
+      chk0 = f32x4.add(chk0, f32x4.sub(a0, a0));
+      chk1 = f32x4.add(chk1, f32x4.sub(a1, a1));
     }
+    const bp = Bad + <usize>rb * 32; // Bad [rp]
+    v128.store(bp, f32x4.add(v128.load(bp), chk0));
+    v128.store(bp, f32x4.add(v128.load(bp, 16), chk1), 16);
   }
 }
 
@@ -341,16 +362,29 @@ function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOff: usiz
   }
 }
 
-/** Merges this tile's rows into out / lse by log-sum-exp (float64, as the JS kernel does). */
-function merge(Acc: usize, M: usize, L: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32): void {
+/**
+ * Merges this tile's rows into out / lse by log-sum-exp (float64, as the JS kernel does). A
+ * row whose scores or accumulator overflowed float32 is marked instead: lse NaN (the
+ * marker survives later merges), and src/kernels/nonfinite.ts recomputes it in float64.
+ */
+function merge(Acc: usize, M: usize, L: usize, Bad: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32): void {
   for (let r = 0; r < rows; r++) {
+    const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
+    const li = lsePtr + <usize>qi * 4; // lse: [Lq]
+    const lane = Acc + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4; // AccT [rb][d][8]
+    let chk = load<f32>(Bad + <usize>r * 4);
+    for (let d = 0; d < D; d++) {
+      const a = load<f32>(lane + <usize>d * 32);
+      chk += a - a;
+    }
+    if (chk !== 0) {
+      store<f32>(li, NaN);
+      continue;
+    }
     const l = <f64>load<f32>(L + <usize>r * 4);
     if (!(l > 0)) continue;
-    const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
     const partLse = <f64>load<f32>(M + <usize>r * 4) * LN2 + Math.log(l); // M in base-2 units
-    const li = lsePtr + <usize>qi * 4; // lse: [Lq]
     const oRow = outPtr + <usize>qi * <usize>D * 4; // out: [Lq, D]
-    const lane = Acc + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4; // AccT [rb][d][8]
     const old = <f64>load<f32>(li);
     if (old === -Infinity) {
       const inv = 1 / l;

@@ -74,3 +74,29 @@ export function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, 
   }
 }
 
+
+/**
+ * 1 when the n floats at ptr are all finite, else 0 (a NaN or ±∞ among them): Σ (x − x) over
+ * eight lanes stays 0 unless some x is not finite. The wasm backend's fast-path check of q, k
+ * and v after they are copied in (src/kernels/nonfinite.ts has the rule).
+ */
+export function allFinite(ptr: usize, n: i32): i32 {
+  let acc0 = f32x4.splat(0);
+  let acc1 = f32x4.splat(0);
+  const n8 = n & ~7;
+  const end = ptr + <usize>n8 * 4;
+  for (let p = ptr; p < end; p += 32) {
+    const a = v128.load(p);
+    const b = v128.load(p, 16);
+    acc0 = f32x4.add(acc0, f32x4.sub(a, a));
+    acc1 = f32x4.add(acc1, f32x4.sub(b, b));
+  }
+  let s: f32 = 0;
+  for (let i = n8; i < n; i++) {
+    const x = load<f32>(ptr + <usize>i * 4);
+    s += x - x;
+  }
+  const t = f32x4.add(acc0, acc1);
+  s += f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
+  return s === 0 ? 1 : 0;
+}

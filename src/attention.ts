@@ -2,6 +2,7 @@
 import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend, transformKeys } from "./backends.js";
 import { checkPairCount, resolveScale } from "./compile.js";
 import { AttentionArgumentError, checkInt } from "./errors.js";
+import { cleanInputs } from "./kernels/nonfinite.js";
 import { buildPlan, isPlan } from "./layout/plan.js";
 import { checkKeys } from "./options.js";
 import { checkPattern, dense } from "./pattern/algebra.js";
@@ -53,8 +54,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   } else {
     const pattern = checkPattern("options.pattern", o.pattern ?? dense());
     checkPairCount(shapes.B, shapes.H, shapes.Lq, shapes.Lk);
-    const kData = pattern.content === undefined ? null : transformKeys(pattern, k.data, shapes);
-    const data = kData === null ? null : { q: q.data, k: kData, kvHeads: shapes.Hkv };
+    // a content pattern (LSH) plans from the data: from the cleaned inputs (non-finite -> 0;
+    // the NaN rule then poisons the rows that touch them, see kernels/nonfinite.ts)
+    const c = pattern.content === undefined ? null : cleanInputs(q.data, k.data, v.data, shapes);
+    const kData = c === null ? null : transformKeys(pattern, c.k, shapes);
+    const data = c === null || kData === null ? null : { q: c.q, k: kData, kvHeads: shapes.Hkv };
     plan = buildPlan({
       pattern,
       dims: { queryLength: shapes.Lq, keyLength: shapes.Lk, heads: shapes.H, headDim: shapes.D, batch: shapes.B },

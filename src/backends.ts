@@ -7,9 +7,10 @@
  *   reference  float64 oracle (src/kernels/reference.ts): fixed masks only, O(Lk) per row
  */
 import { AttentionArgumentError } from "./errors.js";
+import { cleanInputs, finishHead } from "./kernels/nonfinite.js";
 import { referenceAttention } from "./kernels/reference.js";
 import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
-import { runWasm, wasmHostReasons } from "./kernels/wasm.js";
+import { prepareWasm, runWasm, WasmMemoryError, type WasmPrepared, wasmHostReasons } from "./kernels/wasm.js";
 import { type PlanTotals, planTotals } from "./layout/plan.js";
 import { availableCores, nodeWorkerCtor } from "./platform.js";
 import type { AttentionResult, AttentionStats, Dims, Pattern, Plan, Tensor } from "./types.js";
@@ -81,25 +82,65 @@ function dimsOf(s: Shapes): Dims {
   return { queryLength: s.Lq, keyLength: s.Lk, heads: s.H, headDim: s.D };
 }
 
+/**
+ * Threads a problem runs on: the request (or default) capped to the cores available, so
+ * `threads: 256` on 2 cores starts one worker, not 255. Returns the request too when capped.
+ */
+export function effectiveThreads(p: Problem): { threads: number; requested?: number } {
+  const cores = availableCores();
+  return p.threads > cores ? { threads: cores, requested: p.threads } : { threads: p.threads };
+}
+
+/** The wasm plan of a problem, computed once by notSupportedReasons (auto) and reused by run. */
+const wasmPlans = new WeakMap<Problem, WasmPrepared>();
+
+function wasmThreads(p: Problem): number {
+  const s = p.shapes;
+  let { threads } = effectiveThreads(p);
+  if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
+  return threads;
+}
+
+function wasmPrepared(p: Problem): WasmPrepared {
+  let prepared = wasmPlans.get(p);
+  if (prepared === undefined) {
+    const s = p.shapes;
+    // a pattern with a key transform (LSH) needs clean inputs first; any other is scanned in
+    // wasm memory with SIMD after the copy (bad undefined), the fast path
+    const c =
+      p.pattern.content === undefined
+        ? { q: p.q.data, k: p.k.data, v: p.v.data, bad: undefined }
+        : cleanInputs(p.q.data, p.k.data, p.v.data, s);
+    const k = transformKeys(p.pattern, c.k, s);
+    const threads = wasmThreads(p);
+    prepared = prepareWasm({ ...s, q: c.q, k, v: c.v, bad: c.bad, scale: p.scale, plan: p.plan, threads });
+    wasmPlans.set(p, prepared);
+  }
+  return prepared;
+}
+
 const wasmBackend: BackendImpl = {
   name: "wasm",
   notSupportedReasons(p) {
-    const reasons = wasmHostReasons(p.threads);
+    const reasons = wasmHostReasons(effectiveThreads(p).threads);
+    if (reasons.length > 0) return reasons;
     const { B, H, Hkv, Lq, Lk, D } = p.shapes;
     const bytes = 4 * (2 * B * H * Lq * D + 2 * B * Hkv * Lk * D + B * H * Lq);
     if (bytes > 2 ** 32 - 2 ** 27) {
-      reasons.push(`q, k, v, out and lse need ${bytes} bytes, above 32-bit WebAssembly's 4 GiB memory`);
+      return [`q, k, v, out and lse need ${bytes} bytes, above 32-bit WebAssembly's 4 GiB memory`];
     }
-    return reasons;
+    return wasmPrepared(p).reasons; // plans the problem: what it needs is known before running
   },
   run(p) {
     const s = p.shapes;
-    const k = transformKeys(p.pattern, p.k.data, s);
-    let threads = p.threads;
-    if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
-    const r = runWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, plan: p.plan, threads });
-    const extra = k === p.k.data ? 0 : k.byteLength;
-    const stats = toStats(planTotals(p.plan), s.D, extra, "wasm", threads, r.memoryBytes);
+    const prepared = wasmPrepared(p);
+    wasmPlans.delete(p);
+    const pr = prepared.pr;
+    const r = runWasm(pr, prepared);
+    const extra = pr.k === p.k.data || !p.pattern.content?.transformKeys ? 0 : pr.k.byteLength;
+    const stats = toStats(planTotals(p.plan), s.D, extra, "wasm", pr.threads, r.memoryBytes);
+    const requested = effectiveThreads(p).requested;
+    if (requested !== undefined) stats.threadsRequested = requested;
     return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
   },
 };
@@ -109,15 +150,16 @@ const jsBackend: BackendImpl = {
   notSupportedReasons: () => [],
   run(p) {
     const s = p.shapes;
-    const kData = transformKeys(p.pattern, p.k.data, s);
+    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s); // the NaN rule: see kernels/nonfinite.ts
+    const kData = transformKeys(p.pattern, c.k, s);
     const out = new Float32Array(s.B * s.H * s.Lq * s.D);
     const lse = new Float32Array(s.B * s.H * s.Lq).fill(Number.NEGATIVE_INFINITY);
     const scratch = new TiledScratch();
     const group = s.H / s.Hkv;
     const task: HeadTask = {
-      q: p.q.data,
+      q: c.q,
       k: kData,
-      v: p.v.data,
+      v: c.v,
       qBase: 0,
       kBase: 0,
       vBase: 0,
@@ -129,16 +171,26 @@ const jsBackend: BackendImpl = {
     };
     for (let b = 0; b < s.B; b++) {
       for (let h = 0; h < s.H; h++) {
+        const parts = p.plan.rows[b * s.H + h];
         const kvRow = b * s.Hkv + Math.floor(h / group);
         task.qBase = (b * s.H + h) * s.Lq * s.D; // q, out: [B, H, Lq, D]
         task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
         task.vBase = task.kBase;
         task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
-        runHead(task, p.plan.rows[b * s.H + h], scratch);
+        runHead(task, parts, scratch);
+        const qRow = (b * s.H + h) * s.Lq; // qBad: [B, H, Lq]
+        const kRow = kvRow * s.Lk; // kvBad: [B, Hkv, Lk]
+        finishHead(
+          task,
+          parts,
+          s.Lq,
+          c.bad?.qBad.subarray(qRow, qRow + s.Lq) ?? null,
+          c.bad?.kvBad.subarray(kRow, kRow + s.Lk) ?? null,
+        );
       }
     }
     const totals = planTotals(p.plan);
-    const extra = kData === p.k.data ? 0 : kData.byteLength;
+    const extra = p.pattern.content?.transformKeys ? kData.byteLength : 0;
     return { out: { data: out, shape: [s.B, s.H, s.Lq, s.D] }, lse, stats: toStats(totals, s.D, extra, "js", 1) };
   },
 };
@@ -182,10 +234,37 @@ export function selectBackend(name: string, p: Problem): BackendImpl {
     return b;
   }
   const why: string[] = [];
-  for (const b of BACKENDS) {
+  for (let i = 0; i < BACKENDS.length; i++) {
+    const b = BACKENDS[i];
     const reasons = b.notSupportedReasons(p);
-    if (reasons.length === 0) return b;
+    if (reasons.length === 0) return withFallback(b, i, why);
     why.push(`${b.name}: ${reasons.join("; ")}`);
   }
   throw new AttentionArgumentError("options.backend", name, `a backend that can run this problem (${why.join(" | ")})`);
+}
+
+/**
+ * "auto"'s choice: runs `b`, records in stats.fallbackReasons why the faster backends were
+ * passed over, and if the host refuses `b` the memory it needs (WasmMemoryError, raised before
+ * the kernel runs) falls back to the next backend that can run, saying why.
+ */
+function withFallback(b: BackendImpl, at: number, why: string[]): BackendImpl {
+  return {
+    name: b.name,
+    notSupportedReasons: (p) => b.notSupportedReasons(p),
+    run(p) {
+      let r: AttentionResult;
+      try {
+        r = b.run(p);
+      } catch (e) {
+        if (!(e instanceof WasmMemoryError)) throw e;
+        const next = BACKENDS.slice(at + 1).find((x) => x.notSupportedReasons(p).length === 0);
+        if (next === undefined) throw e;
+        why.push(`${b.name}: ${e.message}`);
+        r = next.run(p);
+      }
+      if (why.length > 0) r.stats.fallbackReasons = why;
+      return r;
+    },
+  };
 }

@@ -31,3 +31,26 @@ export type WorkerCtor = new (code: string, options: { eval: true; workerData: u
 export function nodeWorkerCtor(): WorkerCtor | null {
   return nodeBuiltin<{ Worker?: WorkerCtor }>("node:worker_threads")?.Worker ?? null;
 }
+
+const RELAXED_FLAG = "--experimental-wasm-relaxed-simd";
+
+/**
+ * Turns on relaxed SIMD (fused multiply-add) for this process on Node 20, where V8 ships it
+ * behind a flag. V8 flags are process-wide, so worker threads see it too; it must run before
+ * the module is validated and compiled. Does nothing outside Node, when the user opted out
+ * with `--no-experimental-wasm-relaxed-simd` (in the process's flags or NODE_OPTIONS), or when
+ * `node:v8` refuses. Returns whether it set the flag.
+ */
+export function enableRelaxedSimd(): boolean {
+  const proc = (globalThis as { process?: { execArgv?: string[]; env?: Record<string, string | undefined> } }).process;
+  const optOut = `--no-${RELAXED_FLAG.slice(2)}`;
+  if (proc?.execArgv?.includes(optOut) || proc?.env?.NODE_OPTIONS?.includes(optOut)) return false;
+  const v8 = nodeBuiltin<{ setFlagsFromString?: (flags: string) => void }>("node:v8");
+  if (v8?.setFlagsFromString === undefined) return false;
+  try {
+    v8.setFlagsFromString(RELAXED_FLAG);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -232,8 +232,12 @@ export interface AttentionStats {
   /** Visited tiles, summed over batch and heads. */
   tiles: number;
   backend: string;
-  /** Threads the backend ran on. */
+  /** Threads the backend ran on: never more than the cores available (a larger request is capped). */
   threads?: number;
+  /** The thread count asked for, present only when it was capped to the cores available. */
+  threadsRequested?: number;
+  /** With backend "auto": why each faster backend was passed over (e.g. "wasm: needs … bytes …"). */
+  fallbackReasons?: string[];
 }
 
 export interface AttentionResult {

@@ -208,6 +208,30 @@ export function program(): Command {
   return prog;
 }
 
+const FILE_REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOENT: "no such file or directory (does the folder exist?)",
+  ENOTDIR: "a part of the path is not a folder",
+  EISDIR: "it is a folder, not a file",
+  EEXIST: "a file with that name is in the way",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  ENAMETOOLONG: "the name is too long",
+  EMFILE: "too many open files",
+};
+
+/** A Node file-system error as one line naming the path and the reason, or null for other errors. */
+export function fileError(e: unknown): string | null {
+  if (!(e instanceof Error)) return null;
+  const { code, path, syscall } = e as NodeJS.ErrnoException;
+  if (typeof code !== "string" || typeof path !== "string") return null;
+  const verb =
+    syscall === "mkdir" ? "create the folder" : syscall === "open" || syscall === "write" ? "write" : syscall;
+  return `cannot ${verb ?? "access"} ${path}: ${FILE_REASONS[code] ?? code} (${code})`;
+}
+
 function usageOf(prog: Command, argv: string[]): string {
   const sub = prog.commands.find((c) => c.name() === argv[2]);
   return `usage: ${(sub ?? prog).name() === prog.name() ? "" : `${prog.name()} `}${(sub ?? prog).name()} ${(sub ?? prog).usage()}\n(add --help for the accepted form)`;
@@ -227,6 +251,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || e instanceof PatternExpressionError || e instanceof AttentionArgumentError) {
       err(`error: ${e.message}\n${usageOf(prog, argv)}`);
       return 2;
+    }
+    const file = fileError(e);
+    if (file !== null) {
+      err(`error: ${file}`);
+      return 1;
     }
     err(`error: ${(e as Error).stack ?? String(e)}`);
     return 1;

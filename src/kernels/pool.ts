@@ -14,6 +14,17 @@
  *
  * Which thread runs an item never changes what the item writes: items own disjoint output
  * rows (see wasm.ts), so results are bitwise identical for every thread count.
+ *
+ * A pool that cannot hang (docs/performance.md, "Worker failures"). While the main thread
+ * blocks in Atomics.wait no 'error' / 'exit' event can reach it, so workers report through
+ * shared memory: a trap inside an item sets ERROR = 1 (the item still counts as done); an
+ * exception anywhere else in a worker, or process.exit(), sets ERROR = 2 from the worker's own
+ * handlers before it dies, and wakes the main thread. A worker that dies without running any
+ * JavaScript (terminate(), a crash) or never returns is caught by the progress bound: the main
+ * thread waits in slices and fails the run when no item finished for `stall` ms, where
+ * stall = STALL_BASE_MS + (the largest item's FLOPs at 1 GFLOP/s, ~40× below the kernel's
+ * rate). Every failure throws a PoolError; the caller (wasm.ts) then terminates the pool and
+ * drops the memory the dead or stuck worker may still touch, so the next call starts clean.
  */
 
 /** Control words (Int32Array indices) at CTL_OFFSET in the shared memory. */
@@ -28,9 +39,26 @@ const MAXPART = 5; // workers allowed to join (threads − 1)
 const ITEMS = 6; // byte pointer of the item list
 const SCRATCH = 7; // byte pointer of thread 0's scratch
 const STRIDE = 8; // scratch bytes per thread
-const ERROR = 9;
+const ERROR = 9; // 1: a kernel trap in a worker; 2: a worker died (its handlers said so)
 const READY = 10; // workers started
+const HOOK = 11; // test hook: 1 = the next worker to claim an item throws, 2 = it never returns, 3 = it exits
 export const CTL_WORDS = 16;
+
+/** Minimum wait without progress before a run is declared failed (ms); see the class comment. */
+const STALL_BASE_MS = 5000;
+let stallBaseMs = STALL_BASE_MS;
+
+/** Test hook: lowers (or restores) the progress bound's fixed part. Returns the previous value. */
+export function setPoolStallForTests(ms: number = STALL_BASE_MS): number {
+  const old = stallBaseMs;
+  stallBaseMs = ms;
+  return old;
+}
+
+/** A worker failed or stopped responding during a run; the pool must be rebuilt. */
+export class PoolError extends Error {
+  override name = "PoolError";
+}
 
 const INDEX_BITS = 21;
 export const MAX_ITEMS = (1 << INDEX_BITS) - 1;
@@ -41,8 +69,22 @@ const GEN_LIMIT = 2047;
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
 const { module, memory, ctlOffset } = workerData;
-const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, ctlOffset, ${CTL_WORDS});
+function died() {
+  Atomics.store(ctl, ${ERROR}, 2);
+  Atomics.notify(ctl, ${DONE});
+  Atomics.notify(ctl, ${READY});
+}
+process.on("exit", died);
+try {
+const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
+function hook() {
+  const h = Atomics.load(ctl, ${HOOK});
+  if (h === 0 || Atomics.compareExchange(ctl, ${HOOK}, h, 0) !== h) return;
+  if (h === 1) throw new Error("test hook: a worker throws mid-run");
+  if (h === 2) for (;;) {}
+  process.exit(3);
+}
 function claim(gen, scratch) {
   for (;;) {
     const t = Atomics.load(ctl, ${TICKET});
@@ -51,6 +93,7 @@ function claim(gen, scratch) {
     const count = Atomics.load(ctl, ${COUNT});
     if (idx >= count) return;
     if (Atomics.compareExchange(ctl, ${TICKET}, t, t + 1) !== t) continue;
+    hook();
     try { exports_.runItem(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === count) Atomics.notify(ctl, ${DONE});
   }
@@ -65,6 +108,10 @@ for (;;) {
   const slot = Atomics.add(ctl, ${PART}, 1);
   if (slot >= Atomics.load(ctl, ${MAXPART})) continue;
   claim(gen, Atomics.load(ctl, ${SCRATCH}) + (slot + 1) * Atomics.load(ctl, ${STRIDE}));
+}
+} catch (e) {
+  died();
+  throw e;
 }
 `;
 
@@ -91,6 +138,7 @@ export class WorkerPool {
   private readonly ctl: Int32Array;
   private gen = 0;
   private failed: unknown = null;
+  private closed = false;
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -104,7 +152,17 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Starts workers until there are `n`; waits (synchronously, up to 10 s) until they are ready. */
+  /** False once a worker reported an error or exited: the pool must be closed and rebuilt. */
+  get healthy(): boolean {
+    return this.failed === null && Atomics.load(this.ctl, ERROR) !== 2;
+  }
+
+  /**
+   * Starts workers until there are `n`; waits (synchronously, up to 10 s) until they are
+   * ready. Workers still starting after that join the run late (items are claimed
+   * dynamically), so a loaded machine only loses time; a worker that dies while starting
+   * fails the call.
+   */
   ensure(n: number): void {
     if (this.workers.length >= n) return;
     const Worker = workerCtor();
@@ -118,23 +176,45 @@ export class WorkerPool {
       w.on("error", (e) => {
         this.failed = e;
       });
+      w.on("exit", () => {
+        if (!this.closed) this.failed ??= new Error("a worker exited");
+      });
       w.unref();
       this.workers.push(w);
     }
     const deadline = Date.now() + 10_000;
     for (;;) {
       const ready = Atomics.load(this.ctl, READY);
-      if (ready >= target || Date.now() > deadline) break;
+      if (ready >= target || Date.now() > deadline) return;
+      if (Atomics.load(this.ctl, ERROR) === 2) throw new PoolError("wasm worker pool: a worker failed while starting");
       Atomics.wait(this.ctl, READY, ready, 50);
     }
   }
 
   /**
+   * Test hook: the next worker that claims an item throws outside the kernel ("throw"), never
+   * returns ("hang", like a killed or stuck thread), or calls process.exit ("exit").
+   */
+  failNextItemForTests(kind: "throw" | "hang" | "exit"): void {
+    Atomics.store(this.ctl, HOOK, kind === "throw" ? 1 : kind === "hang" ? 2 : 3);
+  }
+
+  /**
    * Runs items 0..count-1 of the list at `items` on the calling thread plus up to
    * `threads − 1` workers; returns when all are done. Thread t uses scratch at
-   * scratch + t · stride (the caller is thread 0).
+   * scratch + t · stride (the caller is thread 0). Throws PoolError when a worker fails or
+   * no item finishes for the progress bound (maxItemFlops sets its variable part).
    */
-  run(main: PoolRunner, threads: number, items: number, count: number, scratch: number, stride: number): void {
+  run(
+    main: PoolRunner,
+    threads: number,
+    items: number,
+    count: number,
+    scratch: number,
+    stride: number,
+    maxItemFlops = 0,
+  ): void {
+    if (!this.healthy) throw new PoolError(`wasm worker pool: ${String(this.failed ?? "a worker died")}`);
     const ctl = this.ctl;
     this.gen = (this.gen % GEN_LIMIT) + 1;
     const gen = this.gen;
@@ -151,6 +231,7 @@ export class WorkerPool {
     Atomics.notify(ctl, GEN);
     let error: unknown = null;
     for (;;) {
+      if (Atomics.load(ctl, ERROR) === 2) break; // a worker died: stop claiming, fail below
       const t = Atomics.load(ctl, TICKET);
       const idx = t & INDEX_MASK;
       if (idx >= count) break;
@@ -162,20 +243,36 @@ export class WorkerPool {
       }
       Atomics.add(ctl, DONE, 1);
     }
+    const stall = stallBaseMs + maxItemFlops / 1e6; // ms: the largest item at 1 GFLOP/s
+    let failure: string | null = null;
+    let last = Atomics.load(ctl, DONE);
+    let since = Date.now();
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       if (done >= count) break;
-      if (this.failed !== null) break;
-      Atomics.wait(ctl, DONE, done, 1000);
+      if (Atomics.load(ctl, ERROR) === 2) {
+        failure = "a worker died during the run (an exception outside the kernel, or process.exit)";
+        break;
+      }
+      const now = Date.now();
+      if (done !== last) {
+        last = done;
+        since = now;
+      } else if (now - since > stall) {
+        failure = `no work item finished for ${Math.round(now - since)} ms (${count - done} of ${count} unfinished; the bound is ${Math.round(stall)} ms): a worker was killed or is stuck`;
+        break;
+      }
+      Atomics.wait(ctl, DONE, done, Math.min(100, stall));
     }
     Atomics.store(ctl, TICKET, 0); // closed: generation field 0 is never used
+    if (failure !== null) throw new PoolError(`wasm worker pool failed: ${failure}`);
     if (error !== null) throw error;
-    if (this.failed !== null) throw new Error(`wasm worker failed: ${String(this.failed)}`);
     if (Atomics.load(ctl, ERROR) !== 0) throw new Error("wasm kernel trapped in a worker");
   }
 
   /** Stops every worker (the pool can be started again). */
   close(): void {
+    this.closed = true;
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
     Atomics.store(this.ctl, READY, 0);

@@ -135,6 +135,15 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
           for (let d = 0; d < D; d++) a += Q[qOff + d] * k[o + d];
           S[c] = a;
         }
+        // a score that overflowed float32 (finite inputs: see nonfinite.ts) is ±∞ or NaN here;
+        // Σ (s − s) is 0 unless one is. The row's sum becomes NaN (and stays NaN over later
+        // tiles), so the merge marks the row for the float64 path.
+        let chk = 0;
+        for (let j = 0; j < cols; j++) chk += S[j] - S[j];
+        if (chk !== 0) {
+          L[r] = Number.NaN;
+          continue;
+        }
         if (mOff >= 0) {
           const bRow = r * cols; // partial mask: [rows, cols] bits, bit i at word mOff + (i >>> 5), bit i & 31
           for (let j = 0; j < cols; j++) {
@@ -185,12 +194,18 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
     }
     // merge this tile's rows into out / lse by log-sum-exp
     for (let r = 0; r < rows; r++) {
+      const aOff = r * D; // A: [rows, D]
+      let chk = L[r] - L[r]; // NaN: a score overflowed
+      for (let d = 0; d < D; d++) chk += A[aOff + d] - A[aOff + d]; // an overflowed accumulator
+      if (chk !== 0) {
+        lse[lseBase + (qIndex === null ? s0 + r : qIndex[s0 + r])] = Number.NaN; // mark: float64 path
+        continue;
+      }
       if (!(L[r] > 0)) continue;
       const qi = qIndex === null ? s0 + r : qIndex[s0 + r];
       const partLse = M[r] + Math.log(L[r]);
       const li = lseBase + qi; // lse: [Lq] block of this head
       const oOff = qBase + qi * D; // out: [Lq, D] block of this head
-      const aOff = r * D;
       const old = lse[li];
       if (old === NEG_INF) {
         const inv = 1 / L[r];

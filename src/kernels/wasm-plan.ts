@@ -31,7 +31,7 @@ export interface ArenaRuntime {
 function scratchFor(part: PlanPart, D: number): number {
   const rp = (maxTile(part.qTiles) + 7) & ~7;
   const tk = maxTile(part.kTiles);
-  return (2 * D * rp + tk * rp + 3 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
+  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
 }
 
 /** True when every row of the part appears once (so its query tiles may run in parallel). */
@@ -101,6 +101,8 @@ interface PlanEntry {
   items: Int32Array;
   stride: number;
   bytes: number;
+  /** Scored pairs of the costliest item (the first): bounds how long one item may run. */
+  maxItemCost: number;
 }
 
 const planCache = new WeakMap<Plan, PlanEntry>();
@@ -127,7 +129,7 @@ export function wasmPlansSerialised(): number {
 }
 
 /** Bytes a plan needs in the arena (descriptors + arrays), and its scratch stride. */
-function planFootprint(plan: Plan, D: number): { bytes: number; stride: number } {
+export function planFootprint(plan: Plan, D: number): { bytes: number; stride: number } {
   const seen = new Set<PlanPart[]>();
   let bytes = 0;
   let stride = 0;
@@ -145,14 +147,26 @@ function planFootprint(plan: Plan, D: number): { bytes: number; stride: number }
   return { bytes: align16(bytes), stride: (stride + 63) & ~63 };
 }
 
+/** The host refused the memory a run needs (raised before the kernel writes anything). */
+export class WasmMemoryError extends Error {
+  override name = "WasmMemoryError";
+}
+
 export function ensureMemory(rt: ArenaRuntime, total: number): void {
   if (total > MAX_BYTES) {
-    throw new Error(
+    throw new WasmMemoryError(
       `wasm backend: this problem needs ${total} bytes of WebAssembly memory, above the 4 GiB limit; split the batch/heads or use backend "js"`,
     );
   }
   const have = rt.memory.buffer.byteLength;
-  if (total > have) rt.memory.grow(Math.ceil((total - have) / PAGE));
+  if (total <= have) return;
+  try {
+    rt.memory.grow(Math.ceil((total - have) / PAGE));
+  } catch (e) {
+    throw new WasmMemoryError(
+      `wasm backend: could not grow WebAssembly memory to ${total} bytes (${e instanceof Error ? e.message : String(e)}); use backend "js" or a smaller batch`,
+    );
+  }
 }
 
 /** Places `plan` in the arena (or finds it there); `callBytes` is what the call needs after the arena. */
@@ -231,7 +245,16 @@ export function placePlan(
   }
   arenaEnd = mem.at;
   plansSerialised++;
-  const entry: PlanEntry = { runtime: rt, generation: arenaGeneration, rowParts, items, stride, bytes: mem.at - start };
+  const maxItemCost = count > 0 ? order[idx[0] * 5 + 4] : 0;
+  const entry: PlanEntry = {
+    runtime: rt,
+    generation: arenaGeneration,
+    rowParts,
+    items,
+    stride,
+    bytes: mem.at - start,
+    maxItemCost,
+  };
   planCache.set(plan, entry);
   return entry;
 }

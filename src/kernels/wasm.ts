@@ -12,111 +12,37 @@
  * bitwise identical for any number of threads.
  *
  * Memory layout (bytes): [0, 64 KiB) the module's own constant tables | control words |
- * plan arena (compiled plans, each written once and reused while the Plan object lives:
- * part descriptors [·, 16 i32] and plan arrays) | per call: items [n, 4 i32] |
+ * plan arena (compiled plans, kept across calls: src/kernels/wasm-plan.ts) | items [n, 4 i32] |
  * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride].
  */
 import type { Plan } from "../types.js";
-import { CTL_WORDS, poolUnsupportedReason, WorkerPool } from "./pool.js";
+import { cleanInputs, finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
+import { CTL_WORDS, PoolError, WorkerPool } from "./pool.js";
+import type { HeadTask } from "./tiled.js";
 import {
   align16,
   Bump,
   CTL_OFFSET,
   DATA_START,
   ensureMemory,
-  PAGE,
+  MAX_BYTES,
   placePlan,
   planArenaEnd,
+  planFootprint,
   resetPlanArena,
+  WasmMemoryError,
 } from "./wasm-plan.js";
+import { dropRuntime, loadedRuntime } from "./wasm-runtime.js";
 
-export { wasmPlansSerialised } from "./wasm-plan.js";
+export { WasmMemoryError, wasmPlansSerialised } from "./wasm-plan.js";
 
-import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
-
-interface KernelExports {
-  runItem(item: number, scratch: number): void;
-  runItems(items: number, count: number, scratch: number): void;
-}
-
-interface Runtime {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  shared: boolean;
-  /** The relaxed-SIMD build (f32x4.relaxed_madd) runs: the host validated it. */
-  relaxed: boolean;
-  kernel: KernelExports;
-  pool: WorkerPool | null;
-}
-
-let runtime: Runtime | null = null;
-let loadError: string | null = null;
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function sharedMemoryWorks(): boolean {
-  if (typeof SharedArrayBuffer === "undefined") return false;
-  try {
-    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Loads the module once (synchronous compile; ~12 KB). Returns null and records why on failure. */
-function load(): Runtime | null {
-  if (runtime !== null || loadError !== null) return runtime;
-  try {
-    if (typeof WebAssembly === "undefined") throw new Error("this JavaScript runtime has no WebAssembly");
-    const shared = sharedMemoryWorks();
-    // relaxed SIMD where the host validates it (Node >= 22, Chrome >= 114; Node 20 only with
-    // --experimental-wasm-relaxed-simd). Every thread instantiates this one module, so results
-    // stay bitwise identical across thread counts on a given host.
-    const relaxedBytes = decodeBase64(shared ? WASM_SHARED_RELAXED : WASM_PLAIN_RELAXED);
-    const relaxed = WebAssembly.validate(relaxedBytes);
-    const bytes = relaxed ? relaxedBytes : decodeBase64(shared ? WASM_SHARED : WASM_PLAIN);
-    if (!WebAssembly.validate(bytes)) throw new Error("this runtime's WebAssembly lacks SIMD (v128)");
-    const module = new WebAssembly.Module(bytes);
-    const memory = new WebAssembly.Memory({ initial: DATA_START / PAGE + 1, maximum: 65536, shared });
-    const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    runtime = { module, memory, shared, relaxed, kernel, pool: null };
-  } catch (e) {
-    loadError = e instanceof Error ? e.message : String(e);
-  }
-  return runtime;
-}
-
-/** Why the wasm backend cannot run at all on this host (empty when it can). */
-export function wasmHostReasons(threads: number): string[] {
-  const rt = load();
-  if (rt === null) return [`WebAssembly kernel unavailable: ${loadError}`];
-  if (threads > 1) {
-    const why = rt.shared
-      ? poolUnsupportedReason()
-      : "SharedArrayBuffer is unavailable (browsers need cross-origin isolation)";
-    if (why !== null) return [`threads: ${threads} needs a worker pool, but ${why}`];
-  }
-  return [];
-}
-
-/** Which build runs on this host: "relaxed-simd" (fused multiply-add), "simd", or null (none loads). */
-export function wasmVariant(): "relaxed-simd" | "simd" | null {
-  const rt = load();
-  return rt === null ? null : rt.relaxed ? "relaxed-simd" : "simd";
-}
-
-/** Stops the worker pool and drops the module's memory (it can only grow while alive). */
-export function releaseWasm(): void {
-  runtime?.pool?.close();
-  runtime = null;
-  resetPlanArena();
-}
+export {
+  failNextWorkerItemForTests,
+  releaseWasm,
+  wasmHostReasons,
+  wasmPoolSize,
+  wasmVariant,
+} from "./wasm-runtime.js";
 
 export interface WasmProblem {
   q: Float32Array; // [B, H, Lq, D]
@@ -132,6 +58,12 @@ export interface WasmProblem {
   /** The compiled plan (its dims match the shapes above). */
   plan: Plan;
   threads: number;
+  /**
+   * Rows whose inputs held NaN/±∞ (q, k, v are then cleaned copies); null when all finite;
+   * undefined when not scanned yet: the run scans them in wasm memory (SIMD) after copying
+   * them in and cleans them there when needed (patterns that plan without data only).
+   */
+  bad?: NonFinite | null;
 }
 
 export interface WasmResult {
@@ -141,28 +73,68 @@ export interface WasmResult {
   memoryBytes: number;
 }
 
-export function runWasm(pr: WasmProblem): WasmResult {
-  const rt = load();
-  if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
+/** A problem with its wasm memory needs counted, before any wasm memory is touched. */
+export interface WasmPrepared {
+  pr: WasmProblem;
+  /** Bytes of linear memory the run needs at most: control words, its plan, items, descriptors, q, k, v, out, lse, scratch. */
+  bytes: number;
+  /** Why it cannot run (memory above the limit); empty when it can. */
+  reasons: string[];
+}
+
+let memoryLimit = MAX_BYTES;
+
+/**
+ * Test hook: pretend 32-bit WebAssembly memory holds only `bytes` (default 4 GiB), so a test
+ * can prove that "auto" falls back without allocating 4 GiB. Returns the previous limit.
+ */
+export function setWasmMemoryLimitForTests(bytes: number = MAX_BYTES): number {
+  const old = memoryLimit;
+  memoryLimit = Math.min(bytes, MAX_BYTES);
+  return old;
+}
+
+/** Bytes one call needs after the plan arena: items, head descriptors, q, k, v, out, lse, scratch. */
+function callBytes(pr: WasmProblem, items: number, stride: number): number {
+  const { B, H, Lq, threads } = pr;
+  const sizes = [items * 16, B * H * 64, pr.q.byteLength, pr.k.byteLength, pr.v.byteLength, pr.q.byteLength, B * H * Lq * 4];
+  let t = threads * stride + 16 * 16;
+  for (const x of sizes) t += align16(x);
+  return t;
+}
+
+/** Counts the linear memory the problem needs (nothing is written to wasm memory): its plan placed after a fresh arena, plus the call's data. */
+export function prepareWasm(pr: WasmProblem): WasmPrepared {
+  const { bytes: planBytes, stride } = planFootprint(pr.plan, pr.D);
+  const itemsBound = pr.plan.tiles + pr.plan.batch * pr.plan.dims.heads; // items <= tiles + rows
+  const total = DATA_START + planBytes + callBytes(pr, itemsBound, stride);
+  const reasons: string[] = [];
+  if (total > memoryLimit) {
+    const limit = memoryLimit === MAX_BYTES ? "32-bit WebAssembly's 4 GiB" : `the ${memoryLimit}-byte test limit`;
+    reasons.push(
+      `the plan needs ${total} bytes of WebAssembly memory (inputs, outputs, ${planBytes} bytes of plan, ${pr.threads * stride} bytes of scratch), above ${limit}; split the batch/heads or use backend "js"`,
+    );
+  }
+  return { pr, bytes: total, reasons };
+}
+
+export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr)): WasmResult {
+  let rt = loadedRuntime();
+  if (rt.pool !== null && !rt.pool.healthy) {
+    dropRuntime(rt); // a worker died between calls: start over with a fresh memory and pool
+    rt = loadedRuntime();
+  }
+  if (prepared.reasons.length > 0) throw new Error(`wasm backend: ${prepared.reasons.join("; ")}`);
   const { B, H, Hkv, Lq, Lk, D, threads, plan } = pr;
-  const callBytes = (n: number, stride: number): number => {
-    const sizes = [
-      n * 16,
-      B * H * 64,
-      pr.q.byteLength,
-      pr.k.byteLength,
-      pr.v.byteLength,
-      pr.q.byteLength,
-      B * H * Lq * 4,
-    ];
-    let t = threads * stride + 16 * 16;
-    for (const x of sizes) t += align16(x);
-    return t;
-  };
-  const entry = placePlan(rt, plan, D, callBytes);
+  const need = (items: number, stride: number): number => callBytes(pr, items, stride);
+  let entry = placePlan(rt, plan, D, need);
+  if (planArenaEnd() + need(entry.items.length / 4, entry.stride) > memoryLimit) {
+    resetPlanArena(); // the cached plan sits too high for this call's data: place it afresh at the start
+    entry = placePlan(rt, plan, D, need);
+  }
   const itemCount = entry.items.length / 4;
   const stride = entry.stride;
-  ensureMemory(rt, planArenaEnd() + callBytes(itemCount, stride));
+  ensureMemory(rt, planArenaEnd() + need(itemCount, stride));
 
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
@@ -179,6 +151,20 @@ export function runWasm(pr: WasmProblem): WasmResult {
   f32.set(pr.q, qPtr / 4);
   f32.set(pr.k, kPtr / 4);
   f32.set(pr.v, vPtr / 4);
+  if (pr.bad === undefined) {
+    const finite =
+      rt.kernel.allFinite(qPtr, pr.q.length) === 1 &&
+      rt.kernel.allFinite(kPtr, pr.k.length) === 1 &&
+      rt.kernel.allFinite(vPtr, pr.v.length) === 1;
+    if (finite) pr = { ...pr, bad: null };
+    else {
+      const c = cleanInputs(pr.q, pr.k, pr.v, pr); // the NaN rule's slow path (nonfinite.ts)
+      f32.set(c.q, qPtr / 4);
+      f32.set(c.k, kPtr / 4);
+      f32.set(c.v, vPtr / 4);
+      pr = { ...pr, q: c.q, k: c.k, v: c.v, bad: c.bad };
+    }
+  }
   f32.fill(0, outPtr / 4, outPtr / 4 + pr.q.length);
   f32.fill(Number.NEGATIVE_INFINITY, lsePtr / 4, lsePtr / 4 + B * H * Lq);
 
@@ -199,7 +185,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
       f32[w + 8] = pr.scale;
     }
   }
-  const items = entry.items;
+  const items = entry.items; // sorted by decreasing cost: [row, partIndex, qtBegin, qtEnd]
   for (let n = 0; n < itemCount; n++) {
     const w = itemsPtr / 4 + n * 4; // item: 4 i32 words
     i32[w] = headsPtr + items[n * 4] * 64;
@@ -211,13 +197,57 @@ export function runWasm(pr: WasmProblem): WasmResult {
   if (threads <= 1 || itemCount <= 1) {
     rt.kernel.runItems(itemsPtr, itemCount, scratch);
   } else {
-    if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
-    rt.pool.ensure(threads - 1);
-    rt.pool.run(rt.kernel, threads, itemsPtr, itemCount, scratch, stride);
+    const maxItemFlops = 4 * D * entry.maxItemCost; // items sorted by decreasing cost
+    try {
+      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+      rt.pool.ensure(threads - 1);
+      rt.pool.run(rt.kernel, threads, itemsPtr, itemCount, scratch, stride, maxItemFlops);
+    } catch (e) {
+      if (!(e instanceof PoolError)) throw e;
+      // A dead or stuck worker may still hold this memory: stop every worker and drop the
+      // memory with them; the next call loads a fresh runtime and starts a new pool.
+      dropRuntime(rt);
+      throw new PoolError(
+        `${e.message}. This call's result is lost; the pool was stopped and the next call starts a new one`,
+      );
+    }
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
+  if (pr.bad || hasMarks(lse)) finishAll(pr, out, lse);
   return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
+}
+
+/** The NaN rule and the float64 path for overflowed rows (nonfinite.ts), head by head. */
+function finishAll(pr: WasmProblem, out: Float32Array, lse: Float32Array): void {
+  const { B, H, Hkv, Lq, Lk, D } = pr;
+  const group = H / Hkv;
+  const task: HeadTask = {
+    q: pr.q,
+    k: pr.k,
+    v: pr.v,
+    qBase: 0,
+    kBase: 0,
+    vBase: 0,
+    lseBase: 0,
+    D,
+    scale: pr.scale,
+    out,
+    lse,
+  };
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const row = b * H + h;
+      const kvRow = b * Hkv + Math.floor(h / group);
+      task.qBase = row * Lq * D; // q, out: [B, H, Lq, D]
+      task.kBase = kvRow * Lk * D; // k, v: [B, Hkv, Lk, D]
+      task.vBase = task.kBase;
+      task.lseBase = row * Lq; // lse: [B, H, Lq]; qBad likewise
+      const qBad = pr.bad ? pr.bad.qBad.subarray(row * Lq, (row + 1) * Lq) : null;
+      const kvBad = pr.bad ? pr.bad.kvBad.subarray(kvRow * Lk, (kvRow + 1) * Lk) : null; // kvBad: [B, Hkv, Lk]
+      finishHead(task, pr.plan.rows[row], Lq, qBad, kvBad);
+    }
+  }
 }
 
 /** Control words must fit below DATA_START. */

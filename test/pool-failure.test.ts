@@ -1,0 +1,42 @@
+/**
+ * A pool that cannot hang: a worker that throws outside the kernel, exits, or never returns
+ * (as a killed or stuck thread does) in the middle of a run makes the call throw a clear
+ * PoolError within the documented bound, and the next call works on a rebuilt pool with the
+ * same bits as before. Workers are made to fail through test hooks in src/kernels/pool.ts.
+ */
+import { afterAll, expect, test } from "vitest";
+import { attention } from "../src/index.js";
+import { setPoolStallForTests } from "../src/kernels/pool.js";
+import { failNextWorkerItemForTests, wasmPoolSize } from "../src/kernels/wasm.js";
+import { Rng } from "../src/util/rng.js";
+import { tensor } from "./helpers.js";
+
+const rng = new Rng(77);
+// 8 heads × 1024² pairs: 128 work items, so both threads claim some
+const q = tensor([1, 8, 1024, 32], rng);
+const k = tensor([1, 8, 1024, 32], rng);
+const v = tensor([1, 8, 1024, 32], rng);
+const run = () => attention(q, k, v, { backend: "wasm", threads: 2 });
+
+afterAll(() => {
+  setPoolStallForTests();
+});
+
+test.each([
+  ["throw", /a worker died during the run/],
+  ["exit", /a worker died during the run/],
+  ["hang", /no work item finished for \d+ ms .*a worker was killed or is stuck/],
+] as const)("a worker that fails mid-run (%s): a clear error, then the pool is rebuilt", (kind, message) => {
+  const good = run();
+  expect(good.stats.threads).toBe(2);
+  expect(wasmPoolSize()).toBe(1);
+  setPoolStallForTests(kind === "hang" ? 300 : 60_000); // throw / exit must be reported, not timed out
+  failNextWorkerItemForTests(kind);
+  expect(run).toThrow(message);
+  setPoolStallForTests(); // the default bound again, so a loaded machine cannot fail the next call
+  expect(run).not.toThrow(); // the next call works: a fresh memory and a new pool
+  expect(wasmPoolSize()).toBe(1);
+  const again = run();
+  expect(Array.from(again.out.data)).toEqual(Array.from(good.out.data));
+  expect(Array.from(again.lse)).toEqual(Array.from(good.lse));
+});
