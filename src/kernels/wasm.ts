@@ -97,7 +97,15 @@ export function setWasmMemoryLimitForTests(bytes: number = MAX_BYTES): number {
 /** Bytes one call needs after the plan arena: items, head descriptors, q, k, v, out, lse, scratch. */
 function callBytes(pr: WasmProblem, items: number, stride: number): number {
   const { B, H, Lq, threads } = pr;
-  const sizes = [items * 16, B * H * 64, pr.q.byteLength, pr.k.byteLength, pr.v.byteLength, pr.q.byteLength, B * H * Lq * 4];
+  const sizes = [
+    items * 16,
+    B * H * 64,
+    pr.q.byteLength,
+    pr.k.byteLength,
+    pr.v.byteLength,
+    pr.q.byteLength,
+    B * H * Lq * 4,
+  ];
   let t = threads * stride + 16 * 16;
   for (const x of sizes) t += align16(x);
   return t;
