@@ -30,6 +30,7 @@ const SCRATCH = 7; // byte pointer of thread 0's scratch
 const STRIDE = 8; // scratch bytes per thread
 const ERROR = 9;
 const READY = 10; // workers started
+const ENTRY = 11; // gemm: which export runs the items (0 = runItem, 1 = gemmItem)
 export const CTL_WORDS = 16;
 
 const INDEX_BITS = 21;
@@ -51,7 +52,8 @@ function claim(gen, scratch) {
     const count = Atomics.load(ctl, ${COUNT});
     if (idx >= count) return;
     if (Atomics.compareExchange(ctl, ${TICKET}, t, t + 1) !== t) continue;
-    try { exports_.runItem(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
+    const run = Atomics.load(ctl, ${ENTRY}) === 1 ? exports_.gemmItem : exports_.runItem;
+    try { run(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === count) Atomics.notify(ctl, ${DONE});
   }
 }
@@ -132,9 +134,18 @@ export class WorkerPool {
   /**
    * Runs items 0..count-1 of the list at `items` on the calling thread plus up to
    * `threads − 1` workers; returns when all are done. Thread t uses scratch at
-   * scratch + t · stride (the caller is thread 0).
+   * scratch + t · stride (the caller is thread 0). `entry` names the export the workers call
+   * per item: 0 = runItem (attention), 1 = gemmItem (src/kernels/gemm.ts).
    */
-  run(main: PoolRunner, threads: number, items: number, count: number, scratch: number, stride: number): void {
+  run(
+    main: PoolRunner,
+    threads: number,
+    items: number,
+    count: number,
+    scratch: number,
+    stride: number,
+    entry: 0 | 1 = 0,
+  ): void {
     const ctl = this.ctl;
     this.gen = (this.gen % GEN_LIMIT) + 1;
     const gen = this.gen;
@@ -142,6 +153,7 @@ export class WorkerPool {
     Atomics.store(ctl, SCRATCH, scratch);
     Atomics.store(ctl, STRIDE, stride);
     Atomics.store(ctl, ERROR, 0);
+    Atomics.store(ctl, ENTRY, entry);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, PART, 0);
     Atomics.store(ctl, MAXPART, threads - 1);

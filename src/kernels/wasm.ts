@@ -29,12 +29,16 @@ const MAX_BYTES = 65536 * PAGE; // 4 GiB: 32-bit WebAssembly
 /** Scored pairs per work item before a tile range is cut (≈ 16 MFLOP at D = 64). */
 const ITEM_PAIRS = 65536;
 
-interface KernelExports {
+export interface KernelExports {
   runItem(item: number, scratch: number): void;
   runItems(items: number, count: number, scratch: number): void;
+  // gemm (assembly/gemm.ts, same module)
+  gemmItem(item: number, scratch: number): void;
+  gemmItems(items: number, count: number, scratch: number): void;
+  gemmBlockRows(): number;
 }
 
-interface Runtime {
+export interface Runtime {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   shared: boolean;
@@ -46,6 +50,20 @@ interface Runtime {
 
 let runtime: Runtime | null = null;
 let loadError: string | null = null;
+// gemm: bytes [DATA_START, reservedEnd) hold packed GEMM weights that outlive a call
+// (src/kernels/gemm.ts); per-call layouts start at reservedEnd.
+let reservedEnd = DATA_START;
+
+/** gemm: the loaded runtime (null when the module cannot load; see wasmHostReasons). */
+export function wasmRuntime(): Runtime | null {
+  return load();
+}
+
+/** gemm: first byte per-call layouts may use; below it, [DATA_START, end) is kept across calls. */
+export function wasmReserved(end?: number): number {
+  if (end !== undefined) reservedEnd = Math.max(DATA_START, end);
+  return reservedEnd;
+}
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
@@ -110,6 +128,7 @@ export function wasmVariant(): "relaxed-simd" | "simd" | null {
 export function releaseWasm(): void {
   runtime?.pool?.close();
   runtime = null;
+  reservedEnd = DATA_START;
 }
 
 /** Scratch bytes one thread needs for a part; mirrors scratchBytes() in assembly/kernel.ts. */
@@ -228,7 +247,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
   stride = (stride + 63) & ~63;
   const sizes = [itemCount * 16, heads.length * 64, partCount * 64, planBytes];
   const tensorBytes = [pr.q.byteLength, pr.k.byteLength, pr.v.byteLength, pr.q.byteLength, B * H * Lq * 4];
-  let total = DATA_START + threads * stride + 16 * 16;
+  let total = reservedEnd + threads * stride + 16 * 16;
   for (const s of [...sizes, ...tensorBytes]) total += align16(s);
   if (total > MAX_BYTES) {
     throw new Error(
@@ -244,7 +263,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
   const u8 = new Uint8Array(buf);
-  const mem = new Bump(DATA_START);
+  const mem = new Bump(reservedEnd);
   const itemsPtr = mem.take(itemCount * 16);
   const headsPtr = mem.take(heads.length * 64);
   const partsPtr = mem.take(partCount * 64);
@@ -332,7 +351,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
-  return { out, lse, totals, memoryBytes: mem.at - DATA_START };
+  return { out, lse, totals, memoryBytes: mem.at - reservedEnd };
 }
 
 /** Control words must fit below DATA_START. */
