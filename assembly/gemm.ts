@@ -29,7 +29,9 @@
 import { madd } from "./softmax";
 
 /** Rows per micro-kernel block (the host pads Yp and cuts items at multiples of it). */
-const GR: i32 = 4;
+const GR_PLAIN: i32 = 4;
+const GR_RELAXED: i32 = 6;
+const GR: i32 = ASC_FEATURE_RELAXED_SIMD ? GR_RELAXED : GR_PLAIN;
 
 /** Rows per register block; the host reads it so its layout matches this build. */
 export function gemmBlockRows(): i32 {
@@ -88,24 +90,20 @@ export function gemmItems(items: usize, count: i32, scratch: usize): void {
 
 /** y tile [GR, 8] at yt (row stride ldy bytes) ← (first ? bias : tile) + Xp panel · Wp panel. */
 function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize, first: bool): void {
-  let a00: v128;
-  let a01: v128;
-  let a10: v128;
-  let a11: v128;
-  let a20: v128;
-  let a21: v128;
-  let a30: v128;
-  let a31: v128;
-  if (first) {
-    a00 = v128.load(bias);
-    a01 = v128.load(bias, 16);
-    a10 = a00;
-    a11 = a01;
-    a20 = a00;
-    a21 = a01;
-    a30 = a00;
-    a31 = a01;
-  } else {
+  // GR is a compile-time constant: the rows past it are dead code that the optimizer removes
+  let a00 = v128.load(bias);
+  let a01 = v128.load(bias, 16);
+  let a10 = a00;
+  let a11 = a01;
+  let a20 = a00;
+  let a21 = a01;
+  let a30 = a00;
+  let a31 = a01;
+  let a40 = a00;
+  let a41 = a01;
+  let a50 = a00;
+  let a51 = a01;
+  if (!first) {
     a00 = v128.load(yt);
     a01 = v128.load(yt, 16);
     a10 = v128.load(yt + ldy);
@@ -114,6 +112,14 @@ function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize
     a21 = v128.load(yt + 2 * ldy, 16);
     a30 = v128.load(yt + 3 * ldy);
     a31 = v128.load(yt + 3 * ldy, 16);
+    if (GR > 4) {
+      a40 = v128.load(yt + 4 * ldy);
+      a41 = v128.load(yt + 4 * ldy, 16);
+    }
+    if (GR > 5) {
+      a50 = v128.load(yt + 5 * ldy);
+      a51 = v128.load(yt + 5 * ldy, 16);
+    }
   }
   const wEnd = wp + <usize>kl * 32;
   // one i per iteration (unrolling makes V8 hoist loads and spill, see docs/performance.md)
@@ -132,7 +138,17 @@ function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize
     b = v128.load32_splat(xp, 12);
     a30 = madd(a30, w0, b);
     a31 = madd(a31, w1, b);
-    xp += 16;
+    if (GR > 4) {
+      b = v128.load32_splat(xp, 16);
+      a40 = madd(a40, w0, b);
+      a41 = madd(a41, w1, b);
+    }
+    if (GR > 5) {
+      b = v128.load32_splat(xp, 20);
+      a50 = madd(a50, w0, b);
+      a51 = madd(a51, w1, b);
+    }
+    xp += GR * 4;
   }
   v128.store(yt, a00);
   v128.store(yt, a01, 16);
@@ -142,4 +158,12 @@ function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize
   v128.store(yt + 2 * ldy, a21, 16);
   v128.store(yt + 3 * ldy, a30);
   v128.store(yt + 3 * ldy, a31, 16);
+  if (GR > 4) {
+    v128.store(yt + 4 * ldy, a40);
+    v128.store(yt + 4 * ldy, a41, 16);
+  }
+  if (GR > 5) {
+    v128.store(yt + 5 * ldy, a50);
+    v128.store(yt + 5 * ldy, a51, 16);
+  }
 }

@@ -75,8 +75,13 @@ export function linear(
   if (bias !== null) checkArray("bias", bias, outF, `outF = ${outF} (or null)`);
   if (y === undefined) y = new Float32Array(rows * outF);
   else checkArray("y", y, rows * outF, `rows · outF = ${rows} · ${outF}`);
-  for (const [name, a] of [["x", x], ["W", W], ["bias", bias]] as const) {
-    if (a !== null && overlaps(y, a)) throw new AttentionArgumentError("y", y, `an array that does not overlap ${name}`);
+  for (const [name, a] of [
+    ["x", x],
+    ["W", W],
+    ["bias", bias],
+  ] as const) {
+    if (a !== null && overlaps(y, a))
+      throw new AttentionArgumentError("y", y, `an array that does not overlap ${name}`);
   }
   const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }");
   const backend = o.backend ?? "auto";
