@@ -192,6 +192,29 @@ describe("packed weights", () => {
     releaseGemm();
   });
 
+  test("are keyed by the weights' memory, so fresh views of one buffer share one packed copy", () => {
+    releaseGemm();
+    const rng = new Rng(10);
+    const [rows, inF, outF] = [8, 40, 16];
+    const x = fill(rows * inF, rng, smallInt);
+    const all = fill(3 * outF * inF, rng, smallInt); // three weights in one buffer, as a fused qkv
+    const opt: LinearOptions = { backend: "wasm", threads: 1 };
+    const view = (k: number) => all.subarray(k * outF * inF, (k + 1) * outF * inF);
+    for (let k = 0; k < 3; k++) linear(x, rows, inF, view(k), outF, null, undefined, opt);
+    const three = gemmPackedBytes();
+    for (let rep = 0; rep < 4; rep++) {
+      for (let k = 0; k < 3; k++) {
+        const W = view(k);
+        const { y: ref } = oracle(x, rows, inF, W, outF, null);
+        const y = linear(x, rows, inF, W, outF, null, undefined, opt);
+        expect(y.every((v, i) => v === ref[i])).toBe(true);
+      }
+    }
+    expect(gemmPackedBytes()).toBe(three);
+    releaseGemm();
+    expect(gemmPackedBytes()).toBe(0);
+  });
+
   test("survive attention calls on the same module, and a releaseWasm()", () => {
     const rng = new Rng(11);
     const [rows, inF, outF] = [64, 96, 40];

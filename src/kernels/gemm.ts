@@ -3,14 +3,15 @@
  * SIMD module and worker pool of the attention kernel (assembly/gemm.ts), or the TypeScript
  * fallback (gemm-js.ts). See docs/performance.md, "GEMM".
  *
- * Weights are packed once: the first call with a given W array packs it into wasm memory
- * (Wp [outFp/8][inF][8]) and a WeakMap keyed by that array remembers where. Packed weights
- * live in [DATA_START, wasmReserved()) of the module's memory, below every per-call layout;
- * a FinalizationRegistry returns a weight's bytes to a free list when its array is collected,
- * forgetWeight(W) does it at once, releaseGemm() drops them all. So there is at most one
- * packed copy per live weight array, and no weight copy per call. W is treated as immutable
- * after its first use: after changing one in place, call forgetWeight(W) (a 16-element
- * fingerprint catches wholesale refills, not single edits).
+ * Weights are packed once: the first call with a given W packs it into wasm memory
+ * (Wp [outFp/8][inF][8]) and a WeakMap keyed by W's ArrayBuffer (then its byte offset)
+ * remembers where, so a fresh subarray view of the same weights finds the same copy. Packed
+ * weights live in [DATA_START, wasmReserved()) of the module's memory, below every per-call
+ * layout; a FinalizationRegistry returns a weight's bytes to a free list when its buffer is
+ * collected, forgetWeight(W) does it at once, releaseGemm() drops them all. So there is at
+ * most one packed copy per live weight, and no weight copy per call. W is treated as
+ * immutable after its first use: after changing one in place, call forgetWeight(W) (a
+ * 16-element fingerprint catches wholesale refills, not single edits).
  *
  * Per-call layout (bytes, from wasmReserved()): descriptor [16 i32] | items [n, 4 i32] |
  * bias [outFp] | x [rows, inF] | Yp [rowsP, outFp] | scratch [threads, stride].
@@ -44,6 +45,7 @@ const MAX_PANELS = 65535;
 
 interface Packed {
   ptr: number;
+  length: number;
   bytes: number;
   outF: number;
   inF: number;
@@ -51,7 +53,8 @@ interface Packed {
   rt: Runtime;
 }
 
-let packedByW = new WeakMap<Float32Array, Packed>();
+/** W.buffer → W.byteOffset → its packed copy. */
+let packedByW = new WeakMap<ArrayBufferLike, Map<number, Packed>>();
 let cacheRt: Runtime | null = null;
 let free: { ptr: number; bytes: number }[] = [];
 const registry = new FinalizationRegistry<Packed>((p) => releasePacked(p));
@@ -125,9 +128,10 @@ export function wasmGemmReasons(rows: number, inF: number, outF: number, threads
 
 /** Drops the packed copy of W (call it after changing W in place). */
 export function forgetWeight(W: Float32Array): void {
-  const p = packedByW.get(W);
-  if (p === undefined) return;
-  packedByW.delete(W);
+  const byOffset = packedByW.get(W.buffer);
+  const p = byOffset?.get(W.byteOffset);
+  if (byOffset === undefined || p === undefined) return;
+  byOffset.delete(W.byteOffset);
   registry.unregister(p);
   releasePacked(p);
 }
@@ -247,9 +251,11 @@ function packedWeight(rt: Runtime, W: Float32Array, outF: number, inF: number): 
     cacheRt = rt;
   }
   const fp = fingerprint(W);
-  const old = packedByW.get(W);
+  let byOffset = packedByW.get(W.buffer);
+  const old = byOffset?.get(W.byteOffset);
   if (old !== undefined) {
-    if (old.outF === outF && old.inF === inF && sameFingerprint(old.fingerprint, fp)) return old.ptr;
+    const same = old.length === W.length && old.outF === outF && old.inF === inF;
+    if (same && sameFingerprint(old.fingerprint, fp)) return old.ptr;
     forgetWeight(W);
   }
   const outFp = Math.ceil(outF / 8) * 8;
@@ -266,9 +272,13 @@ function packedWeight(rt: Runtime, W: Float32Array, outF: number, inF: number): 
     const src = o * inF; // W: [outF, inF]
     for (let i = 0; i < inF; i++) f32[dst + i * 8] = W[src + i];
   }
-  const p: Packed = { ptr, bytes, outF, inF, fingerprint: fp, rt };
-  packedByW.set(W, p);
-  registry.register(W, p, p);
+  const p: Packed = { ptr, length: W.length, bytes, outF, inF, fingerprint: fp, rt };
+  if (byOffset === undefined) {
+    byOffset = new Map();
+    packedByW.set(W.buffer, byOffset);
+  }
+  byOffset.set(W.byteOffset, p);
+  registry.register(W.buffer, p, p);
   return ptr;
 }
 
