@@ -3,8 +3,10 @@
  * over typed arrays. Register-blocked like the wasm kernel, in scalars: a 4-row × 4-column
  * block of y lives in 16 local doubles while i runs over inF (x rows and W rows are both
  * contiguous in i), so each loaded x and W value is used four times. Sums are kept in float64
- * and rounded once per element. Edge blocks (rows or columns not a multiple of 4) run the
- * same dot product one element at a time.
+ * and rounded once per element. Output columns run in chunks whose rows of W fill about
+ * 256 KiB, so a chunk of W stays in L2 while every row block of x passes over it (without
+ * the chunks W streamed from memory once per 4 rows: 0.3 GFLOP/s at 3072 → 768). Edge blocks
+ * (rows or columns not a multiple of 4) run the same dot product one element at a time.
  */
 
 /** y [rows, outF] ← bias + x [rows, inF] · Wᵀ, W [outF, inF]. Arguments are validated by the caller. */
@@ -17,14 +19,32 @@ export function linearJs(
   bias: Float32Array | null,
   y: Float32Array,
 ): void {
+  const chunk = Math.max(4, Math.floor(W_CHUNK_BYTES / (4 * inF)) & ~3);
+  for (let c0 = 0; c0 < outF; c0 += chunk) linearChunk(x, rows, inF, W, outF, bias, y, c0, Math.min(outF, c0 + chunk));
+}
+
+const W_CHUNK_BYTES = 256 * 1024;
+
+/** Columns [c0, c1) of y. */
+function linearChunk(
+  x: Float32Array,
+  rows: number,
+  inF: number,
+  W: Float32Array,
+  outF: number,
+  bias: Float32Array | null,
+  y: Float32Array,
+  c0: number,
+  c1: number,
+): void {
   const r4 = rows & ~3;
-  const o4 = outF & ~3;
+  const o4 = c0 + ((c1 - c0) & ~3);
   for (let r = 0; r < r4; r += 4) {
     const x0 = r * inF; // x: [rows, inF]
     const x1 = x0 + inF;
     const x2 = x1 + inF;
     const x3 = x2 + inF;
-    for (let o = 0; o < o4; o += 4) {
+    for (let o = c0; o < o4; o += 4) {
       const w0 = o * inF; // W: [outF, inF]
       const w1 = w0 + inF;
       const w2 = w1 + inF;
@@ -96,12 +116,12 @@ export function linearJs(
       y[y3 + 2] = c2 + s32;
       y[y3 + 3] = c3 + s33;
     }
-    for (let o = o4; o < outF; o++) {
+    for (let o = o4; o < c1; o++) {
       for (let rr = r; rr < r + 4; rr++) y[rr * outF + o] = dot(x, rr * inF, W, o * inF, inF, bias, o);
     }
   }
   for (let r = r4; r < rows; r++) {
-    for (let o = 0; o < outF; o++) y[r * outF + o] = dot(x, r * inF, W, o * inF, inF, bias, o);
+    for (let o = c0; o < c1; o++) y[r * outF + o] = dot(x, r * inF, W, o * inF, inF, bias, o);
   }
 }
 
