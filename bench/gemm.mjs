@@ -86,7 +86,7 @@ for (const [inF, outF] of shapes) {
       if (backend === "wasm" && threads === 1) one = r;
       const speedup = backend === "wasm" && threads > 1 && one !== null ? one.ms / r.ms : undefined;
       results.push({ inF, outF, rows, backend, threads, ...r, speedup });
-      table.push([
+      const row = [
         `${inF}→${outF}`,
         rows,
         backend === "wasm" ? `wasm-${threads}` : "js",
@@ -95,7 +95,9 @@ for (const [inF, outF] of shapes) {
         r.best.toFixed(1),
         r.gflopsPerCpuS.toFixed(1),
         speedup === undefined ? "" : `${speedup.toFixed(2)}x`,
-      ]);
+      ];
+      table.push(row);
+      console.error(`  ${row.join("  ")}`); // progress while the table builds
     }
   }
 }
