@@ -146,6 +146,16 @@ describe("linear matches the float64 oracle", () => {
     },
   );
 
+  test('backend "auto" (default options) runs the wasm kernel where it loads', () => {
+    const rng = new Rng(8);
+    const [rows, inF, outF] = [300, 257, 70]; // above the small-problem threshold: the pool runs
+    const x = fill(rows * inF, rng, normal);
+    const W = fill(outF * inF, rng, normal);
+    const auto = linear(x, rows, inF, W, outF, null);
+    const wasm = linear(x, rows, inF, W, outF, null, undefined, { backend: "wasm", threads: 1 });
+    expect(Buffer.from(auto.buffer).equals(Buffer.from(wasm.buffer))).toBe(true);
+  });
+
   test("rows = 0 gives an empty result", () => {
     expect(linear(new Float32Array(0), 0, 4, new Float32Array(8), 2, null).length).toBe(0);
   });
