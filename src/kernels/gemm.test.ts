@@ -57,6 +57,8 @@ function shapes(seed: number, count: number): [number, number, number][] {
     [7, 13, 9],
     [6, 8, 8],
     [4, 384, 16],
+    [3, 256, 9],
+    [3, 257, 9],
     [5, 385, 17],
     [129, 33, 15],
     [300, 777, 41],

@@ -32,9 +32,12 @@ export interface LinearOptions {
 
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE; // 4 GiB: 32-bit WebAssembly
-/** Features per k-chunk: a kc × 8 slice of Wp (12 KiB) stays in L1 while Xp streams from L2. */
-const KC = 384;
-/** Rows per work item (rounded to the micro-kernel's rows): Xp is 128 × 384 × 4 = 192 KiB. */
+/**
+ * Features per k-chunk: a kc × 8 slice of Wp (8 KiB) and a GR-row panel of Xp (4–6 KiB) stay
+ * in L1 (half of it). 256 measured above 384 and 512 on the shared machine (docs/performance.md).
+ */
+const KC = 256;
+/** Rows per work item (rounded to the micro-kernel's rows): Xp is 128 × 256 × 4 = 128 KiB (L2). */
 const MC = 128;
 /** Items a call is cut into at least (columns are split when rows are few). */
 const ITEM_TARGET = 16;
@@ -299,7 +302,7 @@ function linearWasm(
   const rowsP = Math.ceil(rows / gr) * gr;
   const panels = outFp / 8;
   const mc = itemRows(gr);
-  const kc = inF <= 512 ? inF : Math.ceil(inF / Math.ceil(inF / KC));
+  const kc = Math.ceil(inF / Math.ceil(inF / KC)); // equal chunks of at most KC
 
   // items: row blocks of mc rows × column splits, from the shape only
   const rowBlocks = Math.ceil(rowsP / mc);
