@@ -16,6 +16,7 @@ import asc from "assemblyscript/asc";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const common = [
   join(root, "assembly/kernel.ts"),
+  join(root, "assembly/gemm.ts"), // gemm: second entry, same module (shared memory and pool)
   "-O3",
   "--runtime",
   "stub",

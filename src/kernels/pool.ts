@@ -42,6 +42,7 @@ const STRIDE = 8; // scratch bytes per thread
 const ERROR = 9; // 1: a kernel trap in a worker; 2: a worker died (its handlers said so)
 const READY = 10; // workers started
 const HOOK = 11; // test hook: 1 = the next worker to claim an item throws, 2 = it never returns, 3 = it exits
+const ENTRY = 12; // gemm: which export runs the items (0 = runItem, 1 = gemmItem)
 export const CTL_WORDS = 16;
 
 /** Minimum wait without progress before a run is declared failed (ms); see the class comment. */
@@ -94,7 +95,8 @@ function claim(gen, scratch) {
     if (idx >= count) return;
     if (Atomics.compareExchange(ctl, ${TICKET}, t, t + 1) !== t) continue;
     hook();
-    try { exports_.runItem(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
+    const run = Atomics.load(ctl, ${ENTRY}) === 1 ? exports_.gemmItem : exports_.runItem;
+    try { run(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === count) Atomics.notify(ctl, ${DONE});
   }
 }
@@ -203,7 +205,9 @@ export class WorkerPool {
    * Runs items 0..count-1 of the list at `items` on the calling thread plus up to
    * `threads − 1` workers; returns when all are done. Thread t uses scratch at
    * scratch + t · stride (the caller is thread 0). Throws PoolError when a worker fails or
-   * no item finishes for the progress bound (maxItemFlops sets its variable part).
+   * no item finishes for the progress bound (maxItemFlops sets its variable part). `entry`
+   * names the export the workers call per item: 0 = runItem (attention), 1 = gemmItem
+   * (src/kernels/gemm.ts).
    */
   run(
     main: PoolRunner,
@@ -213,6 +217,7 @@ export class WorkerPool {
     scratch: number,
     stride: number,
     maxItemFlops = 0,
+    entry: 0 | 1 = 0,
   ): void {
     if (!this.healthy) throw new PoolError(`wasm worker pool: ${String(this.failed ?? "a worker died")}`);
     const ctl = this.ctl;
@@ -222,6 +227,7 @@ export class WorkerPool {
     Atomics.store(ctl, SCRATCH, scratch);
     Atomics.store(ctl, STRIDE, stride);
     Atomics.store(ctl, ERROR, 0);
+    Atomics.store(ctl, ENTRY, entry);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, PART, 0);
     Atomics.store(ctl, MAXPART, threads - 1);

@@ -106,7 +106,13 @@ interface PlanEntry {
 }
 
 const planCache = new WeakMap<Plan, PlanEntry>();
-/** Arena state: plans live in [DATA_START, arenaEnd); a reset (generation + 1) forgets them all. */
+/**
+ * Arena state: [DATA_START, reservedEnd) holds the packed GEMM weights (kernels/gemm.ts), plans
+ * live in [arenaBase, arenaEnd) with arenaBase >= reservedEnd; a reset (generation + 1) forgets
+ * them all. Per-call data of either kernel goes after arenaEnd.
+ */
+let reservedEnd = DATA_START;
+let arenaBase = DATA_START;
 let arenaEnd = DATA_START;
 
 /** End of the plan arena: per-call data goes after it. */
@@ -114,10 +120,31 @@ export function planArenaEnd(): number {
   return arenaEnd;
 }
 
-/** Forgets every cached plan (the runtime was released). */
+/** Forgets every cached plan (the arena restarts at its base). */
 export function resetPlanArena(): void {
   arenaGeneration++;
-  arenaEnd = DATA_START;
+  arenaEnd = arenaBase;
+}
+
+/** The runtime was released: no weights, no plans. */
+export function resetWasmLayout(): void {
+  reservedEnd = DATA_START;
+  arenaBase = DATA_START;
+  resetPlanArena();
+}
+
+/**
+ * The end of the packed-weight region (kernels/gemm.ts); setting it past the plan arena's base
+ * forgets the plans (they are placed again, after the weights, on their next use).
+ */
+export function reservedRegionEnd(end?: number): number {
+  if (end === undefined) return reservedEnd;
+  reservedEnd = Math.max(DATA_START, end);
+  if (reservedEnd > arenaBase || arenaEnd === arenaBase) {
+    arenaBase = reservedEnd;
+    resetPlanArena();
+  }
+  return reservedEnd;
 }
 let arenaGeneration = 0;
 /** Above this the arena is reset before a new plan is placed (wasm memory never shrinks). */
@@ -181,8 +208,7 @@ export function placePlan(
   const { bytes, stride } = planFootprint(plan, D);
   const callBytes = callBytesFor(plan.tiles + plan.batch * plan.dims.heads, stride); // items <= tiles + rows
   if (arenaEnd + bytes > DATA_START + ARENA_LIMIT || arenaEnd + bytes + callBytes > MAX_BYTES) {
-    arenaGeneration++;
-    arenaEnd = DATA_START;
+    resetPlanArena();
   }
   const start = arenaEnd;
   ensureMemory(rt, start + bytes + callBytes);

@@ -7,7 +7,7 @@ import { enableRelaxedSimd } from "../platform.js";
 import { poolUnsupportedReason, type WorkerPool } from "./pool.js";
 import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
-import { DATA_START, PAGE, resetPlanArena } from "./wasm-plan.js";
+import { DATA_START, PAGE, resetWasmLayout } from "./wasm-plan.js";
 
 export { CTL_OFFSET, DATA_START, PAGE } from "./wasm-plan.js";
 
@@ -16,6 +16,10 @@ export interface KernelExports {
   runItems(items: number, count: number, scratch: number): void;
   /** 1 when the n floats at ptr are all finite (assembly/softmax.ts). */
   allFinite(ptr: number, n: number): number;
+  // gemm (assembly/gemm.ts, same module)
+  gemmItem(item: number, scratch: number): void;
+  gemmItems(items: number, count: number, scratch: number): void;
+  gemmBlockRows(): number;
 }
 
 export interface Runtime {
@@ -118,7 +122,12 @@ export function wasmPoolSize(): number {
 export function releaseWasm(): void {
   runtime?.pool?.close();
   runtime = null;
-  resetPlanArena();
+  resetWasmLayout();
+}
+
+/** The loaded runtime, or null when this host cannot run it (the GEMM asks; see wasmHostReasons). */
+export function wasmRuntime(): Runtime | null {
+  return load();
 }
 
 /** The runtime, loaded on first use; throws with the reason when this host cannot run it. */
@@ -133,6 +142,6 @@ export function dropRuntime(rt: Runtime): void {
   rt.pool?.close();
   if (runtime === rt) {
     runtime = null;
-    resetPlanArena();
+    resetWasmLayout();
   }
 }

@@ -29,12 +29,25 @@ import {
   placePlan,
   planArenaEnd,
   planFootprint,
+  reservedRegionEnd,
   resetPlanArena,
   WasmMemoryError,
 } from "./wasm-plan.js";
 import { dropRuntime, loadedRuntime } from "./wasm-runtime.js";
 
 export { WasmMemoryError, wasmPlansSerialised } from "./wasm-plan.js";
+export type { KernelExports, Runtime } from "./wasm-runtime.js";
+export { dropRuntime, wasmRuntime } from "./wasm-runtime.js";
+
+/** gemm: the end of the packed-weight region [DATA_START, end), kept across calls (get, or set). */
+export function wasmReserved(end?: number): number {
+  return reservedRegionEnd(end);
+}
+
+/** First byte a call's own data may use: after the packed weights and the plan arena. */
+export function wasmCallStart(): number {
+  return planArenaEnd();
+}
 
 export {
   failNextWorkerItemForTests,
