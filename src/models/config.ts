@@ -4,7 +4,7 @@
  * expected. The hub module uses SUPPORTED_MODEL_TYPES and checkModelConfig before downloading
  * weights.
  */
-import { AttentionArgumentError, describe } from "../errors.js";
+import { AttentionArgumentError } from "../errors.js";
 
 export const SUPPORTED_MODEL_TYPES = ["longformer", "big_bird"] as const;
 export type ModelType = (typeof SUPPORTED_MODEL_TYPES)[number];

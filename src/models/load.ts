@@ -79,7 +79,7 @@ function fromFolder(fs: Fs, dir: string): Model {
 export async function loadModel(source: string | ModelSource, _options: LoadOptions = {}): Promise<Model> {
   if (typeof source === "string") {
     const fs = nodeFs();
-    if (fs !== null && fs.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
+    if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
     // ── the hub: a non-folder "owner/name" string goes to src/models/hub.ts here (not yet merged) ──
     throw new AttentionArgumentError(
       "loadModel(source)",
