@@ -1,6 +1,6 @@
 /**
  * The tiled attention kernel in WebAssembly SIMD (AssemblyScript, f32x4): the same contract
- * as src/kernels/tiled.ts (gathered rows/columns, non-uniform tiles, byte masks in partial
+ * as src/kernels/tiled.ts (gathered rows/columns, non-uniform tiles, bit masks in partial
  * tiles, selfScore, online softmax, merge into out/lse by log-sum-exp), executed on raw
  * pointers into one linear memory that src/kernels/wasm.ts fills. No allocation, no
  * globals, no runtime: several instances (one per thread) share the memory.
@@ -18,7 +18,7 @@
  * Descriptors (little-endian i32 words, written by src/kernels/wasm.ts):
  *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32)
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
- *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr, maskBitsPtr, hasSelf,
+ *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
  *                    selfScore (f32), tqMax, tkMax
  *   item (4 words):  headPtr, part index (-1 = every part, in order), qtBegin, qtEnd
  */
@@ -72,7 +72,7 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const rowPtr = <usize>load<i32>(part, 20);
   const colIdx = <usize>load<i32>(part, 24);
   const maskOff = <usize>load<i32>(part, 28);
-  const maskBits = <usize>load<i32>(part, 32);
+  const maskWords = <usize>load<i32>(part, 32);
   const hasSelf = load<i32>(part, 36);
   const selfScore = load<f32>(part, 40);
   const tqMax = load<i32>(part, 44);
@@ -130,11 +130,15 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
       scores(Qp, St, Kp, colOff, kPtr, cols, rp, D);
       const panel = <usize>cols * 32; // bytes per row block of St
       if (mOff >= 0) {
+        const tileWords = maskWords + <usize>mOff * 4; // bit-packed mask: bit i = r·cols + c at word i >>> 5, bit i & 31
         for (let r = 0; r < rows; r++) {
-          const bRow = maskBits + <usize>mOff + <usize>(r * cols); // mask: [rows, cols]
+          const bRow = r * cols;
           const sRow = St + <usize>(r >> 3) * panel + <usize>(r & 7) * 4;
           for (let c = 0; c < cols; c++) {
-            if (load<u8>(bRow + <usize>c) === 0) store<f32>(sRow + <usize>c * 32, NEG_INF);
+            const i = bRow + c;
+            if (((load<u32>(tileWords + <usize>(i >>> 5) * 4) >>> (i & 31)) & 1) === 0) {
+              store<f32>(sRow + <usize>c * 32, NEG_INF);
+            }
           }
         }
       }

@@ -1,33 +1,72 @@
-/** The public entry: validate, pick a backend (src/backends.ts), run. */
-import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend } from "./backends.js";
+/** The public entry: validate, plan (or take the caller's plan), pick a backend (src/backends.ts), run. */
+import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend, transformKeys } from "./backends.js";
+import { checkPairCount, resolveScale } from "./compile.js";
 import { AttentionArgumentError, checkInt } from "./errors.js";
+import { buildPlan, isPlan } from "./layout/plan.js";
+import { checkKeys } from "./options.js";
 import { checkPattern, dense } from "./pattern/algebra.js";
-import type { AttentionOptions, AttentionResult, Pattern, Tensor } from "./types.js";
-import { validateInputs, validateScale } from "./validate.js";
+import type { AttentionOptions, AttentionResult, Plan, Tensor } from "./types.js";
+import { type Shapes, validateInputs } from "./validate.js";
 
 export { transformKeys } from "./backends.js";
+export { resolveScale } from "./compile.js";
 
-export function resolveScale(pattern: Pattern, D: number, scale: unknown): number {
-  const s = scale ?? pattern.content?.defaultScale?.(D) ?? 1 / Math.sqrt(D);
-  validateScale(s);
-  return s as number;
+const OPTION_KEYS = ["pattern", "plan", "scale", "backend", "threads"];
+
+/** Throws unless `plan` was compiled for these shapes; the error names both. */
+function checkPlanShapes(plan: Plan, s: Shapes): void {
+  const d = plan.dims;
+  if (plan.batch !== s.B || d.heads !== s.H || d.queryLength !== s.Lq || d.keyLength !== s.Lk || d.headDim !== s.D) {
+    throw new AttentionArgumentError(
+      "options.plan",
+      `a plan compiled for q [${plan.batch}, ${d.heads}, ${d.queryLength}, ${d.headDim}] and keys of length ${d.keyLength}`,
+      `a plan for these tensors: q.shape [${s.B}, ${s.H}, ${s.Lq}, ${s.D}], k.shape [${s.B}, ${s.Hkv}, ${s.Lk}, ${s.D}]; compile(pattern, { batch: ${s.B}, heads: ${s.H}, queryLength: ${s.Lq}, keyLength: ${s.Lk}, headDim: ${s.D} })`,
+    );
+  }
 }
 
 /**
  * Attention over `q` [B, H, Lq, D], `k`, `v` [B, Hkv, Lk, D] restricted to the pairs
- * `options.pattern` allows (default dense). Returns the output [B, H, Lq, D], the
- * log-sum-exp per row [B, H, Lq] (-Infinity for a row with no allowed key, whose output is 0)
- * and the work accounting. Synchronous on every backend (the wasm thread pool blocks the
- * calling thread with Atomics.wait, which Node allows on its main thread).
+ * `options.pattern` allows (default dense), or running `options.plan` from compile() with no
+ * planning. Returns the output [B, H, Lq, D], the log-sum-exp per row [B, H, Lq] (-Infinity
+ * for a row with no allowed key, whose output is 0) and the work accounting. Synchronous on
+ * every backend (the wasm thread pool blocks the calling thread with Atomics.wait, which Node
+ * allows on its main thread).
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
-  if (options === null || typeof options !== "object") {
-    throw new AttentionArgumentError("options", options, "an object { pattern?, scale?, backend?, threads? }");
-  }
+  const o = checkKeys("attention(q, k, v, options)", options, OPTION_KEYS) as AttentionOptions;
   const shapes = validateInputs(q, k, v);
-  const pattern = checkPattern("options.pattern", options.pattern ?? dense());
-  const scale = resolveScale(pattern, shapes.D, options.scale);
-  const backend = options.backend ?? "auto";
+  let plan: Plan;
+  if (o.plan !== undefined) {
+    if (!isPlan(o.plan)) {
+      throw new AttentionArgumentError("options.plan", o.plan, "a plan from compile(pattern, dims)");
+    }
+    if (o.pattern !== undefined) {
+      throw new AttentionArgumentError(
+        "options.pattern",
+        o.pattern.name ?? o.pattern,
+        "no pattern with options.plan (the plan already fixes it)",
+      );
+    }
+    plan = o.plan;
+    checkPlanShapes(plan, shapes);
+  } else {
+    const pattern = checkPattern("options.pattern", o.pattern ?? dense());
+    checkPairCount(shapes.B, shapes.H, shapes.Lq, shapes.Lk);
+    const data =
+      pattern.content === undefined
+        ? null
+        : { q: q.data, k: transformKeys(pattern, k.data, shapes), kvHeads: shapes.Hkv };
+    plan = buildPlan({
+      pattern,
+      dims: { queryLength: shapes.Lq, keyLength: shapes.Lk, heads: shapes.H, headDim: shapes.D, batch: shapes.B },
+      batch: shapes.B,
+      data,
+    });
+  }
+  const pattern = plan.source;
+  const scale = resolveScale(pattern, shapes.D, o.scale);
+  const backend = o.backend ?? "auto";
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new AttentionArgumentError(
       "options.backend",
@@ -35,8 +74,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
       `one of ${BACKEND_NAMES.map((b) => `"${b}"`).join(", ")}`,
     );
   }
-  const threadsExplicit = options.threads !== undefined;
-  const threads = threadsExplicit ? checkInt("options.threads", options.threads, 1, 256) : defaultThreads();
-  const problem: Problem = { q, k, v, shapes, pattern, scale, threads, threadsExplicit };
+  const threadsExplicit = o.threads !== undefined;
+  const threads = threadsExplicit ? checkInt("options.threads", o.threads, 1, 256) : defaultThreads();
+  const problem: Problem = { q, k, v, shapes, pattern, plan, scale, threads, threadsExplicit };
   return selectBackend(backend, problem).run(problem);
 }

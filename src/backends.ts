@@ -10,9 +10,9 @@ import { AttentionArgumentError } from "./errors.js";
 import { referenceAttention } from "./kernels/reference.js";
 import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
 import { runWasm, wasmHostReasons } from "./kernels/wasm.js";
-import { type PlanData, type PlanTotals, planAll } from "./layout/plan.js";
+import { type PlanTotals, planTotals } from "./layout/plan.js";
 import { availableCores, nodeWorkerCtor } from "./platform.js";
-import type { AttentionResult, AttentionStats, Dims, Pattern, Tensor } from "./types.js";
+import type { AttentionResult, AttentionStats, Dims, Pattern, Plan, Tensor } from "./types.js";
 import type { Shapes } from "./validate.js";
 
 /** One validated call of attention(). */
@@ -22,6 +22,8 @@ export interface Problem {
   v: Tensor;
   shapes: Shapes;
   pattern: Pattern;
+  /** The compiled plan (built by attention() or given by the caller); backends never plan. */
+  plan: Plan;
   scale: number;
   /** Threads the caller asked for (or the default), and whether they asked explicitly. */
   threads: number;
@@ -95,9 +97,9 @@ const wasmBackend: BackendImpl = {
     const k = transformKeys(p.pattern, p.k.data, s);
     let threads = p.threads;
     if (!p.threadsExplicit && s.B * s.H * s.Lq * s.Lk < SMALL_PAIRS) threads = 1;
-    const r = runWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, pattern: p.pattern, threads });
+    const r = runWasm({ ...s, q: p.q.data, k, v: p.v.data, scale: p.scale, plan: p.plan, threads });
     const extra = k === p.k.data ? 0 : k.byteLength;
-    const stats = toStats(r.totals, s.D, extra, "wasm", threads, r.memoryBytes);
+    const stats = toStats(planTotals(p.plan), s.D, extra, "wasm", threads, r.memoryBytes);
     return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
   },
 };
@@ -108,7 +110,6 @@ const jsBackend: BackendImpl = {
   run(p) {
     const s = p.shapes;
     const kData = transformKeys(p.pattern, p.k.data, s);
-    const data: PlanData = { q: p.q.data, k: kData, kvHeads: s.Hkv };
     const out = new Float32Array(s.B * s.H * s.Lq * s.D);
     const lse = new Float32Array(s.B * s.H * s.Lq).fill(Number.NEGATIVE_INFINITY);
     const scratch = new TiledScratch();
@@ -126,14 +127,17 @@ const jsBackend: BackendImpl = {
       out,
       lse,
     };
-    const totals = planAll(p.pattern, dimsOf(s), s.B, data, (b, h, parts) => {
-      const kvRow = b * s.Hkv + Math.floor(h / group);
-      task.qBase = (b * s.H + h) * s.Lq * s.D; // q, out: [B, H, Lq, D]
-      task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
-      task.vBase = task.kBase;
-      task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
-      runHead(task, parts, scratch);
-    });
+    for (let b = 0; b < s.B; b++) {
+      for (let h = 0; h < s.H; h++) {
+        const kvRow = b * s.Hkv + Math.floor(h / group);
+        task.qBase = (b * s.H + h) * s.Lq * s.D; // q, out: [B, H, Lq, D]
+        task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
+        task.vBase = task.kBase;
+        task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
+        runHead(task, p.plan.rows[b * s.H + h], scratch);
+      }
+    }
+    const totals = planTotals(p.plan);
     const extra = kData === p.k.data ? 0 : kData.byteLength;
     return { out: { data: out, shape: [s.B, s.H, s.Lq, s.D] }, lse, stats: toStats(totals, s.D, extra, "js", 1) };
   },
@@ -148,9 +152,9 @@ const referenceBackend: BackendImpl = {
   },
   run(p) {
     const s = p.shapes;
-    const bound = p.pattern.bind(dimsOf(s));
+    const bound = p.pattern.bind({ ...dimsOf(s), batch: s.B });
     const r = referenceAttention({ q: p.q.data, k: p.k.data, v: p.v.data, ...s, scale: p.scale, mask: bound.mask });
-    const totals = planAll(p.pattern, dimsOf(s), s.B, null, null);
+    const totals = planTotals(p.plan);
     const stats = toStats(totals, s.D, 0, "reference", 1, 8 * s.Lk + 8 * s.D);
     stats.scoredPairs = s.B * s.H * s.Lq * s.Lk;
     stats.flops = 4 * s.D * stats.scoredPairs;

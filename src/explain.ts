@@ -1,11 +1,13 @@
-/** explain(): the plan's accounting without running it; the same numbers attention() reports in stats. */
-
-import { resolveScale, transformKeys } from "./attention.js";
-import { AttentionArgumentError, checkInt } from "./errors.js";
-import { type PartSummary, planAll } from "./layout/plan.js";
-import { checkPattern } from "./pattern/algebra.js";
-import type { Dims, Pattern, Tensor } from "./types.js";
-import { validateInputs } from "./validate.js";
+/**
+ * explain(): a plan's accounting without running it; the same numbers attention() reports in
+ * stats. `explain(plan)` reads a compiled plan; `explain(pattern, dims)` counts the plan the
+ * pattern would get WITHOUT building it: the analytic patterns (windows, dilated, global,
+ * strided, fixed, BigBird, causal, dense, their unions and intersections, keyPadding) count
+ * partial tiles in closed form, so no mask is materialised and the cost is O(visited tiles).
+ */
+import { planRequest } from "./compile.js";
+import { countPlan, isPlan, type PlanTotals, planTotals } from "./layout/plan.js";
+import type { Dims, PartSummary, Pattern, Plan, Tensor } from "./types.js";
 
 export interface ExplainOptions {
   queryLength: number;
@@ -34,45 +36,31 @@ export interface Explanation {
   bytes: number;
 }
 
-export function explain(pattern: Pattern, options: ExplainOptions): Explanation {
-  checkPattern("pattern", pattern);
-  if (options === null || typeof options !== "object") {
-    throw new AttentionArgumentError("options", options, "{ queryLength, keyLength?, heads?, headDim, batch? }");
-  }
-  const Lq = checkInt("options.queryLength", options.queryLength, 1);
-  const Lk = checkInt("options.keyLength", options.keyLength ?? Lq, 1);
-  const H = checkInt("options.heads", options.heads ?? 1, 1);
-  const D = checkInt("options.headDim", options.headDim, 1);
-  const B = checkInt("options.batch", options.batch ?? 1, 1);
-  const dims: Dims = { queryLength: Lq, keyLength: Lk, heads: H, headDim: D };
-  let data = null;
-  let extra = 0;
-  if (options.q !== undefined && options.k !== undefined) {
-    const s = validateInputs(options.q, options.k, options.k);
-    if (s.Lq !== Lq || s.Lk !== Lk || s.H !== H || s.D !== D || s.B !== B) {
-      throw new AttentionArgumentError(
-        "options.q / options.k",
-        options.q.shape,
-        `shapes matching [${B}, ${H}, ${Lq}, ${D}]`,
-      );
-    }
-    resolveScale(pattern, D, undefined);
-    const kData = transformKeys(pattern, options.k.data, s);
-    extra = kData === options.k.data ? 0 : kData.byteLength;
-    data = { q: options.q.data, k: kData, kvHeads: s.Hkv };
-  }
-  const t = planAll(pattern, dims, B, data, null);
+function explanation(name: string, dims: Dims, B: number, t: PlanTotals, extra: number): Explanation {
+  const { heads: H, queryLength: Lq, keyLength: Lk, headDim: D } = dims;
   return {
-    pattern: pattern.name,
-    dims,
+    pattern: name,
+    dims: { queryLength: Lq, keyLength: Lk, heads: H, headDim: D },
     batch: B,
     parts: t.parts,
     tiles: t.tiles,
     allowedPairs: t.allowedPairs,
     scoredPairs: t.scoredPairs,
     efficiency: t.scoredPairs === 0 ? 1 : t.allowedPairs / t.scoredPairs,
-    density: t.allowedPairs / (B * H * Lq * Lk),
+    density: t.allowedPairs / B / H / Lq / Lk,
     flops: 4 * D * t.scoredPairs,
     bytes: t.planBytes + t.scratchBytes + extra,
   };
+}
+
+/** The accounting of a compiled plan, or of the plan `pattern` gets at `options` (counted, not built). */
+export function explain(plan: Plan): Explanation;
+export function explain(pattern: Pattern, options: ExplainOptions): Explanation;
+export function explain(target: Pattern | Plan, options?: ExplainOptions): Explanation {
+  if (isPlan(target)) {
+    const extra = 0;
+    return explanation(target.pattern, target.dims, target.batch, planTotals(target), extra);
+  }
+  const { request, extraBytes } = planRequest("explain", target as Pattern, options);
+  return explanation(request.pattern.name, request.dims, request.batch, countPlan(request), extraBytes);
 }

@@ -24,15 +24,15 @@ export const PARTIAL = 1;
 export const FULL = 2;
 export type TileKind = typeof EMPTY | typeof PARTIAL | typeof FULL;
 
-/** May query position `q` attend key position `k` in head `h`? (original positions) */
-export type MaskFn = (q: number, k: number, h: number) => boolean;
+/** May query position `q` attend key position `k` in head `h` of batch row `b`? (original positions) */
+export type MaskFn = (q: number, k: number, h: number, b?: number) => boolean;
 
 /**
  * Classifies the rectangle of queries `[q0, q1)` × keys `[k0, k1)` (half-open, original
  * positions) in head `h`. Must be conservative: FULL only if every pair is allowed, EMPTY
- * only if none is.
+ * only if none is. `b` is the batch row.
  */
-export type TileClassifier = (q0: number, q1: number, k0: number, k1: number, h: number) => TileKind;
+export type TileClassifier = (q0: number, q1: number, k0: number, k1: number, h: number, b?: number) => TileKind;
 
 /** The sizes a pattern is compiled for. */
 export interface Dims {
@@ -40,6 +40,8 @@ export interface Dims {
   keyLength: number;
   heads: number;
   headDim: number;
+  /** Batch rows (per-row patterns check their row count against it); default 1. */
+  batch?: number;
 }
 
 /**
@@ -48,8 +50,10 @@ export interface Dims {
  * order the part scores them; null = identity 0..Lq-1), its columns `kIndex` (null =
  * identity 0..Lk-1). Tiles cut those orders at `qTiles` / `kTiles` boundaries. For query
  * tile `qt`, the key tiles to visit are `colIdx[rowPtr[qt] .. rowPtr[qt+1])`; entry `e` is
- * full when `maskOff[e] < 0`, otherwise partial with a row-major byte mask of
- * `rows × cols` entries (1 = allowed) at `maskBits[maskOff[e] ...]`.
+ * full when `maskOff[e] < 0`, otherwise partial with a BIT-PACKED mask of `rows × cols`
+ * entries: local pair (r, c) has bit index `i = r * cols + c`, stored at word
+ * `maskWords[maskOff[e] + (i >>> 5)]`, bit `i & 31` (1 = allowed). Every tile's mask starts on
+ * a word boundary; `maskOff` is a WORD offset.
  * Rows may repeat across parts or inside one part (LSH rounds): every row's result is merged
  * into the output by log-sum-exp.
  */
@@ -61,8 +65,8 @@ export interface PlanPart {
   kTiles: Int32Array; // [numKTiles + 1] boundaries in gathered column order
   rowPtr: Int32Array; // [numQTiles + 1]
   colIdx: Int32Array; // [nnz] key tile index
-  maskOff: Int32Array; // [nnz] offset into maskBits, or -1 for a full tile
-  maskBits: Uint8Array; // concatenated partial-tile masks
+  maskOff: Int32Array; // [nnz] word offset into maskWords, or -1 for a full tile
+  maskWords: Uint32Array; // concatenated bit-packed partial-tile masks
   /** When set, a score whose query and key are the same original position is replaced by this value (Reformer's self mask). */
   selfScore?: number;
   /** Pairs this part allows and score entries it visits (sum of tile areas). */
@@ -70,10 +74,32 @@ export interface PlanPart {
   scoredPairs: number;
 }
 
+/**
+ * How a planner describes one plan part before it is built (src/layout/part.ts builds it, or
+ * only counts it for explain()). Internal to planners; not part of a compiled plan.
+ */
+export interface PartSpec {
+  label: string;
+  head: number;
+  /** Batch row the part is planned for (passed to `mask`). */
+  batch: number;
+  qIndex: Int32Array | null; // gathered row -> original query position
+  kIndex: Int32Array | null; // gathered column -> original key position
+  qTiles: Int32Array; // [numQTiles + 1]
+  kTiles: Int32Array; // [numKTiles + 1]
+  /** The part's exact allowed set on original positions inside the tiles it visits. Evaluated only in partial tiles. */
+  mask: MaskFn;
+  /** Calls visit(kt, kind) for each key tile query tile `qt` may need (any order, no repeats). */
+  tilesFor: (qt: number, visit: (kt: number, kind: TileKind) => void) => void;
+  /** Exact allowed pairs of a PARTIAL tile, computed analytically; -1 = unknown (the tile is scanned). */
+  count?: (qt: number, kt: number) => number;
+  selfScore?: number;
+}
+
 /** Pattern-level knobs that only content-dependent patterns (LSH) use. */
 export interface ContentPlanner {
   /** Plans one (batch, head) from its data. q: [Lq, D] and k: [Lk, D] views (k already transformed). */
-  plan(ctx: { dims: Dims; batch: number; head: number; q: Float32Array; k: Float32Array }): PlanPart[];
+  plan(ctx: { dims: Dims; batch: number; head: number; q: Float32Array; k: Float32Array }): PartSpec[];
   /** Returns transformed keys for one (batch, kv head) `[Lk, D]` (e.g. Reformer's length normalisation). */
   transformKeys?(k: Float32Array, keyLength: number, headDim: number): Float32Array;
   /** Scale used when the caller gives none. */
@@ -84,10 +110,22 @@ export interface ContentPlanner {
 export interface BoundPattern {
   mask: MaskFn;
   classify: TileClassifier;
-  /** Custom planner for one head; when absent the generic tile-grid planner is used. */
-  plan?: (head: number) => PlanPart[];
+  /** Custom planner for one (head, batch row); when absent the generic tile-grid planner is used. */
+  plan?: (head: number, batch: number) => PartSpec[];
   /** Preferred square tile for the generic planner. */
   tile?: number;
+  /** True when the own plan covers a wide range (dense, keyPadding): intersect() plans on another member's tiles. */
+  wide?: boolean;
+  /**
+   * Present when the allowed set differs between batch rows: rows with equal keys share one
+   * plan (perBatch, keyPadding). Absent: every row has the same plan.
+   */
+  batchKey?: (b: number) => string;
+}
+
+/** Options of Pattern.bind(): `check` makes every classifier verify its answers against its mask. */
+export interface BindOptions {
+  check?: boolean;
 }
 
 /** WHAT may attend. Patterns compose with union / intersect; they never subclass. */
@@ -98,7 +136,7 @@ export interface Pattern {
   /** Members of a composed pattern (for pictures and accounting); empty for leaves. */
   readonly children: readonly Pattern[];
   readonly op?: "union" | "intersect";
-  bind(dims: Dims): BoundPattern;
+  bind(dims: Dims, options?: BindOptions): BoundPattern;
   /** Present only for content-dependent patterns (LSH); such patterns do not compose. */
   readonly content?: ContentPlanner;
 }
@@ -109,8 +147,49 @@ export interface Pattern {
  */
 export type Backend = "auto" | "wasm" | "js" | "reference";
 
+/** One part of a plan, summarised (explain()). */
+export interface PartSummary {
+  label: string;
+  tiles: number;
+  allowedPairs: number;
+  scoredPairs: number;
+}
+
+/**
+ * A compiled plan: a VALUE. compile() builds it once; attention(q, k, v, { plan }) runs it
+ * with no planning and explain(plan) accounts it. Frozen (its typed arrays cannot be frozen
+ * by JavaScript: do not write to them).
+ */
+export interface Plan {
+  readonly kind: "sparse-attention/plan";
+  /** The pattern's name. */
+  readonly pattern: string;
+  /** The pattern itself (for its key transform and default scale, and the reference kernel). */
+  readonly source: Pattern;
+  readonly dims: Readonly<Dims>;
+  readonly batch: number;
+  /** `rows[b * heads + h]`: the disjoint parts of batch row b, head h, in execution order; equal plans are the same array. */
+  readonly rows: readonly PlanPart[][];
+  /** `heads[h]` = rows of batch row 0 (the view pictures and custom kernels use). */
+  readonly heads: readonly PlanPart[][];
+  /** True when planned from data (content-dependent patterns): valid only for the q / k it was compiled with. */
+  readonly fromData: boolean;
+  /** Pairs allowed / score entries visited / tiles visited, summed over batch rows and heads. */
+  readonly allowedPairs: number;
+  readonly scoredPairs: number;
+  readonly tiles: number;
+  /** Parts of batch row 0, head 0. */
+  readonly parts: readonly PartSummary[];
+  /** Bytes of the plan's distinct typed arrays (shared plans counted once). */
+  readonly planBytes: number;
+  /** Scratch bytes the tiled kernel needs for the largest tiles. */
+  readonly scratchBytes: number;
+}
+
 export interface AttentionOptions {
   pattern?: Pattern;
+  /** A plan from compile(): runs it with no planning (instead of `pattern`). */
+  plan?: Plan;
   /** Multiplies q·k. Default 1/sqrt(D) (or the pattern's default). */
   scale?: number;
   backend?: Backend;

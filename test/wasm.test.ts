@@ -10,8 +10,8 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { AttentionArgumentError, attention, patterns } from "../src/index.js";
 import { referenceAttention } from "../src/kernels/reference.js";
-import { buildPart, segmentedTiles } from "../src/layout/part.js";
-import type { Dims, Pattern, PlanPart } from "../src/types.js";
+import { segmentedTiles } from "../src/layout/part.js";
+import type { Dims, PartSpec, Pattern } from "../src/types.js";
 import { PARTIAL } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
 import { expectMatchesOracle, maxAbsDiff, oracle, randomMask, tensor } from "./helpers.js";
@@ -47,13 +47,14 @@ function handPlanned(seed: number, selfScore: number | undefined, twoParts: bool
     children: [],
     bind(dims: Dims) {
       const { queryLength: Lq, keyLength: Lk } = dims;
-      const plan = (head: number): PlanPart[] => {
+      const plan = (head: number, batch: number): PartSpec[] => {
         const rng = new Rng(seed * 31 + head);
         const qTiles = segmentedTiles(segments(Lq, rng), 16);
         const kTiles = segmentedTiles(segments(Lk, rng), 24);
-        const a = buildPart({
+        const a: PartSpec = {
           label: "gathered",
           head,
+          batch,
           qIndex: permutation(Lq, rng),
           kIndex: permutation(Lk, rng),
           qTiles,
@@ -63,13 +64,14 @@ function handPlanned(seed: number, selfScore: number | undefined, twoParts: bool
           tilesFor: (_qt, visit) => {
             for (let kt = 0; kt + 1 < kTiles.length; kt++) visit(kt, PARTIAL);
           },
-        });
+        };
         if (!twoParts) return [a];
         const qt2 = Int32Array.from({ length: Math.ceil(Lq / 8) + 1 }, (_, t) => Math.min(Lq, t * 8));
         const kt2 = Int32Array.from({ length: Math.ceil(Lk / 8) + 1 }, (_, t) => Math.min(Lk, t * 8));
-        const b = buildPart({
+        const b: PartSpec = {
           label: "rest",
           head,
+          batch,
           qIndex: null,
           kIndex: null,
           qTiles: qt2,
@@ -78,7 +80,7 @@ function handPlanned(seed: number, selfScore: number | undefined, twoParts: bool
           tilesFor: (_qt, visit) => {
             for (let kt = 0; kt + 1 < kt2.length; kt++) visit(kt, PARTIAL);
           },
-        });
+        };
         return [a, b];
       };
       return { mask, classify: () => PARTIAL, plan };

@@ -32,7 +32,7 @@ export function referenceAttention(a: ReferenceArgs): { out: Float32Array; lse: 
       for (let i = 0; i < Lq; i++) {
         let m = Number.NEGATIVE_INFINITY;
         for (let j = 0; j < Lk; j++) {
-          if (mask !== undefined && !mask(i, j, h)) {
+          if (mask !== undefined && !mask(i, j, h, b)) {
             s[j] = Number.NEGATIVE_INFINITY;
             continue;
           }

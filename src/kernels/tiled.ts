@@ -58,13 +58,13 @@ export interface HeadTask {
 }
 
 /** Runs every part of a head's plan, merging each part's rows into out / lse. */
-export function runHead(task: HeadTask, parts: PlanPart[], scratch: TiledScratch): void {
+export function runHead(task: HeadTask, parts: readonly PlanPart[], scratch: TiledScratch): void {
   for (let p = 0; p < parts.length; p++) runPart(task, parts[p], scratch);
 }
 
 function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
   const { q, k, v, qBase, kBase, vBase, lseBase, D, scale, out, lse } = task;
-  const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff, maskBits } = part;
+  const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff, maskWords } = part;
   const tqMax = maxTile(qTiles);
   const tkMax = maxTile(kTiles);
   sc.ensure(tqMax, tkMax, D);
@@ -136,8 +136,11 @@ function runPart(task: HeadTask, part: PlanPart, sc: TiledScratch): void {
           S[c] = a;
         }
         if (mOff >= 0) {
-          const bRow = mOff + r * cols; // partial mask: [rows, cols]
-          for (let j = 0; j < cols; j++) if (maskBits[bRow + j] === 0) S[j] = NEG_INF;
+          const bRow = r * cols; // partial mask: [rows, cols] bits, bit i at word mOff + (i >>> 5), bit i & 31
+          for (let j = 0; j < cols; j++) {
+            const i = bRow + j;
+            if (((maskWords[mOff + (i >>> 5)] >>> (i & 31)) & 1) === 0) S[j] = NEG_INF;
+          }
         }
         if (hasSelf) {
           const qi = qIndex === null ? s0 + r : qIndex[s0 + r];

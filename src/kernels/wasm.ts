@@ -12,12 +12,11 @@
  * bitwise identical for any number of threads.
  *
  * Memory layout (bytes): [0, 64 KiB) the module's own constant tables | control words |
- * items [n, 4 i32] | heads [B·H, 16 i32] | parts [·, 16 i32] | plan arrays | q | k | v |
- * out | lse | scratch [threads, stride].
+ * plan arena (compiled plans, each written once and reused while the Plan object lives:
+ * part descriptors [·, 16 i32] and plan arrays) | per call: items [n, 4 i32] |
+ * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride].
  */
-import type { PlanData, PlanTotals } from "../layout/plan.js";
-import { planAll } from "../layout/plan.js";
-import type { Dims, Pattern, PlanPart } from "../types.js";
+import type { Plan, PlanPart } from "../types.js";
 import { CTL_WORDS, MAX_ITEMS, poolUnsupportedReason, WorkerPool } from "./pool.js";
 import { maxTile } from "./tiled.js";
 import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
@@ -110,6 +109,8 @@ export function wasmVariant(): "relaxed-simd" | "simd" | null {
 export function releaseWasm(): void {
   runtime?.pool?.close();
   runtime = null;
+  arenaGeneration++;
+  arenaEnd = DATA_START;
 }
 
 /** Scratch bytes one thread needs for a part; mirrors scratchBytes() in assembly/kernel.ts. */
@@ -133,7 +134,7 @@ function rowsUnique(part: PlanPart, Lq: number): boolean {
 }
 
 /** Work items of one head's plan: [partIndex, qtBegin, qtEnd, cost] quadruples. */
-function planItems(parts: PlanPart[], Lq: number): number[] {
+function planItems(parts: readonly PlanPart[], Lq: number): number[] {
   if (parts.length !== 1 || !rowsUnique(parts[0], Lq)) {
     let cost = 0;
     for (const p of parts) cost += p.scoredPairs;
@@ -170,15 +171,15 @@ export interface WasmProblem {
   Lk: number;
   D: number;
   scale: number;
-  pattern: Pattern;
+  /** The compiled plan (its dims match the shapes above). */
+  plan: Plan;
   threads: number;
 }
 
 export interface WasmResult {
   out: Float32Array;
   lse: Float32Array;
-  totals: PlanTotals;
-  /** Bytes of wasm memory this problem used (inputs, plans, scratch). */
+  /** Bytes of wasm memory this problem used (its plan, inputs, outputs, scratch). */
   memoryBytes: number;
 }
 
@@ -193,90 +194,175 @@ class Bump {
   }
 }
 
-export function runWasm(pr: WasmProblem): WasmResult {
-  const rt = load();
-  if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
-  const { B, H, Hkv, Lq, Lk, D, threads } = pr;
-  const dims: Dims = { queryLength: Lq, keyLength: Lk, heads: H, headDim: D };
-  const data: PlanData = { q: pr.q, k: pr.k, kvHeads: Hkv };
-  const heads: PlanPart[][] = []; // [B·H] in (b, h) order
-  const totals = planAll(pr.pattern, dims, B, data, (b, h, parts) => {
-    heads[b * H + h] = parts;
-  });
+/**
+ * A plan serialised into wasm memory, once: part descriptors and typed arrays in the plan
+ * arena at the start of the data region, the work items of every (batch, head) sorted by
+ * decreasing cost (stable) so the pool's tail is short. Reused by every call with the same
+ * Plan object (WeakMap), so a compiled plan crosses to the workers (shared memory) without
+ * copying per call.
+ */
+interface PlanEntry {
+  runtime: Runtime;
+  generation: number;
+  /** Part-descriptor pointer of each row [B·H]. */
+  rowParts: Int32Array;
+  /** Sorted items: [row, partIndex, qtBegin, qtEnd] quadruples. */
+  items: Int32Array;
+  stride: number;
+  bytes: number;
+}
 
-  // one layout per distinct plan (plans are shared across heads / batch when data-independent)
-  const plans = new Map<PlanPart[], { items: number[]; ptr: number }>();
-  let planBytes = 0;
-  let partCount = 0;
-  let itemCount = 0;
+const planCache = new WeakMap<Plan, PlanEntry>();
+/** Arena state: plans live in [DATA_START, arenaEnd); a reset (generation + 1) forgets them all. */
+let arenaEnd = DATA_START;
+let arenaGeneration = 0;
+/** Above this the arena is reset before a new plan is placed (wasm memory never shrinks). */
+const ARENA_LIMIT = 1 << 30;
+/** Plans serialised into wasm memory so far (tests: a reused plan is written once). */
+let plansSerialised = 0;
+export function wasmPlansSerialised(): number {
+  return plansSerialised;
+}
+
+/** Bytes a plan needs in the arena (descriptors + arrays), and its scratch stride. */
+function planFootprint(plan: Plan, D: number): { bytes: number; stride: number } {
+  const seen = new Set<PlanPart[]>();
+  let bytes = 0;
   let stride = 0;
-  for (const parts of heads) {
-    let info = plans.get(parts);
-    if (info === undefined) {
-      info = { items: planItems(parts, Lq), ptr: 0 };
-      plans.set(parts, info);
-      partCount += parts.length;
-      for (const p of parts) {
-        for (const a of [p.qIndex, p.kIndex, p.qTiles, p.kTiles, p.rowPtr, p.colIdx, p.maskOff, p.maskBits]) {
-          if (a !== null) planBytes += align16(a.byteLength);
-        }
-        stride = Math.max(stride, scratchFor(p, D));
+  for (const parts of plan.rows) {
+    if (seen.has(parts)) continue;
+    seen.add(parts);
+    bytes += parts.length * 64;
+    for (const p of parts) {
+      for (const a of [p.qIndex, p.kIndex, p.qTiles, p.kTiles, p.rowPtr, p.colIdx, p.maskOff, p.maskWords]) {
+        if (a !== null) bytes += align16(a.byteLength);
       }
+      stride = Math.max(stride, scratchFor(p, D));
     }
-    itemCount += info.items.length / 4;
   }
-  stride = (stride + 63) & ~63;
-  const sizes = [itemCount * 16, heads.length * 64, partCount * 64, planBytes];
-  const tensorBytes = [pr.q.byteLength, pr.k.byteLength, pr.v.byteLength, pr.q.byteLength, B * H * Lq * 4];
-  let total = DATA_START + threads * stride + 16 * 16;
-  for (const s of [...sizes, ...tensorBytes]) total += align16(s);
+  return { bytes: align16(bytes), stride: (stride + 63) & ~63 };
+}
+
+function ensureMemory(rt: Runtime, total: number): void {
   if (total > MAX_BYTES) {
     throw new Error(
       `wasm backend: this problem needs ${total} bytes of WebAssembly memory, above the 4 GiB limit; split the batch/heads or use backend "js"`,
     );
   }
-  if (itemCount > MAX_ITEMS)
-    throw new Error(`wasm backend: ${itemCount} work items exceed ${MAX_ITEMS}; split the batch`);
   const have = rt.memory.buffer.byteLength;
   if (total > have) rt.memory.grow(Math.ceil((total - have) / PAGE));
+}
 
+/** Places `plan` in the arena (or finds it there); `callBytes` is what the call needs after the arena. */
+function placePlan(
+  rt: Runtime,
+  plan: Plan,
+  D: number,
+  callBytesFor: (items: number, stride: number) => number,
+): PlanEntry {
+  const hit = planCache.get(plan);
+  if (hit !== undefined && hit.runtime === rt && hit.generation === arenaGeneration) return hit;
+  const { bytes, stride } = planFootprint(plan, D);
+  const callBytes = callBytesFor(plan.tiles + plan.batch * plan.dims.heads, stride); // items <= tiles + rows
+  if (arenaEnd + bytes > DATA_START + ARENA_LIMIT || arenaEnd + bytes + callBytes > MAX_BYTES) {
+    arenaGeneration++;
+    arenaEnd = DATA_START;
+  }
+  const start = arenaEnd;
+  ensureMemory(rt, start + bytes + callBytes);
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
-  const u8 = new Uint8Array(buf);
-  const mem = new Bump(DATA_START);
-  const itemsPtr = mem.take(itemCount * 16);
-  const headsPtr = mem.take(heads.length * 64);
-  const partsPtr = mem.take(partCount * 64);
+  const u32 = new Uint32Array(buf);
+  const mem = new Bump(start);
+  const B = plan.batch;
+  const H = plan.dims.heads;
+  const Lq = plan.dims.queryLength;
+  const rowParts = new Int32Array(B * H);
+  const placed = new Map<PlanPart[], { ptr: number; items: number[] }>();
   const copyI32 = (a: Int32Array | null): number => {
     if (a === null) return 0;
     const p = mem.take(a.byteLength);
     i32.set(a, p / 4);
     return p;
   };
-  let partAt = partsPtr;
-  for (const [parts, info] of plans) {
-    info.ptr = partAt;
-    for (const p of parts) {
-      const w = partAt / 4; // part descriptor: 16 i32 words
-      i32[w] = copyI32(p.qIndex);
-      i32[w + 1] = copyI32(p.kIndex);
-      i32[w + 2] = copyI32(p.qTiles);
-      i32[w + 3] = p.qTiles.length - 1;
-      i32[w + 4] = copyI32(p.kTiles);
-      i32[w + 5] = copyI32(p.rowPtr);
-      i32[w + 6] = copyI32(p.colIdx);
-      i32[w + 7] = copyI32(p.maskOff);
-      const bits = mem.take(p.maskBits.byteLength);
-      u8.set(p.maskBits, bits);
-      i32[w + 8] = bits;
-      i32[w + 9] = p.selfScore === undefined ? 0 : 1;
-      f32[w + 10] = p.selfScore ?? 0;
-      i32[w + 11] = maxTile(p.qTiles);
-      i32[w + 12] = maxTile(p.kTiles);
-      partAt += 64;
+  const order: number[] = []; // [row, partIndex, qtBegin, qtEnd, cost] per item
+  for (let row = 0; row < B * H; row++) {
+    const parts = plan.rows[row];
+    let info = placed.get(parts);
+    if (info === undefined) {
+      const ptr = mem.take(parts.length * 64);
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i];
+        const w = ptr / 4 + i * 16; // part descriptor: 16 i32 words
+        i32[w] = copyI32(p.qIndex);
+        i32[w + 1] = copyI32(p.kIndex);
+        i32[w + 2] = copyI32(p.qTiles);
+        i32[w + 3] = p.qTiles.length - 1;
+        i32[w + 4] = copyI32(p.kTiles);
+        i32[w + 5] = copyI32(p.rowPtr);
+        i32[w + 6] = copyI32(p.colIdx);
+        i32[w + 7] = copyI32(p.maskOff); // word offsets into maskWords
+        const words = mem.take(p.maskWords.byteLength);
+        u32.set(p.maskWords, words / 4);
+        i32[w + 8] = words;
+        i32[w + 9] = p.selfScore === undefined ? 0 : 1;
+        f32[w + 10] = p.selfScore ?? 0;
+        i32[w + 11] = maxTile(p.qTiles);
+        i32[w + 12] = maxTile(p.kTiles);
+      }
+      info = { ptr, items: planItems(parts, Lq) };
+      placed.set(parts, info);
     }
+    rowParts[row] = info.ptr;
+    const it = info.items;
+    for (let i = 0; i < it.length; i += 4) order.push(row, it[i], it[i + 1], it[i + 2], it[i + 3]);
   }
+  const count = order.length / 5;
+  if (count > MAX_ITEMS) throw new Error(`wasm backend: ${count} work items exceed ${MAX_ITEMS}; split the batch`);
+  const idx = Array.from({ length: count }, (_, i) => i);
+  idx.sort((a, b) => order[b * 5 + 4] - order[a * 5 + 4] || a - b);
+  const items = new Int32Array(count * 4);
+  for (let n = 0; n < count; n++) {
+    const o = idx[n] * 5;
+    items.set([order[o], order[o + 1], order[o + 2], order[o + 3]], n * 4);
+  }
+  arenaEnd = mem.at;
+  plansSerialised++;
+  const entry: PlanEntry = { runtime: rt, generation: arenaGeneration, rowParts, items, stride, bytes: mem.at - start };
+  planCache.set(plan, entry);
+  return entry;
+}
+
+export function runWasm(pr: WasmProblem): WasmResult {
+  const rt = load();
+  if (rt === null) throw new Error(`WebAssembly kernel unavailable: ${loadError}`);
+  const { B, H, Hkv, Lq, Lk, D, threads, plan } = pr;
+  const callBytes = (n: number, stride: number): number => {
+    const sizes = [
+      n * 16,
+      B * H * 64,
+      pr.q.byteLength,
+      pr.k.byteLength,
+      pr.v.byteLength,
+      pr.q.byteLength,
+      B * H * Lq * 4,
+    ];
+    let t = threads * stride + 16 * 16;
+    for (const x of sizes) t += align16(x);
+    return t;
+  };
+  const entry = placePlan(rt, plan, D, callBytes);
+  const itemCount = entry.items.length / 4;
+  const stride = entry.stride;
+  ensureMemory(rt, arenaEnd + callBytes(itemCount, stride));
+
+  const buf = rt.memory.buffer;
+  const i32 = new Int32Array(buf);
+  const f32 = new Float32Array(buf);
+  const mem = new Bump(arenaEnd);
+  const itemsPtr = mem.take(itemCount * 16);
+  const headsPtr = mem.take(B * H * 64);
   const qPtr = mem.take(pr.q.byteLength);
   const kPtr = mem.take(pr.k.byteLength);
   const vPtr = mem.take(pr.v.byteLength);
@@ -289,14 +375,10 @@ export function runWasm(pr: WasmProblem): WasmResult {
   f32.fill(0, outPtr / 4, outPtr / 4 + pr.q.length);
   f32.fill(Number.NEGATIVE_INFINITY, lsePtr / 4, lsePtr / 4 + B * H * Lq);
 
-  // heads and items; items sorted by decreasing cost (stable) so the pool's tail is short
   const group = H / Hkv;
-  const order: number[] = []; // [headRow, partIndex, qtBegin, qtEnd, cost] per item
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const row = b * H + h;
-      const parts = heads[row];
-      const info = plans.get(parts)!;
       const w = headsPtr / 4 + row * 16; // head descriptor: 16 i32 words
       const kvRow = b * Hkv + Math.floor(h / group);
       i32[w] = qPtr + row * Lq * D * 4; // q, out: [B, H, Lq, D]
@@ -304,23 +386,19 @@ export function runWasm(pr: WasmProblem): WasmResult {
       i32[w + 2] = vPtr + kvRow * Lk * D * 4;
       i32[w + 3] = outPtr + row * Lq * D * 4;
       i32[w + 4] = lsePtr + row * Lq * 4; // lse: [B, H, Lq]
-      i32[w + 5] = info.ptr;
-      i32[w + 6] = parts.length;
+      i32[w + 5] = entry.rowParts[row];
+      i32[w + 6] = plan.rows[row].length;
       i32[w + 7] = D;
       f32[w + 8] = pr.scale;
-      const it = info.items;
-      for (let i = 0; i < it.length; i += 4) order.push(row, it[i], it[i + 1], it[i + 2], it[i + 3]);
     }
   }
-  const idx = Array.from({ length: itemCount }, (_, i) => i);
-  idx.sort((a, b) => order[b * 5 + 4] - order[a * 5 + 4] || a - b);
+  const items = entry.items;
   for (let n = 0; n < itemCount; n++) {
-    const o = idx[n] * 5;
     const w = itemsPtr / 4 + n * 4; // item: 4 i32 words
-    i32[w] = headsPtr + order[o] * 64;
-    i32[w + 1] = order[o + 1];
-    i32[w + 2] = order[o + 2];
-    i32[w + 3] = order[o + 3];
+    i32[w] = headsPtr + items[n * 4] * 64;
+    i32[w + 1] = items[n * 4 + 1];
+    i32[w + 2] = items[n * 4 + 2];
+    i32[w + 3] = items[n * 4 + 3];
   }
 
   if (threads <= 1 || itemCount <= 1) {
@@ -332,7 +410,7 @@ export function runWasm(pr: WasmProblem): WasmResult {
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
-  return { out, lse, totals, memoryBytes: mem.at - DATA_START };
+  return { out, lse, memoryBytes: entry.bytes + (mem.at - arenaEnd) };
 }
 
 /** Control words must fit below DATA_START. */

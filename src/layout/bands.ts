@@ -11,18 +11,21 @@
  *
  * Names: si/sj gathered positions, mq/mk offsets inside a segment, qt/kt tile indices.
  */
-import { EMPTY, FULL, type MaskFn, PARTIAL, type PlanPart, type TileClassifier, type TileKind } from "../types.js";
-import { buildPart, segmentedTiles } from "./part.js";
+import { EMPTY, FULL, type MaskFn, PARTIAL, type PartSpec, type TileClassifier, type TileKind } from "../types.js";
+import { segmentedTiles } from "./part.js";
 
 export interface BandSpec {
   label: string;
   head: number;
+  batch: number;
   qIndex: Int32Array | null; // gathered row -> original query position
   kIndex: Int32Array | null; // gathered column -> original key position
   qSegs: Int32Array; // [S + 1] segment starts in gathered row order; qSegs[S] = rows
   kSegs: Int32Array; // [S + 1] segment starts in gathered column order; kSegs[S] = columns
   lo: number; // may be -Infinity
   hi: number; // may be +Infinity
+  /** Per segment s, the band is lo - shift[s] <= mq - mk <= hi - shift[s] (alignment of Lq != Lk); default 0. */
+  shift?: Int32Array;
   tile: number;
   /** The part's exact allowed set on original positions (must equal the band); used in partial tiles. */
   mask: MaskFn;
@@ -40,14 +43,17 @@ export function bandTile(width: number): number {
   return t;
 }
 
-/** Positions 0..n-1 ordered by residue mod d: [r = 0: 0, d, 2d, …][r = 1: 1, 1 + d, …]…, for the first S residues. */
-export function residueOrder(n: number, d: number, S: number): { index: Int32Array; segs: Int32Array } {
+/**
+ * Positions 0..n-1 ordered by residue mod d: [r = 0: 0, d, 2d, …][r = 1: 1, 1 + d, …]…, for the
+ * first S residues; with `start`, segment s holds residue (start + s) mod d.
+ */
+export function residueOrder(n: number, d: number, S: number, start = 0): { index: Int32Array; segs: Int32Array } {
   const index = new Int32Array(n);
   const segs = new Int32Array(S + 1);
   let si = 0;
-  for (let r = 0; r < S; r++) {
-    segs[r] = si;
-    for (let p = r; p < n; p += d) index[si++] = p;
+  for (let s = 0; s < S; s++) {
+    segs[s] = si;
+    for (let p = (start + s) % d; p < n; p += d) index[si++] = p;
   }
   segs[S] = si;
   return { index, segs };
@@ -71,8 +77,9 @@ export function diffClassifier(lo: number, hi: number): TileClassifier {
   };
 }
 
-export function bandPart(spec: BandSpec): PlanPart {
+export function bandPart(spec: BandSpec): PartSpec {
   const { qSegs, kSegs, lo, hi, tile } = spec;
+  const shift = spec.shift;
   const S = qSegs.length - 1;
   const qTiles = segmentedTiles(qSegs, tile);
   const kTiles = segmentedTiles(kSegs, tile);
@@ -89,16 +96,38 @@ export function bandPart(spec: BandSpec): PlanPart {
     while (qSegs[s + 1] <= qTiles[qt]) s++;
     qtSeg[qt] = s;
   }
-  return buildPart({
+  return {
     label: spec.label,
     head: spec.head,
+    batch: spec.batch,
     qIndex: spec.qIndex,
     kIndex: spec.kIndex,
     qTiles,
     kTiles,
     mask: spec.mask,
+    // pairs lo <= mq - mk <= hi in rows [a, b) × columns [c, e) of a segment, one row at a time
+    count: (qt, kt) => {
+      const seg = qtSeg[qt];
+      const sh = shift === undefined ? 0 : shift[seg];
+      const l = lo - sh;
+      const u = hi - sh;
+      const a = qTiles[qt] - qSegs[seg];
+      const b = qTiles[qt + 1] - qSegs[seg];
+      const c = kTiles[kt] - kSegs[seg];
+      const e = kTiles[kt + 1] - kSegs[seg];
+      let n = 0;
+      for (let mq = a; mq < b; mq++) {
+        const from = Math.max(c, mq - u);
+        const to = Math.min(e - 1, mq - l);
+        if (to >= from) n += to - from + 1;
+      }
+      return n;
+    },
     tilesFor: (qt, visit) => {
       const seg = qtSeg[qt];
+      const sh = shift === undefined ? 0 : shift[seg];
+      const lo = spec.lo - sh;
+      const hi = spec.hi - sh;
       const a = qTiles[qt] - qSegs[seg]; // first row offset in the segment
       const b = qTiles[qt + 1] - qSegs[seg]; // one past the last
       const kLen = kSegs[seg + 1] - kSegs[seg];
@@ -117,5 +146,5 @@ export function bandPart(spec: BandSpec): PlanPart {
         if (kind !== EMPTY) visit(kFirst[seg] + tt, kind);
       }
     },
-  });
+  };
 }

@@ -1,10 +1,11 @@
 /**
  * The debugging view of a plan: expands one head's parts back to a dense [Lq, Lk] count of
- * how many parts allow each pair (full tiles plus the 1s of partial-tile masks, mapped through
- * qIndex / kIndex to original positions). A correct plan of a pattern gives 1 exactly on the
- * pattern's allowed set and 0 elsewhere. O(Lq·Lk) memory: for inspection and tests only.
+ * how many parts allow each pair (full tiles plus the 1 bits of partial-tile masks, mapped
+ * through qIndex / kIndex to original positions). A correct plan of a pattern gives 1 exactly
+ * on the pattern's allowed set and 0 elsewhere. O(Lq·Lk) memory: for inspection and tests only.
  */
 import type { PlanPart } from "../types.js";
+import { tileAllows } from "./part.js";
 
 export function expandParts(parts: readonly PlanPart[], Lq: number, Lk: number): Uint8Array {
   const count = new Uint8Array(Lq * Lk); // [Lq, Lk]
@@ -18,11 +19,10 @@ export function expandParts(parts: readonly PlanPart[], Lq: number, Lk: number):
         const t0 = p.kTiles[kt];
         const t1 = p.kTiles[kt + 1];
         const cols = t1 - t0;
-        const off = p.maskOff[e];
         for (let si = s0; si < s1; si++) {
           const qi = p.qIndex === null ? si : p.qIndex[si];
           for (let sj = t0; sj < t1; sj++) {
-            if (off >= 0 && p.maskBits[off + (si - s0) * cols + (sj - t0)] === 0) continue; // mask: [rows, cols]
+            if (!tileAllows(p, e, si - s0, sj - t0, cols)) continue;
             const ki = p.kIndex === null ? sj : p.kIndex[sj];
             const c = qi * Lk + ki; // count: [Lq, Lk]
             if (count[c] < 255) count[c]++;

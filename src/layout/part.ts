@@ -1,24 +1,16 @@
 /**
- * Building plan parts. A planner says which key tiles each query tile visits (full or
- * partial); this module evaluates the part's mask inside partial tiles only, stores those
- * masks as bytes, upgrades partial tiles that turn out full, drops ones that turn out empty,
- * and counts allowed and scored pairs.
+ * Building plan parts: the ONE place a part spec (src/types.ts PartSpec) becomes a plan part
+ * or, for explain(), only its counts. A planner says which key tiles each query tile visits
+ * (full or partial); partial tiles are counted analytically when the spec can (`count`),
+ * otherwise scanned with the part's mask; their masks are stored BIT-PACKED (one bit per
+ * pair, each tile starting on a 32-bit word). Partial tiles that turn out full are upgraded,
+ * ones that turn out empty dropped, so building and counting give the same numbers.
  */
-import { FULL, type MaskFn, PARTIAL, type PlanPart, type TileKind } from "../types.js";
+import { AttentionArgumentError } from "../errors.js";
+import { FULL, PARTIAL, type PartSpec, type PlanPart, type TileKind } from "../types.js";
 
-export interface PartSpec {
-  label: string;
-  head: number;
-  qIndex: Int32Array | null; // gathered row -> original query position
-  kIndex: Int32Array | null; // gathered column -> original key position
-  qTiles: Int32Array; // [numQTiles + 1]
-  kTiles: Int32Array; // [numKTiles + 1]
-  /** The part's allowed set, original positions. Evaluated only inside partial tiles. */
-  mask: MaskFn;
-  /** Calls visit(kt, kind) for each key tile query tile `qt` may need (any order, no repeats). */
-  tilesFor: (qt: number, visit: (kt: number, kind: TileKind) => void) => void;
-  selfScore?: number;
-}
+/** Largest count a plan's Int32 offsets hold (tile entries, mask words, positions). */
+export const INT32_LIMIT = 2 ** 31 - 1;
 
 /** Uniform tile boundaries 0, t, 2t, ..., n. */
 export function uniformTiles(n: number, tile: number): Int32Array {
@@ -40,11 +32,26 @@ export function segmentedTiles(segStarts: ArrayLike<number>, tile: number): Int3
   return Int32Array.from(out);
 }
 
+/**
+ * Throws a clear error when a plan's Int32 offsets would wrap: `count` entries of `what` do
+ * not fit (partial-mask word offsets, tile entries). Exported for the boundary test.
+ */
+export function checkInt32Count(what: string, count: number): void {
+  if (count > INT32_LIMIT) {
+    throw new AttentionArgumentError(
+      `plan ${what}`,
+      count,
+      `at most ${INT32_LIMIT} (the plan's Int32 offsets); split the problem (fewer heads or batch rows per call, shorter sequences) or give the pattern an analytic classifier (tileKind) so fewer tiles are partial`,
+    );
+  }
+}
+
 class GrowableI32 {
   data = new Int32Array(64);
   length = 0;
   push(x: number): void {
     if (this.length === this.data.length) {
+      checkInt32Count("tile entries", this.length + 1);
       const next = new Int32Array(this.data.length * 2);
       next.set(this.data);
       this.data = next;
@@ -56,29 +63,92 @@ class GrowableI32 {
   }
 }
 
-class GrowableU8 {
-  data = new Uint8Array(4096);
+class GrowableU32 {
+  data = new Uint32Array(1024);
   length = 0;
-  reserve(extra: number): void {
-    if (this.length + extra <= this.data.length) return;
-    let cap = this.data.length * 2;
-    while (cap < this.length + extra) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
+  /** Reserves `extra` zeroed words at the end; returns their offset. */
+  reserve(extra: number): number {
+    checkInt32Count("mask words", this.length + extra);
+    if (this.length + extra > this.data.length) {
+      let cap = this.data.length * 2;
+      while (cap < this.length + extra) cap *= 2;
+      const next = new Uint32Array(cap);
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    this.data.fill(0, this.length, this.length + extra);
+    return this.length;
   }
-  take(): Uint8Array {
+  take(): Uint32Array {
     return this.data.slice(0, this.length);
   }
 }
 
+/** Counts of a part built in counting mode (explain): what the built part would hold. */
+export interface PartCount {
+  label: string;
+  tiles: number;
+  allowedPairs: number;
+  scoredPairs: number;
+  /** Bytes the built part's arrays would occupy (partBytes). */
+  bytes: number;
+  tqMax: number;
+  tkMax: number;
+}
+
+/** Words of a partial tile's bit mask. */
+export function maskWordsOf(rows: number, cols: number): number {
+  return Math.ceil((rows * cols) / 32);
+}
+
+/** Is local pair (r, c) of entry `e`'s tile allowed? (full tiles: always). For readers outside hot loops. */
+export function tileAllows(part: PlanPart, e: number, r: number, c: number, cols: number): boolean {
+  const off = part.maskOff[e];
+  if (off < 0) return true;
+  const i = r * cols + c; // bit index in the tile's [rows, cols] mask
+  return ((part.maskWords[off + (i >>> 5)] >>> (i & 31)) & 1) === 1;
+}
+
+let builtParts = 0;
+
+/** Parts built (not counted) since the process started: tests use it to prove a reused plan does no planning. */
+export function partsBuilt(): number {
+  return builtParts;
+}
+
+function maxTileOf(tiles: Int32Array): number {
+  let best = 0;
+  for (let t = 0; t + 1 < tiles.length; t++) best = Math.max(best, tiles[t + 1] - tiles[t]);
+  return best;
+}
+
+function checkMaskResult(spec: PartSpec, ok: unknown, qi: number, ki: number): never {
+  throw new AttentionArgumentError(
+    `mask function at (q=${qi}, k=${ki}, h=${spec.head}, b=${spec.batch})`,
+    ok,
+    "true or false (a boolean; 1, 0, strings or undefined are not accepted)",
+  );
+}
+
+/** Builds a part (masks materialised). */
 export function buildPart(spec: PartSpec): PlanPart {
-  const { qIndex, kIndex, qTiles, kTiles, mask, head } = spec;
+  return run(spec, true) as PlanPart;
+}
+
+/** Counts a part without materialising anything. */
+export function countPart(spec: PartSpec): PartCount {
+  return run(spec, false) as PartCount;
+}
+
+function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
+  const { qIndex, kIndex, qTiles, kTiles, mask, head, batch } = spec;
   const numQT = qTiles.length - 1;
-  const rowPtr = new Int32Array(numQT + 1);
-  const colIdx = new GrowableI32();
-  const maskOff = new GrowableI32();
-  const bits = new GrowableU8();
+  const rowPtr = build ? new Int32Array(numQT + 1) : null;
+  const colIdx = build ? new GrowableI32() : null;
+  const maskOff = build ? new GrowableI32() : null;
+  const words = build ? new GrowableU32() : null;
+  let nnz = 0;
+  let nWords = 0;
   let allowed = 0;
   let scored = 0;
   const pending: number[] = [];
@@ -87,6 +157,7 @@ export function buildPart(spec: PartSpec): PlanPart {
     pending.push(kt);
     pendingKind.push(kind);
   };
+  const count = spec.count;
   for (let qt = 0; qt < numQT; qt++) {
     pending.length = 0;
     pendingKind.length = 0;
@@ -96,55 +167,87 @@ export function buildPart(spec: PartSpec): PlanPart {
     const rows = s1 - s0;
     for (let e = 0; e < pending.length; e++) {
       const kt = pending[e];
+      const kind = pendingKind[e];
       const t0 = kTiles[kt];
       const t1 = kTiles[kt + 1];
       const cols = t1 - t0;
-      if (rows === 0 || cols === 0) continue;
-      if (pendingKind[e] === FULL) {
-        colIdx.push(kt);
-        maskOff.push(-1);
-        allowed += rows * cols;
-        scored += rows * cols;
-        continue;
-      }
-      if (pendingKind[e] !== PARTIAL) continue;
-      bits.reserve(rows * cols);
-      const off = bits.length;
-      const m = bits.data;
-      let count = 0;
-      for (let si = s0; si < s1; si++) {
-        const qi = qIndex === null ? si : qIndex[si];
-        const rowOff = off + (si - s0) * cols; // mask tile: [rows, cols]
-        for (let sj = t0; sj < t1; sj++) {
-          const ki = kIndex === null ? sj : kIndex[sj];
-          const ok = mask(qi, ki, head) ? 1 : 0;
-          m[rowOff + (sj - t0)] = ok;
-          count += ok;
+      const area = rows * cols;
+      if (area === 0 || (kind !== FULL && kind !== PARTIAL)) continue;
+      let n = area;
+      let off = -1;
+      if (kind === PARTIAL) {
+        n = !build && count !== undefined ? count(qt, kt) : -1;
+        if (n < 0) {
+          // scan the tile with the part's mask (bits: [rows, cols] row-major, one bit per pair)
+          n = 0;
+          if (build) off = words!.reserve(maskWordsOf(rows, cols));
+          const m = build ? words!.data : null;
+          for (let si = s0; si < s1; si++) {
+            const qi = qIndex === null ? si : qIndex[si];
+            const rowBit = (si - s0) * cols;
+            for (let sj = t0; sj < t1; sj++) {
+              const ki = kIndex === null ? sj : kIndex[sj];
+              const ok = mask(qi, ki, head, batch);
+              if (ok === true) {
+                n++;
+                if (m !== null) {
+                  const i = rowBit + (sj - t0);
+                  m[off + (i >>> 5)] |= 1 << (i & 31);
+                }
+              } else if (ok !== false) checkMaskResult(spec, ok, qi, ki);
+            }
+          }
+        }
+        if (n === 0) {
+          if (build) words!.length = off; // drop the empty tile's words
+          continue;
+        }
+        if (n === area) {
+          if (build) words!.length = off; // full after all: no mask
+          off = -1;
+        } else if (build) {
+          words!.length = off + maskWordsOf(rows, cols);
+        } else {
+          nWords += maskWordsOf(rows, cols);
         }
       }
-      if (count === 0) continue;
-      colIdx.push(kt);
-      if (count === rows * cols) {
-        maskOff.push(-1);
-      } else {
-        maskOff.push(off);
-        bits.length += rows * cols;
+      nnz++;
+      allowed += n;
+      scored += area;
+      if (build) {
+        colIdx!.push(kt);
+        maskOff!.push(off);
       }
-      allowed += count;
-      scored += rows * cols;
     }
-    rowPtr[qt + 1] = colIdx.length;
+    if (rowPtr !== null) rowPtr[qt + 1] = colIdx!.length;
   }
+  if (!build) {
+    checkInt32Count("tile entries", nnz);
+    checkInt32Count("mask words", nWords);
+    let bytes = qTiles.byteLength + kTiles.byteLength + 4 * (numQT + 1) + 8 * nnz + 4 * nWords;
+    if (qIndex) bytes += qIndex.byteLength;
+    if (kIndex) bytes += kIndex.byteLength;
+    return {
+      label: spec.label,
+      tiles: nnz,
+      allowedPairs: allowed,
+      scoredPairs: scored,
+      bytes,
+      tqMax: maxTileOf(qTiles),
+      tkMax: maxTileOf(kTiles),
+    };
+  }
+  builtParts++;
   const part: PlanPart = {
     label: spec.label,
     qIndex,
     kIndex,
     qTiles,
     kTiles,
-    rowPtr,
-    colIdx: colIdx.take(),
-    maskOff: maskOff.take(),
-    maskBits: bits.take(),
+    rowPtr: rowPtr!,
+    colIdx: colIdx!.take(),
+    maskOff: maskOff!.take(),
+    maskWords: words!.take(),
     allowedPairs: allowed,
     scoredPairs: scored,
   };
@@ -155,13 +258,8 @@ export function buildPart(spec: PartSpec): PlanPart {
 /** Bytes a part's arrays occupy. */
 export function partBytes(p: PlanPart): number {
   let b = p.qTiles.byteLength + p.kTiles.byteLength + p.rowPtr.byteLength;
-  b += p.colIdx.byteLength + p.maskOff.byteLength + p.maskBits.byteLength;
+  b += p.colIdx.byteLength + p.maskOff.byteLength + p.maskWords.byteLength;
   if (p.qIndex) b += p.qIndex.byteLength;
   if (p.kIndex) b += p.kIndex.byteLength;
   return b;
-}
-
-/** The parts that visit at least one tile. */
-export function nonEmpty(parts: PlanPart[]): PlanPart[] {
-  return parts.filter((p) => p.scoredPairs > 0);
 }

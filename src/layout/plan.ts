@@ -1,13 +1,17 @@
 /**
- * Compiling a pattern for given sizes into per-(batch, head) plans, and the accounting that
- * attention() reports in stats and explain() reports without running: allowed pairs, scored
- * pairs, FLOPs, bytes of working memory.
+ * The ONE planning path. compile() builds a Plan (a frozen value), attention() builds one or
+ * takes the caller's, explain() counts one without building it (analytic patterns never
+ * materialise masks there) or accounts a given Plan. Both modes walk the same specs:
+ * per (batch row, head), the pattern's part specs, built or counted by src/layout/part.ts.
+ * Equal plans are shared: across heads unless the pattern is head-dependent, across batch
+ * rows with the same `batchKey` (every row unless the pattern is batch-dependent).
  */
 import { AttentionArgumentError } from "../errors.js";
 import { maxTile } from "../kernels/tiled.js";
-import type { Dims, Pattern, PlanPart } from "../types.js";
-import { planHead } from "./grid.js";
-import { partBytes } from "./part.js";
+import type { Dims, PartSpec, PartSummary, Pattern, Plan, PlanPart } from "../types.js";
+import { bindPattern } from "./check.js";
+import { planSpecs } from "./grid.js";
+import { buildPart, countPart, type PartCount, partBytes } from "./part.js";
 
 export interface PlanData {
   /** q: [B, H, Lq, D]; keys already transformed by the pattern: [B, Hkv, Lk, D]. */
@@ -16,111 +20,188 @@ export interface PlanData {
   kvHeads: number;
 }
 
-export interface PartSummary {
-  label: string;
-  tiles: number;
-  allowedPairs: number;
-  scoredPairs: number;
-}
-
 export interface PlanTotals {
   allowedPairs: number;
   scoredPairs: number;
   tiles: number;
-  /** Parts of the first head's plan (as a summary). */
+  /** Parts of batch row 0, head 0 (as a summary). */
   parts: PartSummary[];
-  /** Largest plan held at once, in bytes. */
+  /** Bytes of the distinct plans' arrays. */
   planBytes: number;
   /** Scratch bytes the tiled kernel needs for the largest tiles. */
   scratchBytes: number;
 }
 
-export function scratchBytes(parts: PlanPart[], D: number): number {
-  let best = 0;
-  for (const p of parts) {
-    const tq = maxTile(p.qTiles);
-    const tk = maxTile(p.kTiles);
-    best = Math.max(best, (2 * tq * D + 2 * tq + 3 * tk) * 4); // must match TiledScratch.bytes
-  }
-  return best;
+/** Scratch bytes of the tiled kernel for tiles of tq × tk; must match TiledScratch.bytes. */
+function scratchFor(tq: number, tk: number, D: number): number {
+  return (2 * tq * D + 2 * tq + 3 * tk) * 4;
 }
 
-function summarize(parts: PlanPart[]): PartSummary[] {
-  return parts.map((p) => ({
-    label: p.label,
-    tiles: p.colIdx.length,
-    allowedPairs: p.allowedPairs,
-    scoredPairs: p.scoredPairs,
-  }));
+export interface PlanRequest {
+  pattern: Pattern;
+  dims: Dims;
+  batch: number;
+  data: PlanData | null;
+  check?: boolean;
 }
 
-/**
- * Plans every (batch, head) and calls `visit` with each plan, heads outer so a head's plan is
- * built once and shared by the batch (content-dependent patterns plan each pair from data).
- */
-export function planAll(
-  pattern: Pattern,
-  dims: Dims,
-  batch: number,
-  data: PlanData | null,
-  visit: ((b: number, h: number, parts: PlanPart[]) => void) | null,
-): PlanTotals {
-  const totals: PlanTotals = { allowedPairs: 0, scoredPairs: 0, tiles: 0, parts: [], planBytes: 0, scratchBytes: 0 };
-  const add = (b: number, h: number, parts: PlanPart[], count: number): void => {
-    for (const p of parts) {
-      totals.allowedPairs += p.allowedPairs * count;
-      totals.scoredPairs += p.scoredPairs * count;
-      totals.tiles += p.colIdx.length * count;
-    }
-    if (b === 0 && h === 0) totals.parts = summarize(parts);
-    totals.planBytes = Math.max(
-      totals.planBytes,
-      parts.reduce((s, p) => s + partBytes(p), 0),
-    );
-    totals.scratchBytes = Math.max(totals.scratchBytes, scratchBytes(parts, dims.headDim));
-  };
+/** Plans every (batch row, head) with `make` (build or count); equal plans are one array. */
+function planRows<T extends { scoredPairs: number }>(r: PlanRequest, make: (s: PartSpec) => T): T[][] {
+  const { pattern, dims, batch: B, data } = r;
   const { heads: H, queryLength: Lq, keyLength: Lk, headDim: D } = dims;
+  const rows: T[][] = new Array(B * H);
+  const finish = (specs: PartSpec[]): T[] => specs.map(make).filter((p) => p.scoredPairs > 0);
   const content = pattern.content;
   if (content !== undefined) {
     if (data === null) {
       throw new AttentionArgumentError(
-        "explain(pattern)",
+        "pattern",
         pattern.name,
-        "a pattern whose plan does not depend on the data; for a content-dependent pattern (lsh) pass { q, k } tensors to explain() or call attention()",
+        "data to plan from: this pattern is content-dependent (it plans from q and k); pass { q, k } tensors to compile() or explain(), or call attention()",
       );
     }
     const group = H / data.kvHeads;
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
-      for (let b = 0; b < batch; b++) {
+      for (let b = 0; b < B; b++) {
         const qBlock = data.q.subarray((b * H + h) * Lq * D, (b * H + h + 1) * Lq * D); // q: [B, H, Lq, D]
         const kRow = b * data.kvHeads + kvh;
         const kBlock = data.k.subarray(kRow * Lk * D, (kRow + 1) * Lk * D); // k: [B, Hkv, Lk, D]
-        const parts = content.plan({ dims, batch: b, head: h, q: qBlock, k: kBlock });
-        add(b, h, parts, 1);
-        if (visit) visit(b, h, parts);
+        rows[b * H + h] = finish(content.plan({ dims, batch: b, head: h, q: qBlock, k: kBlock }));
       }
     }
-    return totals;
+    return rows;
   }
-  const bound = pattern.bind(dims);
-  let shared: PlanPart[] | null = null;
-  for (let h = 0; h < H; h++) {
-    let parts: PlanPart[];
-    if (pattern.headDependent || shared === null) {
-      parts = planHead(bound, dims, h);
-      if (!pattern.headDependent) shared = parts;
-    } else {
-      parts = shared;
-    }
-    if (visit === null) {
-      add(0, h, parts, batch);
-      continue;
-    }
-    for (let b = 0; b < batch; b++) {
-      add(b, h, parts, 1);
-      visit(b, h, parts);
+  const bound = bindPattern(pattern, dims, { check: r.check === true });
+  const cache = new Map<string, T[]>();
+  for (let b = 0; b < B; b++) {
+    const bKey = bound.batchKey === undefined ? "" : bound.batchKey(b);
+    for (let h = 0; h < H; h++) {
+      const key = `${bKey}|${pattern.headDependent ? h : 0}`;
+      let parts = cache.get(key);
+      if (parts === undefined) {
+        parts = finish(planSpecs(bound, dims, h, b, pattern.name));
+        cache.set(key, parts);
+      }
+      rows[b * H + h] = parts;
     }
   }
-  return totals;
+  return rows;
+}
+
+function totalsOf<T>(
+  rows: T[][],
+  D: number,
+  info: (p: T) => {
+    label: string;
+    tiles: number;
+    allowed: number;
+    scored: number;
+    bytes: number;
+    tq: number;
+    tk: number;
+  },
+): PlanTotals {
+  const t: PlanTotals = { allowedPairs: 0, scoredPairs: 0, tiles: 0, parts: [], planBytes: 0, scratchBytes: 0 };
+  const seen = new Set<T[]>();
+  for (const parts of rows) {
+    const fresh = !seen.has(parts);
+    seen.add(parts);
+    for (const p of parts) {
+      const x = info(p);
+      t.allowedPairs += x.allowed;
+      t.scoredPairs += x.scored;
+      t.tiles += x.tiles;
+      if (fresh) {
+        t.planBytes += x.bytes;
+        t.scratchBytes = Math.max(t.scratchBytes, scratchFor(x.tq, x.tk, D));
+      }
+    }
+  }
+  t.parts = (rows[0] ?? []).map((p) => {
+    const x = info(p);
+    return { label: x.label, tiles: x.tiles, allowedPairs: x.allowed, scoredPairs: x.scored };
+  });
+  return t;
+}
+
+const builtInfo = (p: PlanPart) => ({
+  label: p.label,
+  tiles: p.colIdx.length,
+  allowed: p.allowedPairs,
+  scored: p.scoredPairs,
+  bytes: partBytes(p),
+  tq: maxTile(p.qTiles),
+  tk: maxTile(p.kTiles),
+});
+
+const countInfo = (p: PartCount) => ({
+  label: p.label,
+  tiles: p.tiles,
+  allowed: p.allowedPairs,
+  scored: p.scoredPairs,
+  bytes: p.bytes,
+  tq: p.tqMax,
+  tk: p.tkMax,
+});
+
+let plansBuilt = 0;
+
+/** Plans built since the process started (tests: a reused plan does no planning). */
+export function planBuilds(): number {
+  return plansBuilt;
+}
+
+/** Builds the frozen Plan value. */
+export function buildPlan(r: PlanRequest): Plan {
+  const rows = planRows(r, buildPart);
+  plansBuilt++;
+  const t = totalsOf(rows, r.dims.headDim, builtInfo);
+  const seen = new Set<PlanPart[]>();
+  for (const parts of rows) {
+    if (seen.has(parts)) continue;
+    seen.add(parts);
+    for (const p of parts) Object.freeze(p);
+    Object.freeze(parts);
+  }
+  const H = r.dims.heads;
+  const plan: Plan = {
+    kind: "sparse-attention/plan",
+    pattern: r.pattern.name,
+    source: r.pattern,
+    dims: Object.freeze({ ...r.dims }),
+    batch: r.batch,
+    rows: Object.freeze(rows) as PlanPart[][],
+    heads: Object.freeze(rows.slice(0, H)) as PlanPart[][],
+    fromData: r.pattern.content !== undefined,
+    allowedPairs: t.allowedPairs,
+    scoredPairs: t.scoredPairs,
+    tiles: t.tiles,
+    parts: Object.freeze(t.parts.map((p) => Object.freeze(p))),
+    planBytes: t.planBytes,
+    scratchBytes: t.scratchBytes,
+  };
+  return Object.freeze(plan);
+}
+
+/** The accounting of a plan without building it (no masks materialised where the planners count analytically). */
+export function countPlan(r: PlanRequest): PlanTotals {
+  return totalsOf(planRows(r, countPart), r.dims.headDim, countInfo);
+}
+
+/** The accounting a built Plan carries. */
+export function planTotals(p: Plan): PlanTotals {
+  return {
+    allowedPairs: p.allowedPairs,
+    scoredPairs: p.scoredPairs,
+    tiles: p.tiles,
+    parts: p.parts.map((x) => ({ ...x })),
+    planBytes: p.planBytes,
+    scratchBytes: p.scratchBytes,
+  };
+}
+
+/** True for a Plan value from compile(). */
+export function isPlan(x: unknown): x is Plan {
+  return x !== null && typeof x === "object" && (x as Plan).kind === "sparse-attention/plan";
 }

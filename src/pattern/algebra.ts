@@ -2,16 +2,23 @@
  * The pattern algebra (after PyTorch FlexAttention's mask_mod, or_masks, and_masks):
  * a pattern is a mask function plus an analytic tile classifier, bound to sizes on use.
  * Seed families (Longformer, Sparse Transformer, BigBird, LSH) are factories on top.
+ * Per-sequence patterns (perBatch, keyPadding) are in ./batch.ts.
  */
 import { AttentionArgumentError, describe } from "../errors.js";
-import { planUnion } from "../layout/union.js";
+import { bindPattern } from "../layout/check.js";
+import { planSpecs } from "../layout/grid.js";
+import { uniformTiles } from "../layout/part.js";
+import { restrictSpec } from "../layout/union.js";
+import { checkKeys } from "../options.js";
 import {
+  type BindOptions,
   type BoundPattern,
   type Dims,
   EMPTY,
   FULL,
   type MaskFn,
   PARTIAL,
+  type PartSpec,
   type Pattern,
   type TileClassifier,
   type TileKind,
@@ -19,11 +26,54 @@ import {
 
 /** Every query attends every key. */
 export function dense(): Pattern {
-  const bound: BoundPattern = { mask: () => true, classify: () => FULL };
-  return { name: "dense", headDependent: false, children: [], bind: () => bound };
+  return {
+    name: "dense",
+    headDependent: false,
+    children: [],
+    bind(dims: Dims): BoundPattern {
+      const qTiles = uniformTiles(dims.queryLength, 64);
+      const kTiles = uniformTiles(dims.keyLength, 64);
+      const numKT = kTiles.length - 1;
+      return {
+        mask: () => true,
+        classify: () => FULL,
+        wide: true,
+        plan: (head, batch) => [
+          {
+            label: "dense",
+            head,
+            batch,
+            qIndex: null,
+            kIndex: null,
+            qTiles,
+            kTiles,
+            mask: () => true,
+            tilesFor: (_qt, visit) => {
+              for (let kt = 0; kt < numKT; kt++) visit(kt, FULL);
+            },
+          },
+        ],
+      };
+    },
+  };
 }
 
-export type CausalAlign = "top-left" | "bottom-right";
+export type Align = "top-left" | "bottom-right";
+export type CausalAlign = Align;
+
+/** Validates an `align` option (default "bottom-right"). */
+export function checkAlign(where: string, align: unknown): Align {
+  const a = align ?? "bottom-right";
+  if (a !== "top-left" && a !== "bottom-right") {
+    throw new AttentionArgumentError(`${where}({ align })`, a, '"top-left" or "bottom-right" (default)');
+  }
+  return a;
+}
+
+/** The offset added to a query position to align it with the keys: Lk - Lq for "bottom-right", 0 for "top-left". */
+export function alignOffset(align: Align, dims: Dims): number {
+  return align === "top-left" ? 0 : dims.keyLength - dims.queryLength;
+}
 
 /**
  * Causal masking. `"bottom-right"` (default; FlashAttention >= 2.1) keeps `k <= q + Lk - Lq`,
@@ -31,16 +81,14 @@ export type CausalAlign = "top-left" | "bottom-right";
  * (PyTorch SDPA's is_causal) keeps `k <= q`. They agree when Lq == Lk.
  */
 export function causal(options: { align?: CausalAlign } = {}): Pattern {
-  const align = options.align ?? "bottom-right";
-  if (align !== "top-left" && align !== "bottom-right") {
-    throw new AttentionArgumentError("causal({ align })", align, '"top-left" or "bottom-right"');
-  }
+  const o = checkKeys("patterns.causal(options)", options, ["align"]);
+  const align = checkAlign("patterns.causal", o.align);
   return {
     name: `causal(${align})`,
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {
-      const off = align === "top-left" ? 0 : dims.keyLength - dims.queryLength;
+      const off = alignOffset(align, dims);
       return {
         mask: (q, k) => k <= q + off,
         classify: (q0, q1, k0, k1) => {
@@ -60,49 +108,121 @@ export interface MaskOptions {
   name?: string;
   /** Set true when the mask uses `h`. Default true (safe). */
   headDependent?: boolean;
+  /** Set true when the mask uses `b` (the batch row). Default: the function declares a 4th parameter. */
+  batchDependent?: boolean;
+  /**
+   * Without `tileKind` every pair is evaluated at planning time (Lq·Lk calls per plan): refused
+   * above this many pairs. Default 2^26 (n ≈ 8192). Raise it, or better give `tileKind`.
+   */
+  scanLimit?: number;
 }
 
+export const DEFAULT_SCAN_LIMIT = 2 ** 26;
+
 /**
- * A user mask `(q, k, h) => boolean` on original positions. Without `tileKind`, every tile
- * is treated as partial and scanned once at planning time: fine for short inputs.
+ * A user mask `(q, k, h, b) => boolean` on original positions (`b` the batch row). Without
+ * `tileKind`, every tile is treated as partial and scanned once at planning time: O(Lq·Lk)
+ * calls, refused above `scanLimit` pairs.
  */
 export function mask(fn: MaskFn, options: MaskOptions = {}): Pattern {
   if (typeof fn !== "function") {
-    throw new AttentionArgumentError("patterns.mask(fn)", fn, "a function (q, k, h) => boolean");
+    throw new AttentionArgumentError("patterns.mask(fn)", fn, "a function (q, k, h, b) => boolean");
   }
-  if (options.tileKind !== undefined && typeof options.tileKind !== "function") {
+  const o = checkKeys("patterns.mask(fn, options)", options, [
+    "tileKind",
+    "name",
+    "headDependent",
+    "batchDependent",
+    "scanLimit",
+  ]) as MaskOptions;
+  if (o.tileKind !== undefined && typeof o.tileKind !== "function") {
     throw new AttentionArgumentError(
       "patterns.mask(fn, { tileKind })",
-      options.tileKind,
-      "a function (q0, q1, k0, k1, h) => 0 | 1 | 2 (empty | partial | full), or omit it",
+      o.tileKind,
+      "a function (q0, q1, k0, k1, h, b) => 0 | 1 | 2 (empty | partial | full), or omit it",
     );
   }
-  const classify: TileClassifier = options.tileKind ?? (() => PARTIAL);
-  const bound: BoundPattern = { mask: (q, k, h) => fn(q, k, h) === true, classify };
+  for (const key of ["headDependent", "batchDependent"] as const) {
+    if (o[key] !== undefined && typeof o[key] !== "boolean") {
+      throw new AttentionArgumentError(`patterns.mask(fn, { ${key} })`, o[key], "true or false");
+    }
+  }
+  const scanLimit = o.scanLimit ?? DEFAULT_SCAN_LIMIT;
+  if (typeof scanLimit !== "number" || !(scanLimit >= 0)) {
+    throw new AttentionArgumentError("patterns.mask(fn, { scanLimit })", scanLimit, "a number of pairs >= 0");
+  }
+  const name = o.name ?? "mask";
+  const tk = o.tileKind;
+  const classify: TileClassifier =
+    tk === undefined
+      ? () => PARTIAL
+      : (q0, q1, k0, k1, h, b) => {
+          const c = tk(q0, q1, k0, k1, h, b);
+          if (c === 0 || c === 1 || c === 2) return c;
+          throw new AttentionArgumentError(
+            `patterns.mask: tileKind(q0=${q0}, q1=${q1}, k0=${k0}, k1=${k1}, h=${h}, b=${b})`,
+            c,
+            "0 (EMPTY), 1 (PARTIAL) or 2 (FULL)",
+          );
+        };
+  const checked: MaskFn = (q, k, h, b) => {
+    const r = fn(q, k, h, b);
+    if (r === true || r === false) return r;
+    throw new AttentionArgumentError(
+      `patterns.mask: mask(q=${q}, k=${k}, h=${h}, b=${b})`,
+      r,
+      "true or false (a boolean; 1, 0, strings or undefined are not accepted)",
+    );
+  };
+  const batchDependent = o.batchDependent ?? fn.length >= 4;
   return {
-    name: options.name ?? "mask",
-    headDependent: options.headDependent ?? true,
+    name,
+    headDependent: o.headDependent ?? true,
     children: [],
-    bind: () => bound,
+    bind(dims: Dims): BoundPattern {
+      const pairs = dims.queryLength * dims.keyLength;
+      if (tk === undefined && pairs > scanLimit) {
+        throw new AttentionArgumentError(
+          `patterns.mask(${name})`,
+          `${dims.queryLength} × ${dims.keyLength} = ${pairs} pairs to scan`,
+          `a classifier: give { tileKind: (q0, q1, k0, k1, h, b) => 0 | 1 | 2 } so planning skips empty and full tiles, or raise { scanLimit } (now ${scanLimit}) to scan every pair (Lq·Lk mask calls per plan)`,
+        );
+      }
+      const bound: BoundPattern = { mask: checked, classify };
+      if (batchDependent) bound.batchKey = (b) => String(b);
+      return bound;
+    },
   };
 }
 
-function checkComposable(what: string, members: Pattern[]): void {
+export function checkComposable(what: string, members: unknown[]): Pattern[] {
   if (members.length === 0) {
     throw new AttentionArgumentError(`patterns.${what}()`, members, "at least one pattern");
   }
   members.forEach((p, i) => {
-    if (p === null || typeof p !== "object" || typeof p.bind !== "function") {
+    if (p === null || typeof p !== "object" || typeof (p as Pattern).bind !== "function") {
       throw new AttentionArgumentError(`patterns.${what}(…) argument ${i}`, p, "a pattern from patterns.*");
     }
-    if (p.content !== undefined) {
+    if ((p as Pattern).content !== undefined) {
       throw new AttentionArgumentError(
         `patterns.${what}(…) argument ${i}`,
-        p.name,
+        (p as Pattern).name,
         "a pattern whose allowed set does not depend on the data; content-dependent patterns (lsh) do not compose — use them alone",
       );
     }
   });
+  return members as Pattern[];
+}
+
+/** batchKey of a composite: the members' keys joined (absent when no member depends on the row). */
+export function joinBatchKeys(bs: BoundPattern[]): ((b: number) => string) | undefined {
+  const keyed = bs.filter((x) => x.batchKey !== undefined);
+  if (keyed.length === 0) return undefined;
+  return (b) => keyed.map((x) => x.batchKey!(b)).join(",");
+}
+
+function bindMembers(members: readonly Pattern[], dims: Dims, options?: BindOptions): BoundPattern[] {
+  return members.map((m) => bindPattern(m, dims, options));
 }
 
 /** Pairs allowed by ANY member. Planned as disjoint parts merged by log-sum-exp when members plan themselves. */
@@ -114,20 +234,20 @@ export function union(...members: Pattern[]): Pattern {
     headDependent: members.some((m) => m.headDependent),
     children: members,
     op: "union",
-    bind(dims: Dims): BoundPattern {
-      const bs = members.map((m) => m.bind(dims));
+    bind(dims: Dims, options?: BindOptions): BoundPattern {
+      const bs = bindMembers(members, dims, options);
       const masks = bs.map((b) => b.mask);
       const cls = bs.map((b) => b.classify);
       const n = bs.length;
       const bound: BoundPattern = {
-        mask: (q, k, h) => {
-          for (let i = 0; i < n; i++) if (masks[i](q, k, h)) return true;
+        mask: (q, k, h, b) => {
+          for (let i = 0; i < n; i++) if (masks[i](q, k, h, b)) return true;
           return false;
         },
-        classify: (q0, q1, k0, k1, h) => {
+        classify: (q0, q1, k0, k1, h, b) => {
           let any = false;
           for (let i = 0; i < n; i++) {
-            const c = cls[i](q0, q1, k0, k1, h);
+            const c = cls[i](q0, q1, k0, k1, h, b);
             if (c === FULL) return FULL;
             if (c === PARTIAL) any = true;
           }
@@ -135,15 +255,25 @@ export function union(...members: Pattern[]): Pattern {
         },
         tile: Math.min(...bs.map((b) => b.tile ?? 64)),
       };
+      const key = joinBatchKeys(bs);
+      if (key !== undefined) bound.batchKey = key;
       if (bs.some((b) => b.plan !== undefined)) {
-        bound.plan = (head) => planUnion(bs, members, dims, head);
+        bound.plan = (head, batch) => {
+          const specs: PartSpec[] = [];
+          for (let i = 0; i < n; i++) {
+            for (const s of planSpecs(bs[i], dims, head, batch, members[i].name)) {
+              specs.push(restrictSpec(s, bs.slice(0, i), "union"));
+            }
+          }
+          return specs;
+        };
       }
       return bound;
     },
   };
 }
 
-/** Pairs allowed by EVERY member. Planned on one tile grid. */
+/** Pairs allowed by EVERY member. Planned on a member's own plan (or one tile grid), the others classifying its tiles. */
 export function intersect(...members: Pattern[]): Pattern {
   checkComposable("intersect", members);
   if (members.length === 1) return members[0];
@@ -152,20 +282,20 @@ export function intersect(...members: Pattern[]): Pattern {
     headDependent: members.some((m) => m.headDependent),
     children: members,
     op: "intersect",
-    bind(dims: Dims): BoundPattern {
-      const bs = members.map((m) => m.bind(dims));
+    bind(dims: Dims, options?: BindOptions): BoundPattern {
+      const bs = bindMembers(members, dims, options);
       const masks = bs.map((b) => b.mask);
       const cls = bs.map((b) => b.classify);
       const n = bs.length;
-      return {
-        mask: (q, k, h) => {
-          for (let i = 0; i < n; i++) if (!masks[i](q, k, h)) return false;
+      const bound: BoundPattern = {
+        mask: (q, k, h, b) => {
+          for (let i = 0; i < n; i++) if (!masks[i](q, k, h, b)) return false;
           return true;
         },
-        classify: (q0, q1, k0, k1, h): TileKind => {
+        classify: (q0, q1, k0, k1, h, b): TileKind => {
           let all = true;
           for (let i = 0; i < n; i++) {
-            const c = cls[i](q0, q1, k0, k1, h);
+            const c = cls[i](q0, q1, k0, k1, h, b);
             if (c === EMPTY) return EMPTY;
             if (c !== FULL) all = false;
           }
@@ -173,6 +303,15 @@ export function intersect(...members: Pattern[]): Pattern {
         },
         tile: Math.min(...bs.map((b) => b.tile ?? 64)),
       };
+      const key = joinBatchKeys(bs);
+      if (key !== undefined) bound.batchKey = key;
+      let base = bs.findIndex((b) => b.plan !== undefined && b.wide !== true);
+      if (base < 0) base = bs.findIndex((b) => b.plan !== undefined);
+      if (base >= 0) {
+        const others = bs.filter((_, i) => i !== base);
+        bound.plan = (head, batch) => bs[base].plan!(head, batch).map((s) => restrictSpec(s, others, "intersect"));
+      }
+      return bound;
     },
   };
 }

@@ -21,7 +21,8 @@
  * deduplicated), so scoredPairs = allowedPairs.
  */
 import { AttentionArgumentError, checkInt } from "../errors.js";
-import { buildPart, uniformTiles } from "../layout/part.js";
+import { uniformTiles } from "../layout/part.js";
+import { checkKeys } from "../options.js";
 import {
   type BoundPattern,
   type Dims,
@@ -29,8 +30,8 @@ import {
   FULL,
   type MaskFn,
   PARTIAL,
+  type PartSpec,
   type Pattern,
-  type PlanPart,
   type TileClassifier,
 } from "../types.js";
 import { Rng } from "../util/rng.js";
@@ -125,13 +126,7 @@ function tableFromCaller(
 /** BigBird ITC block-sparse attention (global first/last blocks, 3-block window, random blocks). */
 export function bigBird(options: BigBirdOptions): Pattern {
   const where = "patterns.bigBird";
-  if (options === null || typeof options !== "object") {
-    throw new AttentionArgumentError(
-      `${where}(options)`,
-      options,
-      "{ blockSize, randomBlocks?, seed? } or { blockSize, randomTable }",
-    );
-  }
+  checkKeys(`${where}(options)`, options, ["blockSize", "randomBlocks", "seed", "randomTable", "global"]);
   const b = checkInt(`${where}({ blockSize })`, options.blockSize, 1);
   const caller = options.randomTable;
   if (caller !== undefined && (caller === null || typeof caller !== "object")) {
@@ -207,12 +202,13 @@ export function bigBird(options: BigBirdOptions): Pattern {
         return all ? FULL : any ? PARTIAL : EMPTY;
       };
       const tiles = uniformTiles(n, b);
-      const plan = (head: number): PlanPart[] => {
+      const plan = (head: number, batch: number): PartSpec[] => {
         const t = tableOf(head);
         const stamp = new Int32Array(nb).fill(-1); // last query block that visited key block kb
-        const part = buildPart({
+        const part: PartSpec = {
           label: `blocks of ${b}: global, window, random`,
           head,
+          batch,
           qIndex: null,
           kIndex: null,
           qTiles: tiles,
@@ -235,8 +231,8 @@ export function bigBird(options: BigBirdOptions): Pattern {
             add(qb + 1);
             for (let r = 0; r < R; r++) add(t[qb * R + r]);
           },
-        });
-        return part.scoredPairs > 0 ? [part] : [];
+        };
+        return [part];
       };
       return { mask, classify, tile: b, plan };
     },

@@ -14,9 +14,10 @@
  * are two gathered parts (global rows × all keys, other rows × global keys), all tiles full.
  * In a union the later member's part is restricted to pairs no earlier member allows.
  */
-import { AttentionArgumentError, checkInt, checkOptions, describe } from "../errors.js";
+import { AttentionArgumentError, checkInt, describe } from "../errors.js";
 import { bandPart, bandTile, diffClassifier, residueOrder } from "../layout/bands.js";
-import { buildPart, nonEmpty, uniformTiles } from "../layout/part.js";
+import { uniformTiles } from "../layout/part.js";
+import { checkKeys } from "../options.js";
 import {
   type BoundPattern,
   type Dims,
@@ -24,8 +25,8 @@ import {
   FULL,
   type MaskFn,
   PARTIAL,
+  type PartSpec,
   type Pattern,
-  type PlanPart,
   type TileClassifier,
 } from "../types.js";
 import { union } from "./algebra.js";
@@ -46,7 +47,7 @@ export interface SlidingWindowOptions {
 
 /** Every query q sees keys q - left ..= q + right. */
 export function slidingWindow(options: SlidingWindowOptions): Pattern {
-  const o = checkOptions("patterns.slidingWindow(options)", options, "{ left, right } (non-negative integers)");
+  const o = checkKeys("patterns.slidingWindow(options)", options, ["left", "right", "tile"]);
   const left = checkInt("patterns.slidingWindow({ left })", o.left, 0);
   const right = checkInt("patterns.slidingWindow({ right })", o.right, 0);
   const tileOpt = checkTile("patterns.slidingWindow({ tile })", o.tile);
@@ -63,21 +64,21 @@ export function slidingWindow(options: SlidingWindowOptions): Pattern {
         mask,
         classify: diffClassifier(-right, left),
         tile,
-        plan: (head) =>
-          nonEmpty([
-            bandPart({
-              label: "window",
-              head,
-              qIndex: null,
-              kIndex: null,
-              qSegs,
-              kSegs,
-              lo: -right,
-              hi: left,
-              tile,
-              mask,
-            }),
-          ]),
+        plan: (head, batch) => [
+          bandPart({
+            label: "window",
+            head,
+            batch,
+            qIndex: null,
+            kIndex: null,
+            qSegs,
+            kSegs,
+            lo: -right,
+            hi: left,
+            tile,
+            mask,
+          }),
+        ],
       };
     },
   };
@@ -96,7 +97,7 @@ export interface DilatedWindowOptions {
 /** Every query q sees keys q + t·d for -left <= t <= right (d per head when `dilation` is an array). */
 export function dilatedWindow(options: DilatedWindowOptions): Pattern {
   const where = "patterns.dilatedWindow";
-  const o = checkOptions(`${where}(options)`, options, "{ left, right, dilation }");
+  const o = checkKeys(`${where}(options)`, options, ["left", "right", "dilation", "tile"]);
   const left = checkInt(`${where}({ left })`, o.left, 0);
   const right = checkInt(`${where}({ right })`, o.right, 0);
   const tileOpt = checkTile(`${where}({ tile })`, o.tile);
@@ -134,15 +135,16 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
       };
       const tile = tileOpt ?? bandTile(left + right + 1);
       const { queryLength: Lq, keyLength: Lk } = dims;
-      const plan = (head: number): PlanPart[] => {
+      const plan = (head: number, batch: number): PartSpec[] => {
         const d = dOf(head);
         const S = Math.min(d, Math.max(Lq, Lk));
         const qo = d === 1 ? { index: null, segs: Int32Array.of(0, Lq) } : residueOrder(Lq, d, S);
         const ko = d === 1 ? { index: null, segs: Int32Array.of(0, Lk) } : residueOrder(Lk, d, S);
-        return nonEmpty([
+        return [
           bandPart({
             label: d === 1 ? "window" : `dilated window (residues mod ${d})`,
             head,
+            batch,
             qIndex: qo.index,
             kIndex: ko.index,
             qSegs: qo.segs,
@@ -152,7 +154,7 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
             tile,
             mask,
           }),
-        ]);
+        ];
       };
       return { mask, classify, tile, plan };
     },
@@ -227,45 +229,43 @@ export function globalTokens(indices: readonly number[] | Int32Array): Pattern {
       const others = new Int32Array(Lq - gq.length); // non-global rows, ascending
       let n = 0;
       for (let q = 0; q < Lq; q++) if (isQ[q] === 0) others[n++] = q;
-      const plan = (head: number): PlanPart[] => {
+      const plan = (head: number, batch: number): PartSpec[] => {
         const rowsTiles = uniformTiles(gq.length, 64);
         const allKeys = uniformTiles(Lk, 64);
         const otherTiles = uniformTiles(others.length, 64);
         const globalCols = uniformTiles(gk.length, 64);
-        const parts: PlanPart[] = [];
+        const parts: PartSpec[] = [];
         if (gq.length > 0) {
-          parts.push(
-            buildPart({
-              label: "global rows × all keys",
-              head,
-              qIndex: gq,
-              kIndex: null,
-              qTiles: rowsTiles,
-              kTiles: allKeys,
-              mask,
-              tilesFor: (_qt, visit) => {
-                for (let kt = 0; kt + 1 < allKeys.length; kt++) visit(kt, FULL);
-              },
-            }),
-          );
+          parts.push({
+            label: "global rows × all keys",
+            head,
+            batch,
+            qIndex: gq,
+            kIndex: null,
+            qTiles: rowsTiles,
+            kTiles: allKeys,
+            mask,
+            tilesFor: (_qt, visit) => {
+              for (let kt = 0; kt + 1 < allKeys.length; kt++) visit(kt, FULL);
+            },
+          });
         }
         if (gk.length > 0 && others.length > 0) {
-          parts.push(
-            buildPart({
-              label: "other rows × global keys",
-              head,
-              qIndex: others,
-              kIndex: gk,
-              qTiles: otherTiles,
-              kTiles: globalCols,
-              mask,
-              tilesFor: (_qt, visit) => {
-                for (let kt = 0; kt + 1 < globalCols.length; kt++) visit(kt, FULL);
-              },
-            }),
-          );
+          parts.push({
+            label: "other rows × global keys",
+            head,
+            batch,
+            qIndex: others,
+            kIndex: gk,
+            qTiles: otherTiles,
+            kTiles: globalCols,
+            mask,
+            tilesFor: (_qt, visit) => {
+              for (let kt = 0; kt + 1 < globalCols.length; kt++) visit(kt, FULL);
+            },
+          });
         }
-        return nonEmpty(parts);
+        return parts;
       };
       return { mask, classify, tile: 64, plan };
     },
@@ -283,7 +283,7 @@ export interface LongformerOptions {
 
 /** Longformer attention: a (dilated) sliding window of one-sided width `window` plus global tokens. */
 export function longformer(options: LongformerOptions): Pattern {
-  const o = checkOptions("patterns.longformer(options)", options, "{ window, dilation?, global? }");
+  const o = checkKeys("patterns.longformer(options)", options, ["window", "dilation", "global"]);
   const w = checkInt("patterns.longformer({ window }) (one-sided width)", o.window, 0);
   const dilation = o.dilation ?? 1;
   const win =

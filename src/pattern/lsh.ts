@@ -22,8 +22,8 @@
  * row's maximum is >= -1e5 and exp(-1e9 + 1e5) is exactly 0 in float32 and float64.
  */
 import { AttentionArgumentError, checkInt, describe } from "../errors.js";
-import { buildPart } from "../layout/part.js";
-import { type Dims, FULL, type MaskFn, PARTIAL, type Pattern, type PlanPart, type TileKind } from "../types.js";
+import { checkKeys } from "../options.js";
+import { type Dims, FULL, type MaskFn, PARTIAL, type PartSpec, type Pattern, type TileKind } from "../types.js";
 import { chunkTiles, hashHead, normaliseKeys, seededRotations, sortByBucket } from "./lsh-hash.js";
 
 /** HuggingFace's self-mask value (float32): a token attends to itself only when nothing else is allowed. */
@@ -120,15 +120,7 @@ function checkBuckets(b: unknown): number[] {
 }
 
 function parseOptions(options: unknown): LshConfig {
-  if (options === null || typeof options !== "object") {
-    throw new AttentionArgumentError("patterns.lsh(options)", options, "{ buckets, hashes, chunkLength, … }");
-  }
-  const o = options as LshOptions;
-  for (const key of Object.keys(o)) {
-    if (!KEYS.includes(key)) {
-      throw new AttentionArgumentError(`patterns.lsh({ ${key} })`, key, `one of the options ${KEYS.join(", ")}`);
-    }
-  }
+  const o = checkKeys("patterns.lsh(options)", options, KEYS) as unknown as LshOptions;
   let rotations: LshRotations | null = null;
   let factors = o.buckets === undefined ? undefined : checkBuckets(o.buckets);
   let nr = o.hashes;
@@ -219,7 +211,7 @@ export function lsh(options: LshOptions): Pattern {
   const bucketName = factors.length === 1 ? `${nb}` : `[${factors.join(",")}]`;
   const label = `lsh ${nr}×${bucketName} buckets, chunk ${C}`;
 
-  const plan = (ctx: { dims: Dims; head: number; q: Float32Array }): PlanPart[] => {
+  const plan = (ctx: { dims: Dims; batch: number; head: number; q: Float32Array }): PartSpec[] => {
     const { queryLength: n, keyLength, headDim: D, heads } = ctx.dims;
     if (keyLength !== n) {
       throw new AttentionArgumentError(
@@ -233,9 +225,10 @@ export function lsh(options: LshOptions): Pattern {
       // HF's do_standard_self_attention: no hashing, one block, same masks.
       const tiles = Int32Array.of(0, n);
       return [
-        buildPart({
+        {
           label: `${label} (n <= chunk: full)`,
           head: ctx.head,
+          batch: ctx.batch,
           qIndex: null,
           kIndex: null,
           qTiles: tiles,
@@ -243,7 +236,7 @@ export function lsh(options: LshOptions): Pattern {
           mask,
           tilesFor: (_qt, visit) => visit(0, kind),
           selfScore: LSH_SELF_SCORE,
-        }),
+        },
       ];
     }
     const buckets = hashHead(ctx.q, n, D, rot, ctx.head, nr, factors);
@@ -251,9 +244,10 @@ export function lsh(options: LshOptions): Pattern {
     const tiles = chunkTiles(n, nr, C);
     const numChunks = tiles.length - 1;
     return [
-      buildPart({
+      {
         label,
         head: ctx.head,
+        batch: ctx.batch,
         qIndex: sorted,
         kIndex: sorted,
         qTiles: tiles,
@@ -264,7 +258,7 @@ export function lsh(options: LshOptions): Pattern {
           for (let o = -before; o <= after; o++) visit((((qt + o) % numChunks) + numChunks) % numChunks, kind);
         },
         selfScore: LSH_SELF_SCORE,
-      }),
+      },
     ];
   };
 

@@ -20,7 +20,7 @@ describe("patterns.lsh: validation", () => {
     [{ ...ok, chunksAfter: -2 }, /chunksAfter.*got -2.*>= 0/],
     [{ ...ok, causal: "yes" }, /causal.*true or false/],
     [{ ...ok, seed: 1.5 }, /seed.*got 1.5.*integer/],
-    [{ ...ok, chunk_length: 8 }, /chunk_length.*one of the options.*chunkLength/],
+    [{ ...ok, chunk_length: 8 }, /chunk_length.*did you mean "chunkLength"/],
     [{ chunkLength: 8, rotations: [1, 2] }, /rotations.*Float32Array or Float64Array/],
     [{ chunkLength: 8, rotations: { data: new Int32Array(4), shape: [1, 1, 1, 4] } }, /rotations.*\.data.*Int32Array/],
     [

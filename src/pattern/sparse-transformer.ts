@@ -20,9 +20,10 @@
  *   fixed A(2) \ A(1)     summary columns gathered into a compact key set; a query tile lies in one
  *                         block, a key tile is one block's summary: every tile is full
  */
-import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
+import { AttentionArgumentError, checkInt } from "../errors.js";
 import { bandPart, bandTile, blockSegs, residueOrder } from "../layout/bands.js";
-import { buildPart, nonEmpty, segmentedTiles } from "../layout/part.js";
+import { segmentedTiles } from "../layout/part.js";
+import { checkKeys } from "../options.js";
 import {
   type BoundPattern,
   type Dims,
@@ -30,8 +31,8 @@ import {
   FULL,
   type MaskFn,
   PARTIAL,
+  type PartSpec,
   type Pattern,
-  type PlanPart,
   type TileClassifier,
   type TileKind,
 } from "../types.js";
@@ -69,7 +70,7 @@ export interface StridedOptions {
 /** The strided pattern: the previous W+1 positions plus every l-th earlier position. */
 export function strided(options: StridedOptions): Pattern {
   const where = "patterns.strided";
-  const o = checkOptions(`${where}(options)`, options, '{ stride, window?: "paper" | "code", factorized? }');
+  const o = checkKeys(`${where}(options)`, options, ["stride", "window", "factorized"]);
   const l = checkInt(`${where}({ stride })`, o.stride, 1);
   const variant = o.window ?? "paper";
   if (variant !== "paper" && variant !== "code") {
@@ -110,14 +111,15 @@ export function strided(options: StridedOptions): Pattern {
       const bandT = bandTile(W + 1);
       const S = Math.min(l, Math.max(Lq, Lk));
       const segLen = Math.ceil(Math.max(Lq, Lk) / l);
-      const plan = (head: number): PlanPart[] => {
+      const plan = (head: number, batch: number): PartSpec[] => {
         const set = setOf(factorized, head);
-        const parts: PlanPart[] = [];
+        const parts: PartSpec[] = [];
         if (set !== 2) {
           parts.push(
             bandPart({
               label: `A(1): causal band of ${W + 1}`,
               head,
+              batch,
               qIndex: null,
               kIndex: null,
               qSegs: Int32Array.of(0, Lq),
@@ -136,6 +138,7 @@ export function strided(options: StridedOptions): Pattern {
             bandPart({
               label: set === 2 ? `A(2): residues mod ${l}` : `A(2) \\ A(1): residues mod ${l}`,
               head,
+              batch,
               qIndex: qo.index,
               kIndex: ko.index,
               qSegs: qo.segs,
@@ -147,7 +150,7 @@ export function strided(options: StridedOptions): Pattern {
             }),
           );
         }
-        return nonEmpty(parts);
+        return parts;
       };
       return { mask, classify, tile: bandT, plan };
     },
@@ -169,7 +172,7 @@ const SUMMARY_QUERY_TILE = 128;
 /** The fixed pattern: causal within the block plus the last `summary` positions of every block. */
 export function fixed(options: FixedOptions): Pattern {
   const where = "patterns.fixed";
-  const o = checkOptions(`${where}(options)`, options, "{ block, summary, factorized? }");
+  const o = checkKeys(`${where}(options)`, options, ["block", "summary", "factorized"]);
   const l = checkInt(`${where}({ block })`, o.block, 1);
   const c = checkInt(`${where}({ summary })`, o.summary, 1, l);
   const factorized = checkFlag(`${where}({ factorized })`, o.factorized);
@@ -214,14 +217,15 @@ export function fixed(options: FixedOptions): Pattern {
       const kTiles = Int32Array.from(kBounds); // tile t = summary of key block t (only the last block may lack one)
       const numKT = kTiles.length - 1;
       const qTiles = segmentedTiles(blockSegs(Lq, l, Math.ceil(Lq / l)), Math.min(l, SUMMARY_QUERY_TILE));
-      const plan = (head: number): PlanPart[] => {
+      const plan = (head: number, batch: number): PartSpec[] => {
         const set = setOf(factorized, head);
-        const parts: PlanPart[] = [];
+        const parts: PartSpec[] = [];
         if (set !== 2) {
           parts.push(
             bandPart({
               label: `A(1): causal blocks of ${l}`,
               head,
+              batch,
               qIndex: null,
               kIndex: null,
               qSegs: blockSegs(Lq, l, S),
@@ -234,28 +238,27 @@ export function fixed(options: FixedOptions): Pattern {
           );
         }
         if (set !== 1 && numKT > 0) {
-          parts.push(
-            buildPart({
-              label:
-                set === 2 ? `A(2): summaries (last ${c} of each block)` : `A(2) \\ A(1): summaries of earlier blocks`,
-              head,
-              qIndex: null,
-              kIndex,
-              qTiles,
-              kTiles,
-              mask: set === 2 ? a2 : a2only,
-              tilesFor: (qt, visit) => {
-                const qb = Math.floor(qTiles[qt] / l); // the query tile's block
-                const last = Math.min(qb, numKT - 1);
-                for (let kt = 0; kt <= last; kt++) {
-                  const kind: TileKind = kt < qb ? FULL : PARTIAL;
-                  if (kind === FULL || set === 2) visit(kt, kind);
-                }
-              },
-            }),
-          );
+          parts.push({
+            label:
+              set === 2 ? `A(2): summaries (last ${c} of each block)` : `A(2) \\ A(1): summaries of earlier blocks`,
+            head,
+            batch,
+            qIndex: null,
+            kIndex,
+            qTiles,
+            kTiles,
+            mask: set === 2 ? a2 : a2only,
+            tilesFor: (qt, visit) => {
+              const qb = Math.floor(qTiles[qt] / l); // the query tile's block
+              const last = Math.min(qb, numKT - 1);
+              for (let kt = 0; kt <= last; kt++) {
+                const kind: TileKind = kt < qb ? FULL : PARTIAL;
+                if (kind === FULL || set === 2) visit(kt, kind);
+              }
+            },
+          });
         }
-        return nonEmpty(parts);
+        return parts;
       };
       return { mask, classify, tile: bandT, plan };
     },

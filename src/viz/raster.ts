@@ -80,7 +80,7 @@ export function rasterize(
   }
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
-    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff, maskBits } = part;
+    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff, maskWords } = part;
     const base = p * rows * cols;
     for (let qt = 0; qt + 1 < qTiles.length; qt++) {
       const s0 = qTiles[qt];
@@ -102,9 +102,10 @@ export function rasterize(
         for (let si = s0; si < s1; si++) {
           const qi = qIndex === null ? si : qIndex[si];
           const rowBase = base + Math.floor(qi / blockRows) * cols; // counts: [parts, rows, cols]
-          const mOff = off + (si - s0) * cols0; // mask tile: [rows, cols]
+          const rowBit = (si - s0) * cols0; // bit-packed mask tile: [rows, cols], bit i at word off + (i >>> 5)
           for (let sj = t0; sj < t1; sj++) {
-            if (off >= 0 && maskBits[mOff + (sj - t0)] === 0) continue;
+            const i = rowBit + (sj - t0);
+            if (off >= 0 && ((maskWords[off + (i >>> 5)] >>> (i & 31)) & 1) === 0) continue;
             const ki = kIndex === null ? sj : kIndex[sj];
             r.counts[rowBase + Math.floor(ki / blockCols)] += 1;
           }

@@ -2,6 +2,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { compile, type Pattern, type PlanPart, patterns } from "../index.js";
+import { tileAllows } from "../layout/part.js";
 import { scalingSpec, vegaLiteToSvg } from "./chart.js";
 import { checkSortedByBucket, lshExample, lshFigureSvg } from "./lsh.js";
 import { svgToPng } from "./png.js";
@@ -20,7 +21,7 @@ function owners(parts: PlanPart[], Lq: number, Lk: number): Int16Array {
         for (let si = p.qTiles[qt]; si < p.qTiles[qt + 1]; si++) {
           for (let sj = p.kTiles[kt]; sj < p.kTiles[kt + 1]; sj++) {
             const off = p.maskOff[e];
-            if (off >= 0 && p.maskBits[off + (si - p.qTiles[qt]) * cols + (sj - p.kTiles[kt])] === 0) continue;
+            if (off >= 0 && !tileAllows(p, e, si - p.qTiles[qt], sj - p.kTiles[kt], cols)) continue;
             const qi = p.qIndex ? p.qIndex[si] : si;
             const ki = p.kIndex ? p.kIndex[sj] : sj;
             if (own[qi * Lk + ki] < 0) own[qi * Lk + ki] = pi;
