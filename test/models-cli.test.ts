@@ -62,7 +62,9 @@ describe("sparse-attention encode", () => {
   it("--ids runs a folder without a tokenizer; bad calls name the problem and exit 2", async () => {
     const help = await cli(["encode", "--help"]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/--model <dir>[\s\S]*--text <file>[\s\S]*--stdin[\s\S]*--global <list>[\s\S]*--json <file>/);
+    expect(help.stdout).toMatch(
+      /--model <dir>[\s\S]*--text <file>[\s\S]*--stdin[\s\S]*--global <list>[\s\S]*--json <file>/,
+    );
     const ok = await cli(["encode", "--model", caseDir("bigbird_tiny"), "--ids", "5,6,7,8", "--threads", "1"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/big_bird: 4 tokens in/);

@@ -18,9 +18,10 @@ describe("HF Longformer (../shared/models/hf/longformer_tiny)", () => {
       const mask = ints(N, "attention_mask");
       const res = await model.forward(
         { inputIds: ints(N, "input_ids"), attentionMask: mask, globalAttentionMask: ints(N, "global_attention_mask") },
-        { backend: be.backend, threads: be.threads },
+        { backend: be.backend, threads: be.threads, profile: true },
       );
       expect(res.lastHiddenState.shape).toEqual([2, 500, 64]);
+      expect(res.profile?.plans).toBe(2); // one plan per distinct window (32, 64), the batch rows in one call
       const want = readArray(N, "last_hidden_state").data as Float32Array;
       expect(relErr(res.lastHiddenState.data, want, 64, mask.data)).toBeLessThan(TOL);
       expect(res.poolerOutput?.shape).toEqual([2, 64]);
@@ -44,8 +45,9 @@ describe("HF BigBird block_sparse (../shared/models/hf/bigbird_tiny)", () => {
       const ids = ints(N, "input_ids");
       expect(model.bigBirdAttention(ids.shape[1])).toBe("block_sparse");
       const want = readArray(N, "last_hidden_state").data as Float32Array;
-      const res = await model.forward({ inputIds: ids }, { backend: be.backend, threads: be.threads });
+      const res = await model.forward({ inputIds: ids }, { backend: be.backend, threads: be.threads, profile: true });
       expect(res.lastHiddenState.shape).toEqual([1, 512, 64]);
+      expect(res.profile?.plans).toBe(2); // the set and the repeated block 0, planned once for both layers
       expect(relErr(res.lastHiddenState.data, want, 64)).toBeLessThan(TOL);
       // HF's own tables, passed explicitly, give the same result
       const tables = [0, 1].map((l) => readArray(N, `rand_attn_layer${l}`).data as Int32Array);

@@ -1,11 +1,11 @@
 /**
- * bigBirdRow's double counting against a float64 multiset reference: random q, k, v and a
+ * bigBirdLayer's double counting against a float64 multiset reference: random q, k, v and a
  * random table that often names blocks already in the row (window, globals, or the same block
  * twice); every row must equal HF's one-softmax-over-the-concatenated-list, on js and wasm.
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "../util/rng.js";
-import { bigBirdExtras, bigBirdRow } from "./attend.js";
+import { AttentionPlans, bigBirdExtras, bigBirdLayer } from "./attend.js";
 
 /** HF's key block list of query block qb (1 ..= nb-2), with the random blocks of head h. */
 function hfList(qb: number, nb: number, rand: number[]): number[] {
@@ -14,7 +14,7 @@ function hfList(qb: number, nb: number, rand: number[]): number[] {
   return [...base, ...rand];
 }
 
-describe("bigBirdRow: HF's multiset softmax", () => {
+describe("bigBirdLayer: HF's multiset softmax", () => {
   for (const backend of ["js", "wasm"] as const) {
     it(`${backend}: random tables with repeats match a float64 multiset reference`, () => {
       const rng = new Rng(7);
@@ -33,7 +33,9 @@ describe("bigBirdRow: HF's multiset softmax", () => {
       expect(bigBirdExtras(table, H, nb, R).length).toBeGreaterThan(10); // repeats do occur
       const out = new Float32Array(L * HD);
       const valid = new Uint8Array(L).fill(1);
-      bigBirdRow(q, k, v, out, 0, L, H, D, b, R, { table }, valid, { backend, threads: 1 });
+      const plans = new AttentionPlans(1, L, H, D, valid, { backend, threads: 1 });
+      bigBirdLayer(q, k, v, out, b, R, { table, key: "t" }, plans);
+      expect(plans.planned).toBe(1 + new Set(bigBirdExtras(table, H, nb, R).map((e) => e.extra)).size);
       let worst = 0;
       for (let h = 0; h < H; h++) {
         for (let i = 0; i < L; i++) {

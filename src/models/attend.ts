@@ -1,15 +1,18 @@
 /**
- * Every call to attention() the models make, in one module. Today attention() takes one
- * pattern for the whole batch, so each batch row is its own call with its own pattern
- * (its global tokens, its padding); the Pattern objects are built once per forward and
- * reused by every layer (see AttentionPlans). When per-batch patterns and compiled plans land
- * on main, only this file changes.
+ * Every call to attention() the models make, in one module. A layer's attention is ONE call
+ * over the whole batch [B, H, L, D] with a compiled plan: per-row patterns via
+ * patterns.perBatch (each row's global tokens) and padding via patterns.keyPadding (trailing
+ * padding) or a per-row valid mask (scattered padding). Each distinct pattern is compiled once
+ * per forward (AttentionPlans) and the plan reused by every layer and head. Only Longformer's
+ * global rows (G queries × L keys, different G per row) stay one small call per row.
  *
- * Inputs are one batch row's projections in HF's layout [L, H·D] (head h in columns
- * h·D … h·D + D - 1); they are regrouped to the library's [1, H, L, D] and back.
+ * Inputs are projections in HF's layout [B·L, H·D] (head h in columns h·D … h·D + D - 1);
+ * they are regrouped to the library's [B, H, L, D] and back. Padded query rows get a zero context.
  */
 import { attention } from "../attention.js";
-import { intersect } from "../pattern/algebra.js";
+import { compile } from "../compile.js";
+import { dense, intersect } from "../pattern/algebra.js";
+import { keyPadding, perBatch } from "../pattern/batch.js";
 import { bigBird } from "../pattern/bigbird.js";
 import { longformer, slidingWindow } from "../pattern/longformer.js";
 import {
@@ -21,6 +24,7 @@ import {
   FULL,
   PARTIAL,
   type Pattern,
+  type Plan,
   type Tensor,
 } from "../types.js";
 
@@ -59,6 +63,48 @@ export function fromHeads(
     for (let h = 0; h < H; h++) {
       const s = (h * L + i) * D; // t: [1, H, L, D]
       for (let d = 0; d < D; d++) dst[o + h * D + d] = t[s + d];
+    }
+  }
+}
+
+/** [B·L, H·D] → tensor [B, H, L, D]. */
+export function toHeadsBatch(m: Float32Array, B: number, L: number, H: number, D: number): Tensor {
+  const data = new Float32Array(B * H * L * D);
+  const HD = H * D;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < L; i++) {
+      const src = (b * L + i) * HD; // m: [B·L, H·D]
+      for (let h = 0; h < H; h++) {
+        const dst = ((b * H + h) * L + i) * D; // data: [B, H, L, D]
+        for (let d = 0; d < D; d++) data[dst + d] = m[src + h * D + d];
+      }
+    }
+  }
+  return { data, shape: [B, H, L, D] };
+}
+
+/** Tensor [B, H, L, D] → dst [B·L, H·D], padded query rows (valid 0) set to 0. */
+export function fromHeadsBatch(
+  t: Float32Array,
+  dst: Float32Array,
+  B: number,
+  L: number,
+  H: number,
+  D: number,
+  valid: Uint8Array,
+): void {
+  const HD = H * D;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < L; i++) {
+      const o = (b * L + i) * HD; // dst: [B·L, H·D]
+      if (valid[b * L + i] === 0) {
+        dst.fill(0, o, o + HD);
+        continue;
+      }
+      for (let h = 0; h < H; h++) {
+        const s = ((b * H + h) * L + i) * D; // t: [B, H, L, D]
+        for (let d = 0; d < D; d++) dst[o + h * D + d] = t[s + d];
+      }
     }
   }
 }
@@ -104,48 +150,112 @@ export function realExtent(valid: Uint8Array): { prefix: number; scattered: bool
   return { prefix: n, scattered: false };
 }
 
-function run(q: Tensor, k: Tensor, v: Tensor, pattern: Pattern, o: AttendOptions): AttentionResult {
-  return attention(q, k, v, { pattern, backend: o.backend, threads: o.threads });
+/**
+ * The plans of one forward: the batch's padding, and each distinct pattern compiled once
+ * (keyed by what defines it) for [B, H, L, D], reused by every layer.
+ */
+export class AttentionPlans {
+  private readonly cache = new Map<string, Plan>();
+  /** Real tokens per row when every row's padding is trailing; null when some row is scattered. */
+  readonly lengths: Int32Array | null;
+  readonly padded: boolean;
+
+  constructor(
+    readonly B: number,
+    readonly L: number,
+    readonly H: number,
+    readonly D: number,
+    /** [B, L] 1 = real token. */
+    readonly valid: Uint8Array,
+    readonly options: AttendOptions,
+  ) {
+    const lengths = new Int32Array(B);
+    let scattered = false;
+    for (let b = 0; b < B; b++) {
+      const e = realExtent(valid.subarray(b * L, (b + 1) * L));
+      lengths[b] = e.prefix;
+      if (e.scattered) scattered = true;
+    }
+    this.lengths = scattered ? null : lengths;
+    this.padded = scattered || lengths.some((n) => n < L);
+  }
+
+  /** `base` restricted to real tokens (keys; padded query rows are zeroed on the way out). */
+  restrict(base: Pattern): Pattern {
+    if (!this.padded) return base;
+    if (this.lengths !== null) return intersect(base, keyPadding(this.lengths));
+    const { B, L, valid } = this;
+    return perBatch(
+      Array.from({ length: B }, (_, b) => intersect(base, validPairs(valid.subarray(b * L, (b + 1) * L)))),
+    );
+  }
+
+  /** The compiled plan of `key`, built by `make` the first time. */
+  plan(key: string, make: () => Pattern): Plan {
+    let p = this.cache.get(key);
+    if (p === undefined) {
+      const { B, L, H, D } = this;
+      p = compile(make(), { queryLength: L, keyLength: L, heads: H, headDim: D, batch: B });
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  /** Distinct plans compiled so far. */
+  get planned(): number {
+    return this.cache.size;
+  }
+
+  run(q: Tensor, k: Tensor, v: Tensor, plan: Plan): AttentionResult {
+    return attention(q, k, v, { plan, backend: this.options.backend, threads: this.options.threads });
+  }
+}
+
+/** One row's global tokens as a stable key. */
+function globalsKey(g: Int32Array): string {
+  return g.length === 0 ? "-" : Array.from(g).join(",");
 }
 
 /**
- * Longformer local attention of one batch row: every real query sees real keys |i-j| <= w
- * and the row's global keys (once); padded queries get 0. Global rows are overwritten later
- * by longformerGlobalRows. q, k, v, out: [L, H·D] at row offset r0.
+ * Longformer local attention of the batch: every real query sees real keys |i-j| <= w and its
+ * row's global keys (once). Global rows are overwritten later by longformerGlobalRows.
+ * q, k, v, out: [B·L, H·D]; globals[b]: row b's global positions.
  */
 export function longformerLocal(
   q: Float32Array,
   k: Float32Array,
   v: Float32Array,
   out: Float32Array,
-  r0: number,
-  L: number,
-  H: number,
-  D: number,
   oneSided: number,
-  globals: Int32Array,
-  valid: Uint8Array,
-  o: AttendOptions,
+  globals: Int32Array[],
+  plans: AttentionPlans,
 ): void {
-  const { prefix, scattered } = realExtent(valid);
-  // padding at the end: the real prefix alone is the same problem (padded keys are never seen)
-  const n = scattered ? L : prefix;
-  out.fill(0, r0 * H * D, (r0 + L) * H * D);
-  if (n === 0) return;
-  const base =
-    globals.length > 0
-      ? longformer({ window: oneSided, global: globals })
-      : slidingWindow({ left: oneSided, right: oneSided });
-  const pattern = scattered ? intersect(base, validPairs(valid)) : base;
-  const res = run(toHeads(q, r0, n, H, D), toHeads(k, r0, n, H, D), toHeads(v, r0, n, H, D), pattern, o);
-  fromHeads(res.out.data, out, r0, n, H, D);
+  const { B, L, H, D } = plans;
+  const keys = globals.map(globalsKey);
+  const plan = plans.plan(`longformer:${oneSided}:${keys.join("|")}`, () => {
+    const byKey = new Map<string, Pattern>();
+    const rows = globals.map((g, b) => {
+      let p = byKey.get(keys[b]);
+      if (p === undefined) {
+        p =
+          g.length > 0
+            ? longformer({ window: oneSided, global: g })
+            : slidingWindow({ left: oneSided, right: oneSided });
+        byKey.set(keys[b], p);
+      }
+      return p;
+    });
+    return plans.restrict(B === 1 ? rows[0] : perBatch(rows));
+  });
+  const res = plans.run(toHeadsBatch(q, B, L, H, D), toHeadsBatch(k, B, L, H, D), toHeadsBatch(v, B, L, H, D), plan);
+  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid);
 }
 
 /**
  * Longformer global rows of one batch row: query_global of each global token over the
  * key_global / value_global of every real key; written into `out` at the global rows.
  * qg: [G, H·D] (the projected global rows, in `globals` order); kg, vg: [L, H·D] of this
- * batch row alone; out: [B·L, H·D], this row at r0.
+ * batch row alone; out: [B·L, H·D], this row at r0. One small call per row (G differs by row).
  */
 export function longformerGlobalRows(
   qg: Float32Array,
@@ -173,30 +283,18 @@ export function longformerGlobalRows(
   fromHeads(res.out.data, out, r0, G, H, D, globals);
 }
 
-/** Dense self-attention of one batch row over its real tokens (BigBird original_full, reference models). */
-export function denseRow(
+/** Dense self-attention over the real tokens of each row (BigBird original_full, comparison models). */
+export function denseLayer(
   q: Float32Array,
   k: Float32Array,
   v: Float32Array,
   out: Float32Array,
-  r0: number,
-  L: number,
-  H: number,
-  D: number,
-  valid: Uint8Array,
-  o: AttendOptions,
+  plans: AttentionPlans,
 ): void {
-  const { prefix, scattered } = realExtent(valid);
-  const n = scattered ? L : prefix;
-  out.fill(0, r0 * H * D, (r0 + L) * H * D);
-  if (n === 0) return;
-  const pattern = scattered ? validPairs(valid) : undefined;
-  const res = attention(toHeads(q, r0, n, H, D), toHeads(k, r0, n, H, D), toHeads(v, r0, n, H, D), {
-    pattern,
-    backend: o.backend,
-    threads: o.threads,
-  });
-  fromHeads(res.out.data, out, r0, n, H, D);
+  const { B, L, H, D } = plans;
+  const plan = plans.plan("dense", () => plans.restrict(dense()));
+  const res = plans.run(toHeadsBatch(q, B, L, H, D), toHeadsBatch(k, B, L, H, D), toHeadsBatch(v, B, L, H, D), plan);
+  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid);
 }
 
 /**
@@ -227,14 +325,10 @@ export function bigBirdExtras(
   return out;
 }
 
-/** The pairs of key blocks named `extra` more times (one count value), restricted to real keys. */
-function extraBlocks(
-  entries: Array<{ h: number; qb: number; kb: number }>,
-  b: number,
-  nb: number,
-  H: number,
-  valid: Uint8Array,
-): Pattern {
+export type RandomAttention = "hf-eval" | { seed: number } | Int32Array[];
+
+/** The pairs of key blocks named `extra` more times (one count value). */
+function extraBlocks(entries: Array<{ h: number; qb: number; kb: number }>, b: number, nb: number, H: number): Pattern {
   const key = (h: number, qb: number, kb: number) => (h * nb + qb) * nb + kb;
   const set = new Set(entries.map((e) => key(e.h, e.qb, e.kb)));
   return {
@@ -243,7 +337,7 @@ function extraBlocks(
     children: [],
     bind(_dims: Dims): BoundPattern {
       return {
-        mask: (q, k, h) => valid[q] === 1 && valid[k] === 1 && set.has(key(h, Math.floor(q / b), Math.floor(k / b))),
+        mask: (q, k, h) => set.has(key(h, Math.floor(q / b), Math.floor(k / b))),
         classify: (q0, q1, k0, k1, h) => {
           let any = false;
           let all = true;
@@ -253,10 +347,7 @@ function extraBlocks(
               else all = false;
             }
           }
-          if (!any) return EMPTY;
-          for (let j = k0; j < k1 && all; j++) if (valid[j] !== 1) all = false;
-          for (let i = q0; i < q1 && all; i++) if (valid[i] !== 1) all = false;
-          return all ? FULL : PARTIAL;
+          return !any ? EMPTY : all ? FULL : PARTIAL;
         },
         tile: b,
       };
@@ -264,75 +355,81 @@ function extraBlocks(
   };
 }
 
-export type RandomAttention = "hf-eval" | { seed: number } | Int32Array[];
-
 /**
- * BigBird block-sparse attention of one batch row of padded length L (a multiple of b).
- * The allowed SET runs through patterns.bigBird; blocks HF counts c > 1 times are added by
- * separate calls over just those blocks, merged by log-sum-exp with weight c - 1:
+ * BigBird block-sparse attention of the batch, padded length L (a multiple of b). The allowed
+ * SET runs through patterns.bigBird; blocks HF counts c > 1 times are added by separate calls
+ * over just those blocks, merged by log-sum-exp with weight c - 1:
  *   out = (o_set + Σ_e e·exp(lse_e - lse_set)·o_e) / (1 + Σ_e e·exp(lse_e - lse_set)).
- * `table`: [H, nb-2, R] flat, or null for a seeded draw (no repeats by construction).
+ * `random.table`: [H, nb-2, R] flat (its `key` names it for the plan cache), or a seeded draw
+ * (no repeats by construction).
  */
-export function bigBirdRow(
+export function bigBirdLayer(
   q: Float32Array,
   k: Float32Array,
   v: Float32Array,
   out: Float32Array,
-  r0: number,
-  L: number,
-  H: number,
-  D: number,
   b: number,
   R: number,
-  random: { table: Int32Array } | { seed: number },
-  valid: Uint8Array,
-  o: AttendOptions,
+  random: { table: Int32Array; key: string } | { seed: number },
+  plans: AttentionPlans,
 ): void {
+  const { B, L, H, D } = plans;
   const nb = L / b;
-  const qt = toHeads(q, r0, L, H, D);
-  const kt = toHeads(k, r0, L, H, D);
-  const vt = toHeads(v, r0, L, H, D);
-  let base: Pattern;
+  const qt = toHeadsBatch(q, B, L, H, D);
+  const kt = toHeadsBatch(k, B, L, H, D);
+  const vt = toHeadsBatch(v, B, L, H, D);
   let extras: Array<{ h: number; qb: number; kb: number; extra: number }> = [];
+  let key: string;
+  let make: () => Pattern;
   if ("seed" in random) {
-    base = bigBird({ blockSize: b, randomBlocks: R, seed: random.seed });
+    key = `bigBird:seed:${random.seed}`;
+    make = () => bigBird({ blockSize: b, randomBlocks: R, seed: random.seed });
   } else {
     const t = random.table;
-    const nested = Array.from({ length: H }, (_, h) =>
-      Array.from({ length: nb - 2 }, (_, i) => t.subarray((h * (nb - 2) + i) * R, (h * (nb - 2) + i + 1) * R)),
-    );
-    base = R === 0 ? bigBird({ blockSize: b, randomBlocks: 0 }) : bigBird({ blockSize: b, randomTable: nested });
+    key = `bigBird:table:${random.key}`;
+    make = () => {
+      const nested = Array.from({ length: H }, (_, h) =>
+        Array.from({ length: nb - 2 }, (_, i) => t.subarray((h * (nb - 2) + i) * R, (h * (nb - 2) + i + 1) * R)),
+      );
+      return R === 0 ? bigBird({ blockSize: b, randomBlocks: 0 }) : bigBird({ blockSize: b, randomTable: nested });
+    };
     extras = bigBirdExtras(t, H, nb, R);
   }
-  const all = realExtent(valid).prefix === L;
-  const pattern = all ? base : intersect(base, validPairs(valid));
-  const res = run(qt, kt, vt, pattern, o);
-  const acc = res.out.data; // [1, H, L, D]
+  const res = plans.run(
+    qt,
+    kt,
+    vt,
+    plans.plan(key, () => plans.restrict(make())),
+  );
+  const acc = res.out.data; // [B, H, L, D]
   if (extras.length > 0) {
-    const counts = [...new Set(extras.map((e) => e.extra))];
-    const num = new Float64Array(acc.length); // [1, H, L, D] Σ weighted outputs
-    const den = new Float64Array(H * L).fill(1); // [1, H, L]
+    const rows = B * H * L;
+    const num = new Float64Array(acc.length); // [B, H, L, D] Σ weighted outputs
+    const den = new Float64Array(rows).fill(1); // [B, H, L]
     for (let i = 0; i < acc.length; i++) num[i] = acc[i];
-    for (const e of counts) {
-      const part = extraBlocks(
-        extras.filter((x) => x.extra === e),
-        b,
-        nb,
-        H,
-        valid,
+    for (const e of [...new Set(extras.map((x) => x.extra))]) {
+      const plan = plans.plan(`${key}:extra${e}`, () =>
+        plans.restrict(
+          extraBlocks(
+            extras.filter((x) => x.extra === e),
+            b,
+            nb,
+            H,
+          ),
+        ),
       );
-      const r = run(qt, kt, vt, part, o);
-      for (let row = 0; row < H * L; row++) {
-        const l2 = r.lse[row]; // lse: [1, H, L]
+      const r = plans.run(qt, kt, vt, plan);
+      for (let row = 0; row < rows; row++) {
+        const l2 = r.lse[row]; // lse: [B, H, L]
         if (l2 === Number.NEGATIVE_INFINITY || res.lse[row] === Number.NEGATIVE_INFINITY) continue;
         const w = e * Math.exp(l2 - res.lse[row]);
         den[row] += w;
         for (let d = 0; d < D; d++) num[row * D + d] += w * r.out.data[row * D + d];
       }
     }
-    for (let row = 0; row < H * L; row++) {
+    for (let row = 0; row < rows; row++) {
       for (let d = 0; d < D; d++) acc[row * D + d] = num[row * D + d] / den[row];
     }
   }
-  fromHeads(acc, out, r0, L, H, D);
+  fromHeadsBatch(acc, out, B, L, H, D, plans.valid);
 }

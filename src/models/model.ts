@@ -8,8 +8,9 @@ import { AttentionArgumentError, checkInt } from "../errors.js";
 import type { Backend } from "../types.js";
 import {
   type AttendOptions,
-  bigBirdRow,
-  denseRow,
+  AttentionPlans,
+  bigBirdLayer,
+  denseLayer,
   longformerGlobalRows,
   longformerLocal,
   type RandomAttention,
@@ -40,6 +41,8 @@ export interface ForwardProfile {
   totalMs: number;
   /** Padded length the layers ran at, and the attention BigBird used. */
   length: number;
+  /** Distinct attention plans compiled in this forward (each reused by every layer that needs it). */
+  plans: number;
   attention: string;
 }
 
@@ -95,6 +98,8 @@ export class EncoderModel {
     const D = c.headDim;
     const rows = B * L;
     const random = kind === "block_sparse" ? this.randomPlan(options.randomAttention, L / c.blockSize) : null;
+    const plans = new AttentionPlans(B, L, H, D, x.valid, ao);
+    const globals = Array.from({ length: B }, (_, b) => globalIndices(x.global, b, L));
 
     let ts = now();
     const hs = this.embed(x); // [B·L, hidden]
@@ -117,37 +122,34 @@ export class EncoderModel {
       lin(hs, rows, w.query, q);
       lin(hs, rows, w.key, k);
       lin(hs, rows, w.value, v);
-      for (let b = 0; b < B; b++) {
-        const valid = x.valid.subarray(b * L, (b + 1) * L); // [B, L] row b
-        const r0 = b * L;
-        if (mode === "dense" || kind === "original_full") {
+      if (mode === "dense" || kind === "original_full") {
+        ts = now();
+        denseLayer(q, k, v, ctx, plans);
+        prof.attention += now() - ts;
+      } else if (c.modelType === "longformer") {
+        ts = now();
+        longformerLocal(q, k, v, ctx, c.attentionWindow[layer] / 2, globals, plans);
+        prof.attention += now() - ts;
+        for (let b = 0; b < B; b++) {
+          const g = globals[b];
+          if (g.length === 0) continue;
+          const r0 = b * L;
           ts = now();
-          denseRow(q, k, v, ctx, r0, L, H, D, valid, ao);
-          prof.attention += now() - ts;
-        } else if (c.modelType === "longformer") {
-          const globals = globalIndices(x.global, b, L);
+          const xg = new Float32Array(g.length * h); // [G, hidden] the global rows
+          for (let j = 0; j < g.length; j++) xg.set(hs.subarray((r0 + g[j]) * h, (r0 + g[j] + 1) * h), j * h);
+          prof.other += now() - ts;
+          const qg = lin(xg, g.length, w.queryGlobal as Linear);
+          const kg = lin(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal as Linear);
+          const vg = lin(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal as Linear);
           ts = now();
-          longformerLocal(q, k, v, ctx, r0, L, H, D, c.attentionWindow[layer] / 2, globals, valid, ao);
-          prof.attention += now() - ts;
-          if (globals.length > 0) {
-            ts = now();
-            const xg = new Float32Array(globals.length * h); // [G, hidden] the global rows
-            for (let g = 0; g < globals.length; g++)
-              xg.set(hs.subarray((r0 + globals[g]) * h, (r0 + globals[g] + 1) * h), g * h);
-            prof.other += now() - ts;
-            const qg = lin(xg, globals.length, w.queryGlobal as Linear);
-            const kg = lin(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal as Linear);
-            const vg = lin(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal as Linear);
-            ts = now();
-            longformerGlobalRows(qg, kg, vg, ctx, r0, L, H, D, globals, valid, ao);
-            prof.attention += now() - ts;
-          }
-        } else {
-          const rnd = random as NonNullable<typeof random>;
-          ts = now();
-          bigBirdRow(q, k, v, ctx, r0, L, H, D, c.blockSize, c.randomBlocks, rnd(layer), valid, ao);
+          longformerGlobalRows(qg, kg, vg, ctx, r0, L, H, D, g, x.valid.subarray(r0, r0 + L), ao);
           prof.attention += now() - ts;
         }
+      } else {
+        const rnd = random as NonNullable<typeof random>;
+        ts = now();
+        bigBirdLayer(q, k, v, ctx, c.blockSize, c.randomBlocks, rnd(layer), plans);
+        prof.attention += now() - ts;
       }
       lin(ctx, rows, w.attnOut, tmp);
       ts = now();
@@ -189,6 +191,7 @@ export class EncoderModel {
         otherMs: total - prof.attention - prof.gemm,
         totalMs: total,
         length: L,
+        plans: plans.planned,
         attention: mode === "dense" ? "dense" : c.modelType === "longformer" ? "longformer" : kind,
       };
     }
@@ -229,13 +232,13 @@ export class EncoderModel {
   private randomPlan(
     ra: RandomAttention | undefined,
     nb: number,
-  ): (layer: number) => { table: Int32Array } | { seed: number } {
+  ): (layer: number) => { table: Int32Array; key: string } | { seed: number } {
     const c = this.config;
     const R = c.randomBlocks;
     const size = c.heads * (nb - 2) * R;
     if (ra === undefined || ra === "hf-eval") {
       const zeros = new Int32Array(size); // HF eval mode: rand_attn is all zeros
-      return () => ({ table: zeros });
+      return () => ({ table: zeros, key: "hf-eval" }); // one plan for every layer
     }
     if (Array.isArray(ra)) {
       if (ra.length !== c.layers) {
@@ -263,7 +266,7 @@ export class EncoderModel {
           }
         }
       });
-      return (layer) => ({ table: ra[layer] });
+      return (layer) => ({ table: ra[layer], key: `layer${ra.indexOf(ra[layer])}` });
     }
     if (ra !== null && typeof ra === "object" && "seed" in ra) {
       const seed = checkInt("options.randomAttention.seed", ra.seed, 0, 2 ** 32 - 1 - c.layers);
