@@ -3,8 +3,9 @@
  * repositories with the Hub's URL layout and headers:
  *  - GET /<owner>/<name>/resolve/<revision>/<file>: JSON files answered directly with
  *    `ETag` = git blob sha1 and `X-Repo-Commit`; `.safetensors` files answered by a 302 to
- *    /lfs/<owner>/<name>/<sha256> with `X-Linked-Etag` = sha256 and `X-Linked-Size`, as the
- *    Hub does for LFS files; `Content-Length` everywhere.
+ *    /lfs/<owner>/<name>/<sha256> on a second port (another origin, like the Hub's CDN) with
+ *    `X-Linked-Etag` = sha256 and `X-Linked-Size`, as the Hub does for LFS files;
+ *    `Content-Length` everywhere.
  *  - 404 with `X-Error-Code: RepositoryNotFound` / `RevisionNotFound` / `EntryNotFound`.
  *  - a repository with a token: 401 without `Authorization`, 403 with a wrong one.
  *  - `dropOnce`: the next download of that file sends `afterBytes` bytes then destroys the socket.
@@ -100,7 +101,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (file.endsWith(".safetensors")) {
       const hash = sha256(body);
       res.writeHead(302, {
-        location: `${server.url}/lfs/${repo}/${hash}`,
+        location: `${cdnUrl}/lfs/${repo}/${hash}`,
         "x-repo-commit": commit,
         "x-linked-etag": `"${hash}"`,
         "x-linked-size": String(body.byteLength),
@@ -111,19 +112,24 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     sendBody(res, file, body, { etag: `"${gitSha1(body)}"`, "x-repo-commit": commit });
   };
 
+  // The LFS redirect goes to another port (another origin), as the Hub's goes to its CDN.
   const httpServer = http.createServer(handler);
+  const cdnServer = http.createServer(handler);
   await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => cdnServer.listen(0, "127.0.0.1", resolve));
   const { port } = httpServer.address() as AddressInfo;
+  const cdnUrl = `http://127.0.0.1:${(cdnServer.address() as AddressInfo).port}`;
   const server: HubServer = {
     url: `http://127.0.0.1:${port}`,
     requests: [],
     commitOf,
     dropOnce: null,
-    close: () =>
-      new Promise<void>((resolve) => {
-        httpServer.closeAllConnections();
-        httpServer.close(() => resolve());
-      }),
+    close: async () => {
+      for (const s of [httpServer, cdnServer]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    },
   };
   return server;
 }
