@@ -51,6 +51,7 @@ beforeEach(() => {
   storage = new MemoryCacheStorage();
   hub.requests.length = 0;
   hub.dropOnce = null;
+  vi.stubEnv("HF_HOME", path.join(tmp, "home"));
   for (const name of ["HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE"]) vi.stubEnv(name, "");
   return () => vi.unstubAllEnvs();
 });

@@ -3,7 +3,7 @@
  * does not exist, a private / gated one (401 / 403, HF_TOKEN), an unsupported model type
  * refused before any weights request, no network, a full disk, bad arguments.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -84,6 +84,7 @@ describe("HTTP errors", () => {
     expect(e.message).toContain("HF_TOKEN");
     expect(e.message).toContain("401");
     expect(hub.requests[0].authorization).toBeUndefined();
+    expect(existsSync(path.join(cacheDir, repoFolderName("acme/private_tiny"), "snapshots"))).toBe(false);
   });
 
   it("403 with a token that has no access says the token was sent", async () => {

@@ -24,6 +24,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 beforeEach(() => {
+  vi.stubEnv("HF_HOME", path.join(tmp, "home"));
   for (const name of ["HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE"]) vi.stubEnv(name, "");
   return () => vi.unstubAllEnvs();
 });
