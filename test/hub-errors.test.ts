@@ -52,6 +52,7 @@ beforeEach(() => {
     vi.stubEnv(name, "");
   }
   hub.requests.length = 0;
+  hub.stallOnce = null;
   return () => vi.unstubAllEnvs();
 });
 
@@ -171,6 +172,35 @@ describe("network and disk", () => {
     expect(readdirSync(blobs).some((f) => f.includes(".incomplete"))).toBe(false);
     const folder = await downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir });
     expect(readdirSync(folder)).toContain("model.safetensors");
+  });
+});
+
+describe("a server that stops answering (HF_HUB_DOWNLOAD_TIMEOUT)", () => {
+  it("no response headers: a network error after the timeout", async () => {
+    vi.stubEnv("HF_HUB_DOWNLOAD_TIMEOUT", "0.3");
+    hub.stallOnce = { file: "config.json", afterBytes: -1 };
+    const e = await failure(downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir }));
+    expect(e.code).toBe("network");
+    expect(e.message).toContain("no answer for 0.3 s");
+  });
+
+  it("a body that stops mid-file: interrupted, nothing kept, the next try succeeds", async () => {
+    vi.stubEnv("HF_HUB_DOWNLOAD_TIMEOUT", "0.3");
+    hub.stallOnce = { file: "model.safetensors", afterBytes: 70_000 };
+    const e = await failure(downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir }));
+    expect(e.code).toBe("interrupted");
+    expect(e.message).toContain("no data for 0.3 s");
+    const blobs = path.join(cacheDir, repoFolderName("test/longformer_tiny"), "blobs");
+    expect(readdirSync(blobs).some((f) => f.includes(".incomplete"))).toBe(false);
+    const folder = await downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir });
+    expect(readdirSync(folder)).toContain("model.safetensors");
+  });
+
+  it("a timeout that is not a positive number is refused", async () => {
+    vi.stubEnv("HF_HUB_DOWNLOAD_TIMEOUT", "soon");
+    await expect(downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir })).rejects.toThrow(
+      /HF_HUB_DOWNLOAD_TIMEOUT: got "soon"/,
+    );
   });
 });
 

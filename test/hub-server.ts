@@ -8,7 +8,8 @@
  *    `Content-Length` everywhere.
  *  - 404 with `X-Error-Code: RepositoryNotFound` / `RevisionNotFound` / `EntryNotFound`.
  *  - a repository with a token: 401 without `Authorization`, 403 with a wrong one.
- *  - `dropOnce`: the next download of that file sends `afterBytes` bytes then destroys the socket.
+ *  - `dropOnce`: the next download of that file sends `afterBytes` bytes then destroys the socket;
+ *    `stallOnce`: it sends them and then nothing, keeping the socket open.
  * Every request is recorded (method, path, authorization).
  */
 import { createHash } from "node:crypto";
@@ -29,6 +30,8 @@ export interface HubServer {
   /** repo id → the commit hash it serves. */
   commitOf(repoId: string): string;
   dropOnce: { file: string; afterBytes: number } | null;
+  /** The next download of that file sends `afterBytes` bytes (none, not even headers, when < 0) and then nothing. */
+  stallOnce: { file: string; afterBytes: number } | null;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,15 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     }
   };
   const sendBody = (res: http.ServerResponse, file: string, body: Buffer, headers: Record<string, string>) => {
+    const stall = server.stallOnce;
+    if (stall && stall.file === file) {
+      server.stallOnce = null;
+      if (stall.afterBytes >= 0) {
+        res.writeHead(200, { ...headers, "content-length": String(body.byteLength) });
+        res.write(body.subarray(0, stall.afterBytes));
+      }
+      return; // the socket stays open; close() ends it
+    }
     res.writeHead(200, { ...headers, "content-length": String(body.byteLength) });
     const drop = server.dropOnce;
     if (drop && drop.file === file) {
@@ -124,6 +136,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     requests: [],
     commitOf,
     dropOnce: null,
+    stallOnce: null,
     close: async () => {
       for (const s of [httpServer, cdnServer]) {
         s.closeAllConnections();

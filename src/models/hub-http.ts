@@ -41,6 +41,27 @@ export interface HubRequestContext {
   onProgress: ((p: HubProgress) => void) | undefined;
   /** "manual" in Node (to read the Hub's headers on redirects); "follow" in browsers, where a manual redirect is opaque. */
   redirect: "manual" | "follow";
+  /** Longest wait for a response or for the next bytes of a body (HF_HUB_DOWNLOAD_TIMEOUT, default 10 s). */
+  idleTimeoutMs: number;
+}
+
+/** Aborts a request when nothing arrives for `ms`: armed while waiting, disarmed when something came. */
+class Watchdog {
+  readonly controller = new AbortController();
+  fired = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(private readonly ms: number) {}
+  arm(): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.controller.abort();
+    }, this.ms);
+  }
+  disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 /** What the first response of a file said about it (on a redirect: the redirect's headers, as the Hub sends them). */
@@ -53,6 +74,7 @@ export interface HubFileHead {
 export interface HubFileResponse {
   head: HubFileHead;
   response: Response; // the final response, status 2xx, body unread
+  watchdog: Watchdog; // the request's idle timer, for the body
 }
 
 const MAX_REDIRECTS = 10;
@@ -84,15 +106,19 @@ export async function requestFile(
   let url = resolveUrl(ctx, revision, file);
   const origin = new URL(ctx.endpoint).origin;
   const head: HubFileHead = { commit: null, etag: null, size: null };
+  const watchdog = new Watchdog(ctx.idleTimeoutMs);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const headers: Record<string, string> = { "accept-encoding": "identity" };
     // The token goes to the endpoint only, never to the CDN a large file is redirected to.
     if (ctx.token && new URL(url).origin === origin) headers.authorization = `Bearer ${ctx.token}`;
     let response: Response;
+    watchdog.arm();
     try {
-      response = await ctx.fetch(url, { headers, redirect: ctx.redirect });
+      response = await ctx.fetch(url, { headers, redirect: ctx.redirect, signal: watchdog.controller.signal });
     } catch (e) {
-      throw networkError(ctx, file, url, e);
+      throw networkError(ctx, file, url, watchdog.fired ? `no answer for ${ctx.idleTimeoutMs / 1000} s` : e);
+    } finally {
+      watchdog.disarm();
     }
     head.commit ??= response.headers.get("x-repo-commit");
     head.etag ??= cleanEtag(response.headers.get("x-linked-etag") ?? response.headers.get("etag"));
@@ -105,7 +131,7 @@ export async function requestFile(
     }
     if (response.ok) {
       head.size = sizeHeader(response.headers.get("content-length")) ?? linkedSize ?? head.size;
-      return { head, response };
+      return { head, response, watchdog };
     }
     const body = await response.text().catch(() => "");
     const errorCode = response.headers.get("x-error-code");
@@ -165,7 +191,7 @@ function causeCode(e: unknown): string | undefined {
 }
 
 function networkError(ctx: HubRequestContext, file: string, url: string, e: unknown): HubError {
-  const code = causeCode(e);
+  const code = typeof e === "string" ? e : causeCode(e);
   const detail = code ?? (e instanceof Error ? e.message : String(e));
   return new HubError(
     "network",
@@ -193,10 +219,16 @@ export async function streamBody(
     const reader = body.getReader();
     for (;;) {
       let step: ReadableStreamReadResult<Uint8Array>;
+      got.watchdog.arm();
       try {
         step = await reader.read();
       } catch (e) {
-        throw interrupted(ctx, file, loaded, total, causeCode(e) ?? (e instanceof Error ? e.message : String(e)), e);
+        const why = got.watchdog.fired
+          ? `no data for ${ctx.idleTimeoutMs / 1000} s`
+          : (causeCode(e) ?? (e instanceof Error ? e.message : String(e)));
+        throw interrupted(ctx, file, loaded, total, why, e);
+      } finally {
+        got.watchdog.disarm();
       }
       if (step.done) break;
       try {

@@ -115,8 +115,19 @@ function resolveSettings(repoId: unknown, options: HubOptions | undefined, token
     fetch: fetchFn,
     onProgress: o.onProgress as HubRequestContext["onProgress"],
     redirect: node ? "manual" : "follow",
+    idleTimeoutMs: downloadTimeoutMs(),
   };
   return { ctx, revision, offline, validateConfig: o.validateConfig as Settings["validateConfig"] };
+}
+
+/** HF_HUB_DOWNLOAD_TIMEOUT (seconds, as huggingface_hub reads it), default 10 s. */
+function downloadTimeoutMs(): number {
+  const raw = env("HF_HUB_DOWNLOAD_TIMEOUT");
+  const seconds = raw === undefined ? Number.NaN : Number(raw);
+  if (raw !== undefined && !(seconds > 0)) {
+    throw new AttentionArgumentError("HF_HUB_DOWNLOAD_TIMEOUT", raw, "a number of seconds > 0, such as 10");
+  }
+  return raw === undefined ? 10_000 : seconds * 1000;
 }
 
 function expandHome(p: string, m: NodeModules): string {
