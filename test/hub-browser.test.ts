@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BROWSER_CACHE_NAME, fetchModelFilesFromCacheApi, HubError } from "../src/models/hub.js";
-import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
+import { fixtureRepos, type HubServer, isolateHfEnvironment, startHubServer } from "./hub-server.js";
 
 class MemoryCache {
   readonly entries = new Map<string, Response>();
@@ -51,8 +51,7 @@ beforeEach(() => {
   storage = new MemoryCacheStorage();
   hub.requests.length = 0;
   hub.dropOnce = null;
-  vi.stubEnv("HF_HOME", path.join(tmp, "home"));
-  for (const name of ["HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE"]) vi.stubEnv(name, "");
+  isolateHfEnvironment(path.join(tmp, "home"));
   return () => vi.unstubAllEnvs();
 });
 

@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { downloadModel, fetchModelFiles, HubError, type HubProgress, repoFolderName } from "../src/models/hub.js";
-import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
+import { fixtureRepos, type HubServer, isolateHfEnvironment, startHubServer } from "./hub-server.js";
 
 let tmp = "";
 let repos: Record<string, string> = {};
@@ -42,18 +42,7 @@ let caseNo = 0;
 beforeEach(() => {
   caseNo += 1;
   cacheDir = path.join(tmp, `cache-${caseNo}`);
-  // Nothing from this machine's environment: no real cache, token, endpoint or offline switch.
-  vi.stubEnv("HF_HOME", path.join(tmp, `home-${caseNo}`));
-  for (const name of [
-    "HF_TOKEN",
-    "HUGGING_FACE_HUB_TOKEN",
-    "HF_HUB_CACHE",
-    "HUGGINGFACE_HUB_CACHE",
-    "HF_ENDPOINT",
-    "HF_HUB_OFFLINE",
-  ]) {
-    vi.stubEnv(name, "");
-  }
+  isolateHfEnvironment(path.join(tmp, `home-${caseNo}`));
   hub.requests.length = 0;
   hub.dropOnce = null;
   return () => vi.unstubAllEnvs();

@@ -3,7 +3,7 @@
  * does not exist, a private / gated one (401 / 403, HF_TOKEN), an unsupported model type
  * refused before any weights request, no network, a full disk, bad arguments.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -17,7 +17,14 @@ import {
   resolveCacheDir,
 } from "../src/models/hub.js";
 import { nodeHubFs, nodeModules } from "../src/models/hub-fs.js";
-import { closedPort, fixtureRepos, type HubServer, SHARED_HF, startHubServer } from "./hub-server.js";
+import {
+  closedPort,
+  fixtureRepos,
+  type HubServer,
+  isolateHfEnvironment,
+  SHARED_HF,
+  startHubServer,
+} from "./hub-server.js";
 
 let tmp = "";
 let hub: HubServer;
@@ -40,17 +47,7 @@ let caseNo = 0;
 beforeEach(() => {
   caseNo += 1;
   cacheDir = path.join(tmp, `cache-${caseNo}`);
-  vi.stubEnv("HF_HOME", path.join(tmp, `home-${caseNo}`));
-  for (const name of [
-    "HF_TOKEN",
-    "HUGGING_FACE_HUB_TOKEN",
-    "HF_HUB_CACHE",
-    "HUGGINGFACE_HUB_CACHE",
-    "HF_ENDPOINT",
-    "HF_HUB_OFFLINE",
-  ]) {
-    vi.stubEnv(name, "");
-  }
+  isolateHfEnvironment(path.join(tmp, `home-${caseNo}`));
   hub.requests.length = 0;
   hub.stallOnce = null;
   return () => vi.unstubAllEnvs();
@@ -108,6 +105,14 @@ describe("HTTP errors", () => {
     const lfs = hub.requests.filter((r) => r.path.startsWith("/lfs/"));
     expect(lfs.length).toBe(1);
     expect(lfs[0].authorization).toBeUndefined(); // another origin: the token stays with the endpoint
+  });
+
+  it("without HF_TOKEN, the token file `hf auth login` writes (HF_HOME/token) is used", async () => {
+    const home = path.join(tmp, `home-${caseNo}`);
+    mkdirSync(home, { recursive: true });
+    writeFileSync(path.join(home, "token"), `${TOKEN}\n`);
+    await downloadModel("acme/private_tiny", { hubUrl: hub.url, cacheDir });
+    expect(hub.requests[0].authorization).toBe(`Bearer ${TOKEN}`);
   });
 
   it("options.token wins over HF_TOKEN", async () => {

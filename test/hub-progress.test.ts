@@ -10,7 +10,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { createHubProgress } from "../src/cli/hub-progress.js";
 import { downloadModel } from "../src/models/hub.js";
-import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
+import { fixtureRepos, type HubServer, isolateHfEnvironment, startHubServer } from "./hub-server.js";
 
 let tmp = "";
 let hub: HubServer;
@@ -24,8 +24,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 beforeEach(() => {
-  vi.stubEnv("HF_HOME", path.join(tmp, "home"));
-  for (const name of ["HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE"]) vi.stubEnv(name, "");
+  isolateHfEnvironment(path.join(tmp, "home"));
   return () => vi.unstubAllEnvs();
 });
 

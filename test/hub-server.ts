@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { vi } from "vitest";
 
 export interface RecordedRequest {
   method: string;
@@ -241,4 +242,11 @@ export function fixtureRepos(tmp: string): Record<string, string> {
     }),
     "test/gpt2_tiny": make("gpt2_tiny", { "config.json": JSON.stringify(gpt2), "model.safetensors": weights }),
   };
+}
+
+/** Stubs the HF_* variables for one test: HF_HOME in `home`, nothing from this machine (token, cache, endpoint, offline, timeout). */
+export function isolateHfEnvironment(home: string): void {
+  vi.stubEnv("HF_HOME", home);
+  const cleared = ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"];
+  for (const name of [...cleared, "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_HUB_DOWNLOAD_TIMEOUT"]) vi.stubEnv(name, "");
 }
