@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BROWSER_CACHE_NAME, fetchModelFilesFromCacheApi, HubError } from "../src/models/hub.js";
-import { fixtureRepos, type HubServer, isolateHfEnvironment, startHubServer } from "./hub-server.js";
+import { isolateHfEnvironment } from "./hub-env.js";
+import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
 
 class MemoryCache {
   readonly entries = new Map<string, Response>();

@@ -20,7 +20,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { downloadModel, fetchModelFiles, HubError, type HubProgress, repoFolderName } from "../src/models/hub.js";
-import { fixtureRepos, type HubServer, isolateHfEnvironment, startHubServer } from "./hub-server.js";
+import { isolateHfEnvironment } from "./hub-env.js";
+import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
 
 let tmp = "";
 let repos: Record<string, string> = {};

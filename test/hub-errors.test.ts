@@ -17,14 +17,8 @@ import {
   resolveCacheDir,
 } from "../src/models/hub.js";
 import { nodeHubFs, nodeModules } from "../src/models/hub-fs.js";
-import {
-  closedPort,
-  fixtureRepos,
-  type HubServer,
-  isolateHfEnvironment,
-  SHARED_HF,
-  startHubServer,
-} from "./hub-server.js";
+import { isolateHfEnvironment } from "./hub-env.js";
+import { closedPort, fixtureRepos, type HubServer, SHARED_HF, startHubServer } from "./hub-server.js";
 
 let tmp = "";
 let hub: HubServer;

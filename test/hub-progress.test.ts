@@ -10,7 +10,8 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { createHubProgress } from "../src/cli/hub-progress.js";
 import { downloadModel } from "../src/models/hub.js";
-import { fixtureRepos, type HubServer, isolateHfEnvironment, startHubServer } from "./hub-server.js";
+import { isolateHfEnvironment } from "./hub-env.js";
+import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
 
 let tmp = "";
 let hub: HubServer;

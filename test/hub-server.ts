@@ -3,7 +3,7 @@
  * repositories with the Hub's URL layout and headers:
  *  - GET /<owner>/<name>/resolve/<revision>/<file>: JSON files answered directly with
  *    `ETag` = git blob sha1 and `X-Repo-Commit`; `.safetensors` files answered by a 302 to
- *    /lfs/<owner>/<name>/<sha256> on a second port (another origin, like the Hub's CDN) with
+ *    http://localhost:<another port>/lfs/<owner>/<name>/<sha256> (another host, like the Hub's CDN) with
  *    `X-Linked-Etag` = sha256 and `X-Linked-Size`, as the Hub does for LFS files;
  *    `Content-Length` everywhere.
  *  - 404 with `X-Error-Code: RepositoryNotFound` / `RevisionNotFound` / `EntryNotFound`.
@@ -17,7 +17,6 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { vi } from "vitest";
 
 export interface RecordedRequest {
   method: string;
@@ -110,7 +109,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     const commit = commitOf(repo);
     if (revision !== "main" && revision !== commit) return fail(res, 404, "RevisionNotFound", "Invalid rev id");
     const body = readRepoFile(repo, file);
-    if (!body) return fail(res, 404, "EntryNotFound", "Entry not found");
+    if (!body) {
+      // The Hub names the commit on a missing file too; huggingface_hub then records it in .no_exist.
+      res.writeHead(404, { "content-type": "text/plain", "x-error-code": "EntryNotFound", "x-repo-commit": commit });
+      return res.end("Entry not found");
+    }
     if (file.endsWith(".safetensors")) {
       const hash = sha256(body);
       res.writeHead(302, {
@@ -125,13 +128,14 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     sendBody(res, file, body, { etag: `"${gitSha1(body)}"`, "x-repo-commit": commit });
   };
 
-  // The LFS redirect goes to another port (another origin), as the Hub's goes to its CDN.
+  // The LFS redirect goes to another host name ("localhost", not "127.0.0.1"), as the Hub's goes
+  // to its CDN: huggingface_hub compares host names to decide that a redirect leaves the Hub.
   const httpServer = http.createServer(handler);
   const cdnServer = http.createServer(handler);
   await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  await new Promise<void>((resolve) => cdnServer.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => cdnServer.listen(0, "localhost", resolve));
   const { port } = httpServer.address() as AddressInfo;
-  const cdnUrl = `http://127.0.0.1:${(cdnServer.address() as AddressInfo).port}`;
+  const cdnUrl = `http://localhost:${(cdnServer.address() as AddressInfo).port}`;
   const server: HubServer = {
     url: `http://127.0.0.1:${port}`,
     requests: [],
@@ -242,11 +246,4 @@ export function fixtureRepos(tmp: string): Record<string, string> {
     }),
     "test/gpt2_tiny": make("gpt2_tiny", { "config.json": JSON.stringify(gpt2), "model.safetensors": weights }),
   };
-}
-
-/** Stubs the HF_* variables for one test: HF_HOME in `home`, nothing from this machine (token, cache, endpoint, offline, timeout). */
-export function isolateHfEnvironment(home: string): void {
-  vi.stubEnv("HF_HOME", home);
-  const cleared = ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"];
-  for (const name of [...cleared, "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_HUB_DOWNLOAD_TIMEOUT"]) vi.stubEnv(name, "");
 }
