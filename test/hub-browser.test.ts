@@ -2,7 +2,7 @@
  * The browser path (fetch + Cache API) run in Node against the local Hub, with an in-memory
  * CacheStorage that keeps Response objects as a browser's does (match returns a copy).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
@@ -142,5 +142,18 @@ describe("browser: fetch + Cache API", () => {
       fetchModelFilesFromCacheApi("test/gpt2_tiny", { hubUrl: hub.url, validateConfig: refuse }, asStorage(storage)),
     ).rejects.toThrow("unsupported model_type");
     expect(hub.requests.map((r) => r.path)).toEqual(["/test/gpt2_tiny/resolve/main/config.json"]);
+  });
+
+  it("no Node module is imported on the way: hub*.ts import Node only as types", () => {
+    const dir = path.join(__dirname, "../src/models");
+    const files = readdirSync(dir).filter((f) => /^hub.*\.ts$/.test(f) && !f.endsWith(".test.ts"));
+    expect(files).toContain("hub-browser.ts");
+    for (const file of [...files.map((f) => path.join(dir, f)), path.join(__dirname, "../src/errors.ts")]) {
+      const lines = readFileSync(file, "utf8").split("\n");
+      const valueImports = lines.filter(
+        (l) => /from "node:|require\(|import\("node:/.test(l) && !l.startsWith("import type"),
+      );
+      expect(valueImports, file).toEqual([]);
+    }
   });
 });

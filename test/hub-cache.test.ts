@@ -222,6 +222,22 @@ describe("repository shapes", () => {
     expect(Buffer.from(files.weights as Uint8Array).equals(sharedFile(repo, "model.safetensors"))).toBe(true);
   });
 
+  it("a blob already in blobs/ is linked, its body not fetched again (no request to the CDN)", async () => {
+    await downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir });
+    const repoDir = path.join(cacheDir, repoFolderName("test/longformer_tiny"));
+    rmSync(path.join(repoDir, "snapshots"), { recursive: true });
+    rmSync(path.join(repoDir, "refs"), { recursive: true });
+    hub.requests.length = 0;
+    const folder = await downloadModel("test/longformer_tiny", { hubUrl: hub.url, cacheDir });
+    expect(hub.requests.some((r) => r.path.includes("model.safetensors"))).toBe(true); // asked the Hub
+    expect(hub.requests.some((r) => r.path.startsWith("/lfs/"))).toBe(false); // but not the CDN
+    expect(
+      readFileSync(path.join(folder, "model.safetensors")).equals(
+        sharedFile("test/longformer_tiny", "model.safetensors"),
+      ),
+    ).toBe(true);
+  });
+
   it("a revision given as a commit hash is used as the snapshot folder", async () => {
     const commit = hub.commitOf("test/bigbird_tiny");
     const folder = await downloadModel("test/bigbird_tiny", { hubUrl: hub.url, cacheDir, revision: commit });

@@ -121,7 +121,13 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
   }
 
   async function fetchIntoCache(file: string): Promise<boolean> {
-    const got = await requestFile(s.ctx, commit ?? s.revision, file);
+    const blobsDir = path.join(repoDir, "blobs");
+    const blobPath = (etag: string) => (SAFE_ETAG.test(etag) ? path.join(blobsDir, etag) : null);
+    const haveBlob = async (etag: string) => {
+      const blob = blobPath(etag);
+      return blob !== null && (await io.exists(blob));
+    };
+    const got = await requestFile(s.ctx, commit ?? s.revision, file, haveBlob);
     if (!got) {
       if (commit) {
         const marker = noExistPath(file);
@@ -143,14 +149,14 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
         });
       }
     }
-    const blobsDir = path.join(repoDir, "blobs");
     const etag = got.head.etag && SAFE_ETAG.test(got.head.etag) ? got.head.etag : null;
     const link = snapshotPath(file);
-    if (etag && (await io.exists(path.join(blobsDir, etag)))) {
-      await got.response.body?.cancel();
+    if (got.response === null || (etag && (await haveBlob(etag)))) {
+      // Already in blobs/ (another revision, or huggingface_hub downloaded it): link, skip the body.
+      await got.response?.body?.cancel();
       await guardDisk(file, async () => {
         await io.mkdirp(path.dirname(link));
-        await io.linkOrCopy(path.join(blobsDir, etag), link);
+        await io.linkOrCopy(path.join(blobsDir, etag!), link);
       });
       return true;
     }

@@ -73,7 +73,8 @@ export interface HubFileHead {
 
 export interface HubFileResponse {
   head: HubFileHead;
-  response: Response; // the final response, status 2xx, body unread
+  /** The final response, status 2xx, body unread; null when `haveBlob` said the file is already here. */
+  response: Response | null;
   watchdog: Watchdog; // the request's idle timer, for the body
 }
 
@@ -97,11 +98,14 @@ function sizeHeader(raw: string | null): number | null {
 /**
  * GETs one file of the repository; `null` when the repository exists but the file does not
  * (404 EntryNotFound, or a plain 404 on any file but config.json). Throws `HubError` otherwise.
+ * `haveBlob(etag)`: when it says yes on a redirect's ETag, the redirect is not followed (the
+ * large body is not fetched) and `response` is null.
  */
 export async function requestFile(
   ctx: HubRequestContext,
   revision: string,
   file: string,
+  haveBlob?: (etag: string) => Promise<boolean>,
 ): Promise<HubFileResponse | null> {
   let url = resolveUrl(ctx, revision, file);
   const origin = new URL(ctx.endpoint).origin;
@@ -125,8 +129,9 @@ export async function requestFile(
     const linkedSize = sizeHeader(response.headers.get("x-linked-size"));
     if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
       await response.body?.cancel();
-      url = new URL(response.headers.get("location")!, url).href;
       if (linkedSize !== null) head.size = linkedSize;
+      if (head.etag && haveBlob && (await haveBlob(head.etag))) return { head, response: null, watchdog };
+      url = new URL(response.headers.get("location")!, url).href;
       continue;
     }
     if (response.ok) {
@@ -214,7 +219,7 @@ export async function streamBody(
   const total = got.head.size;
   let loaded = 0;
   ctx.onProgress?.({ file, loaded, total });
-  const body = got.response.body;
+  const body = got.response?.body;
   if (body) {
     const reader = body.getReader();
     for (;;) {
