@@ -51,7 +51,7 @@ export function parseJson(text: string, file: string, repoId: string): unknown {
   }
 }
 
-/** The shard file names of a `model.safetensors.index.json`, in the order of first appearance sorted by name. */
+/** The distinct shard file names of a `model.safetensors.index.json`, sorted by name. */
 export function shardNames(index: unknown, repoId: string): string[] {
   const map = (index as { weight_map?: unknown } | null)?.weight_map;
   if (!map || typeof map !== "object" || Array.isArray(map)) {
@@ -85,7 +85,8 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
   let commit: string | null = COMMIT_HASH.test(s.revision)
     ? s.revision
     : ((await io.readText(refFile))?.trim() ?? null);
-  if (commit === "") commit = null;
+  // an empty or foreign ref (not a folder name): ask the Hub again
+  if (commit !== null && (!/^[\w.-]{1,100}$/.test(commit) || commit.startsWith("."))) commit = null;
 
   const snapshotPath = (file: string) => path.join(repoDir, "snapshots", commit!, ...file.split("/"));
   const noExistPath = (file: string) => path.join(repoDir, ".no_exist", commit!, ...file.split("/"));
