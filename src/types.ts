@@ -93,6 +93,11 @@ export interface PartSpec {
   tilesFor: (qt: number, visit: (kt: number, kind: TileKind) => void) => void;
   /** Exact allowed pairs of a PARTIAL tile, computed analytically; -1 = unknown (the tile is scanned). */
   count?: (qt: number, kt: number) => number;
+  /**
+   * Counting a whole query tile's row at once (explain of bands: the interior full tiles in
+   * closed form). Adds to `acc` what building the row would give: [tiles, allowed, scored, maskWords].
+   */
+  countRow?: (qt: number, acc: Float64Array) => void;
   selfScore?: number;
 }
 
@@ -116,6 +121,8 @@ export interface BoundPattern {
   tile?: number;
   /** True when the own plan covers a wide range (dense, keyPadding): intersect() plans on another member's tiles. */
   wide?: boolean;
+  /** Exact allowed pairs in the rectangle [q0, q1) × [k0, k1), analytically (explain counts partial grid tiles with it). */
+  count?: (q0: number, q1: number, k0: number, k1: number, h: number, b: number) => number;
   /**
    * Present when the allowed set differs between batch rows: rows with equal keys share one
    * plan (perBatch, keyPadding). Absent: every row has the same plan.

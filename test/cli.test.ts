@@ -54,6 +54,18 @@ describe("the bin", () => {
   });
 });
 
+describe("misspelled pattern options", () => {
+  it("are an error with a did-you-mean and exit 2 (issue #9: they were ignored)", async () => {
+    for (const [args, r] of await cliAll([
+      ["explain", "longformer(window=4, globl=[0])", "-n", "32"],
+      ["show", "slidingWindow(left=2, rigth=1)", "-n", "16"],
+    ])) {
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(/unknown option "(globl|rigth)".*did you mean "(global|right)"/);
+    }
+  });
+});
+
 describe.each(["show", "explain", "bench", "report"])("%s --help", (cmd) => {
   it("prints the accepted form and exits 0 (also as `help <command>`)", async () => {
     for (const [args, r] of await cliAll([

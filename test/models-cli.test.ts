@@ -63,7 +63,7 @@ describe("sparse-attention encode", () => {
     const help = await cli(["encode", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(
-      /--model <dir>[\s\S]*--text <file>[\s\S]*--stdin[\s\S]*--global <list>[\s\S]*--json <file>/,
+      /--model <dir\|owner\/name>[\s\S]*--text <file>[\s\S]*--stdin[\s\S]*--global <list>[\s\S]*--json <file>/,
     );
     const ok = await cli(["encode", "--model", caseDir("bigbird_tiny"), "--ids", "5,6,7,8", "--threads", "1"]);
     expect(ok.code).toBe(0);

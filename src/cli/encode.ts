@@ -6,8 +6,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { CheckpointError, type ForwardOutput, loadModel } from "../models/index.js";
+import { CheckpointError, type ForwardOutput, HubError, isRepoId, loadModel } from "../models/index.js";
 import { UsageError } from "./commands.js";
+import { createHubProgress } from "./hub-progress.js";
 
 function intList(example: string) {
   return (v: string): number[] => {
@@ -27,7 +28,10 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
   prog
     .command("encode")
     .description("run a Longformer or BigBird checkpoint folder on a document; print or save the hidden states")
-    .requiredOption("--model <dir>", "model folder: config.json, model.safetensors, tokenizer.json")
+    .requiredOption(
+      "--model <dir|owner/name>",
+      "model folder (config.json, model.safetensors, tokenizer.json) or a Hugging Face Hub id, downloaded once into the HF cache",
+    )
     .option("--text <file>", "the document, a UTF-8 text file")
     .option("--stdin", "read the document from standard input")
     .option("--ids <list>", "token ids instead of text (no tokenizer needed), e.g. 0,261,264,2", intList("0,261,264,2"))
@@ -51,10 +55,13 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
       const sources = [o.text !== undefined, o.stdin === true, o.ids !== undefined].filter(Boolean).length;
       if (sources !== 1) throw new UsageError("give exactly one of --text FILE, --stdin or --ids LIST");
       let model: Awaited<ReturnType<typeof loadModel>>;
+      const hub = isRepoId(o.model) ? createHubProgress() : null;
       try {
-        model = await loadModel(o.model);
+        model = await loadModel(o.model, hub ? { onProgress: hub.onProgress } : {});
+        hub?.stop();
       } catch (e) {
-        if (e instanceof CheckpointError) throw new UsageError(e.message);
+        hub?.stop();
+        if (e instanceof CheckpointError || e instanceof HubError) throw new UsageError(e.message);
         throw e;
       }
       const bar =

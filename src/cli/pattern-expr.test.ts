@@ -32,6 +32,14 @@ describe("patterns written as the API call", () => {
     expect(() => parsePattern("mask()")).toThrow(/needs a JavaScript function/);
   });
 
+  it("misspelled option names are errors with a did-you-mean, not ignored", () => {
+    expect(() => parsePattern("longformer(window=4, globl=[0])")).toThrow(
+      /unknown option "globl".*did you mean "global"/,
+    );
+    expect(() => parsePattern("slidingWindow(left=2, rigth=1)")).toThrow(/did you mean "right"/);
+    expect(() => parsePattern("union(causal(allign=top-left))")).toThrow(/did you mean "align"/);
+  });
+
   it("bad parameters surface the factory's own error", () => {
     expect(() => parsePattern("slidingWindow(left=-1, right=0)")).toThrow(AttentionArgumentError);
   });

@@ -77,6 +77,17 @@ export function diffClassifier(lo: number, hi: number): TileClassifier {
   };
 }
 
+/** Pairs with l <= mq - mk <= u in rows [a, b) × columns [c, e) (offsets in a segment). */
+function rectCount(a: number, b: number, c: number, e: number, l: number, u: number): number {
+  let n = 0;
+  for (let mq = a; mq < b; mq++) {
+    const from = Math.max(c, mq - u);
+    const to = Math.min(e - 1, mq - l);
+    if (to >= from) n += to - from + 1;
+  }
+  return n;
+}
+
 export function bandPart(spec: BandSpec): PartSpec {
   const { qSegs, kSegs, lo, hi, tile } = spec;
   const shift = spec.shift;
@@ -109,19 +120,50 @@ export function bandPart(spec: BandSpec): PartSpec {
     count: (qt, kt) => {
       const seg = qtSeg[qt];
       const sh = shift === undefined ? 0 : shift[seg];
+      const a = qTiles[qt] - qSegs[seg];
+      const b = qTiles[qt + 1] - qSegs[seg];
+      return rectCount(a, b, kTiles[kt] - kSegs[seg], kTiles[kt + 1] - kSegs[seg], lo - sh, hi - sh);
+    },
+    // a whole query tile: the interior full tiles in closed form, the edge tiles one by one
+    countRow: (qt, acc) => {
+      const seg = qtSeg[qt];
+      const sh = shift === undefined ? 0 : shift[seg];
       const l = lo - sh;
       const u = hi - sh;
       const a = qTiles[qt] - qSegs[seg];
       const b = qTiles[qt + 1] - qSegs[seg];
-      const c = kTiles[kt] - kSegs[seg];
-      const e = kTiles[kt + 1] - kSegs[seg];
-      let n = 0;
-      for (let mq = a; mq < b; mq++) {
-        const from = Math.max(c, mq - u);
-        const to = Math.min(e - 1, mq - l);
-        if (to >= from) n += to - from + 1;
+      const rows = b - a;
+      const kLen = kSegs[seg + 1] - kSegs[seg];
+      const mLo = Math.max(0, a - u);
+      const mHi = Math.min(kLen - 1, b - 1 - l);
+      if (mLo > mHi || rows === 0) return;
+      const T0 = Math.floor(mLo / tile);
+      const T1 = Math.floor(mHi / tile);
+      const lastWhole = Math.floor(kLen / tile) - 1; // last tile of full width
+      // full tiles c = tt·tile of full width: c >= b - 1 - u and c + tile - 1 <= a - l
+      const F0 = Math.max(T0, Math.ceil((b - 1 - u) / tile));
+      const F1 = Math.min(T1, lastWhole, Math.floor((a - l - tile + 1) / tile));
+      const edge = (tt: number): void => {
+        const c = tt * tile;
+        const e = Math.min(c + tile, kLen);
+        const area = rows * (e - c);
+        const n = rectCount(a, b, c, e, l, u);
+        if (n === 0) return;
+        acc[0] += 1;
+        acc[1] += n;
+        acc[2] += area;
+        if (n !== area) acc[3] += Math.ceil(area / 32);
+      };
+      if (F0 > F1) {
+        for (let tt = T0; tt <= T1; tt++) edge(tt);
+        return;
       }
-      return n;
+      for (let tt = T0; tt < F0; tt++) edge(tt);
+      const full = F1 - F0 + 1;
+      acc[0] += full;
+      acc[1] += full * rows * tile;
+      acc[2] += full * rows * tile;
+      for (let tt = F1 + 1; tt <= T1; tt++) edge(tt);
     },
     tilesFor: (qt, visit) => {
       const seg = qtSeg[qt];

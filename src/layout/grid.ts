@@ -10,6 +10,7 @@ export function gridSpec(bound: BoundPattern, dims: Dims, head: number, batch: n
   const kTiles = uniformTiles(dims.keyLength, tile);
   const numKT = kTiles.length - 1;
   const classify = bound.classify;
+  const count = bound.count;
   return {
     label,
     head,
@@ -19,6 +20,10 @@ export function gridSpec(bound: BoundPattern, dims: Dims, head: number, batch: n
     qTiles,
     kTiles,
     mask: bound.mask,
+    count:
+      count === undefined
+        ? undefined
+        : (qt, kt) => count(qTiles[qt], qTiles[qt + 1], kTiles[kt], kTiles[kt + 1], head, batch),
     tilesFor: (qt, visit) => {
       const q0 = qTiles[qt];
       const q1 = qTiles[qt + 1];

@@ -22,14 +22,18 @@ export function uniformTiles(n: number, tile: number): Int32Array {
 
 /** Tile boundaries that never straddle the segment starts in `segStarts` (ascending, ending at n). */
 export function segmentedTiles(segStarts: ArrayLike<number>, tile: number): Int32Array {
-  const out: number[] = [segStarts[0]];
+  let count = 1;
+  for (let s = 0; s + 1 < segStarts.length; s++) count += Math.ceil((segStarts[s + 1] - segStarts[s]) / tile);
+  const out = new Int32Array(count);
+  out[0] = segStarts[0];
+  let n = 1;
   for (let s = 0; s + 1 < segStarts.length; s++) {
     const a = segStarts[s];
     const b = segStarts[s + 1];
-    for (let x = a + tile; x < b; x += tile) out.push(x);
-    if (b > a) out.push(b);
+    for (let x = a + tile; x < b; x += tile) out[n++] = x;
+    if (b > a) out[n++] = b;
   }
-  return Int32Array.from(out);
+  return out;
 }
 
 /**
@@ -140,8 +144,100 @@ export function countPart(spec: PartSpec): PartCount {
   return run(spec, false) as PartCount;
 }
 
-function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
+/** Scans a tile with the part's mask, counting allowed pairs (and setting bits from word `off` when `m` is given). */
+function scanTile(spec: PartSpec, qt: number, kt: number, m: Uint32Array | null, off: number): number {
   const { qIndex, kIndex, qTiles, kTiles, mask, head, batch } = spec;
+  const s0 = qTiles[qt];
+  const s1 = qTiles[qt + 1];
+  const t0 = kTiles[kt];
+  const t1 = kTiles[kt + 1];
+  const cols = t1 - t0;
+  let n = 0;
+  scannedTiles++;
+  for (let si = s0; si < s1; si++) {
+    const qi = qIndex === null ? si : qIndex[si];
+    const rowBit = (si - s0) * cols; // bits: [rows, cols] row-major, one bit per pair
+    for (let sj = t0; sj < t1; sj++) {
+      const ki = kIndex === null ? sj : kIndex[sj];
+      const ok = mask(qi, ki, head, batch);
+      if (ok === true) {
+        n++;
+        if (m !== null) {
+          const i = rowBit + (sj - t0);
+          m[off + (i >>> 5)] |= 1 << (i & 31);
+        }
+      } else if (ok !== false) checkMaskResult(spec, ok, qi, ki);
+    }
+  }
+  return n;
+}
+
+let scannedTiles = 0;
+
+/** Partial tiles scanned with a mask function since the process started (tests: explain of analytic patterns scans none). */
+export function tilesScanned(): number {
+  return scannedTiles;
+}
+
+/** Counting mode: accumulates straight from the planner's visits (no per-tile arrays). */
+function countOnly(spec: PartSpec): PartCount {
+  const { qIndex, kIndex, qTiles, kTiles } = spec;
+  const numQT = qTiles.length - 1;
+  const count = spec.count;
+  let nnz = 0;
+  let nWords = 0;
+  let allowed = 0;
+  let scored = 0;
+  let qt = 0;
+  let rows = 0;
+  const visit = (kt: number, kind: TileKind): void => {
+    const cols = kTiles[kt + 1] - kTiles[kt];
+    const area = rows * cols;
+    if (area === 0) return;
+    let n = area;
+    if (kind === PARTIAL) {
+      n = count !== undefined ? count(qt, kt) : -1;
+      if (n < 0) n = scanTile(spec, qt, kt, null, 0);
+      if (n === 0) return;
+      if (n !== area) nWords += maskWordsOf(rows, cols);
+    } else if (kind !== FULL) return;
+    nnz++;
+    allowed += n;
+    scored += area;
+  };
+  const countRow = spec.countRow;
+  if (countRow !== undefined) {
+    const acc = new Float64Array(4); // [tiles, allowed, scored, maskWords]
+    for (qt = 0; qt < numQT; qt++) countRow(qt, acc);
+    nnz = acc[0];
+    allowed = acc[1];
+    scored = acc[2];
+    nWords = acc[3];
+  } else {
+    for (qt = 0; qt < numQT; qt++) {
+      rows = qTiles[qt + 1] - qTiles[qt];
+      spec.tilesFor(qt, visit);
+    }
+  }
+  checkInt32Count("tile entries", nnz);
+  checkInt32Count("mask words", nWords);
+  let bytes = qTiles.byteLength + kTiles.byteLength + 4 * (numQT + 1) + 8 * nnz + 4 * nWords;
+  if (qIndex) bytes += qIndex.byteLength;
+  if (kIndex) bytes += kIndex.byteLength;
+  return {
+    label: spec.label,
+    tiles: nnz,
+    allowedPairs: allowed,
+    scoredPairs: scored,
+    bytes,
+    tqMax: maxTileOf(qTiles),
+    tkMax: maxTileOf(kTiles),
+  };
+}
+
+function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
+  if (!build) return countOnly(spec);
+  const { qIndex, kIndex, qTiles, kTiles } = spec;
   const numQT = qTiles.length - 1;
   const rowPtr = build ? new Int32Array(numQT + 1) : null;
   const colIdx = build ? new GrowableI32() : null;
@@ -178,25 +274,8 @@ function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
       if (kind === PARTIAL) {
         n = !build && count !== undefined ? count(qt, kt) : -1;
         if (n < 0) {
-          // scan the tile with the part's mask (bits: [rows, cols] row-major, one bit per pair)
-          n = 0;
           if (build) off = words!.reserve(maskWordsOf(rows, cols));
-          const m = build ? words!.data : null;
-          for (let si = s0; si < s1; si++) {
-            const qi = qIndex === null ? si : qIndex[si];
-            const rowBit = (si - s0) * cols;
-            for (let sj = t0; sj < t1; sj++) {
-              const ki = kIndex === null ? sj : kIndex[sj];
-              const ok = mask(qi, ki, head, batch);
-              if (ok === true) {
-                n++;
-                if (m !== null) {
-                  const i = rowBit + (sj - t0);
-                  m[off + (i >>> 5)] |= 1 << (i & 31);
-                }
-              } else if (ok !== false) checkMaskResult(spec, ok, qi, ki);
-            }
-          }
+          n = scanTile(spec, qt, kt, build ? words!.data : null, off);
         }
         if (n === 0) {
           if (build) words!.length = off; // drop the empty tile's words

@@ -84,6 +84,7 @@ export function restrictSpec(spec: PartSpec, others: BoundPattern[], mode: "unio
   const ownCount = spec.count;
   const out: PartSpec = {
     ...spec,
+    countRow: undefined,
     mask: union
       ? (q, k, h, b) => {
           if (!own(q, k, h, b)) return false;

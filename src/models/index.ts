@@ -12,6 +12,19 @@ export {
   SUPPORTED_MODEL_TYPES,
 } from "./config.js";
 export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } from "./encode.js";
+export {
+  BROWSER_CACHE_NAME,
+  DEFAULT_ENDPOINT,
+  downloadModel,
+  fetchModelFiles,
+  HubError,
+  type HubErrorCode,
+  type HubOptions,
+  type HubProgress,
+  isRepoId,
+  type ModelFiles,
+  repoFolderName,
+} from "./hub.js";
 export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";

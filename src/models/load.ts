@@ -1,25 +1,28 @@
 /**
  * loadModel(source): a folder path (Node) with config.json and model.safetensors or a sharded
- * model.safetensors.index.json (+ tokenizer.json / tokenizer_config.json when present), or,
- * everywhere, { config, weights, tokenizer? } with the safetensors bytes (a browser fetches
- * the files itself). Node's fs is looked up at run time, so browser bundles stay clean.
+ * model.safetensors.index.json (+ tokenizer.json / tokenizer_config.json when present); a
+ * Hugging Face Hub id "owner/name" (downloaded once into the HF cache by src/models/hub.ts, or
+ * kept in the Cache API in a browser); or, everywhere, { config, weights, tokenizer? } with the
+ * safetensors bytes. Node's fs is looked up at run time, so browser bundles stay clean.
  */
 import { AttentionArgumentError, describe } from "../errors.js";
-import { parseConfig } from "./config.js";
+import { checkModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
+import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "./hub.js";
 import { CheckpointError, SafetensorsFile, shardsOf, WeightStore } from "./safetensors.js";
 import { loadWeights } from "./weights.js";
 
 export interface ModelSource {
   /** config.json, parsed. */
   config: unknown;
-  /** The bytes of model.safetensors. */
-  weights: ArrayBuffer | Uint8Array;
+  /** The bytes of model.safetensors, or of each shard. */
+  weights: ArrayBuffer | Uint8Array | ReadonlyArray<ArrayBuffer | Uint8Array>;
   /** tokenizer.json and tokenizer_config.json, parsed. */
   tokenizer?: TokenizerFiles;
 }
 
-export type LoadOptions = Record<string, never>;
+/** For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch). */
+export type LoadOptions = Omit<HubOptions, "validateConfig">;
 
 interface Fs {
   existsSync(p: string): boolean;
@@ -76,31 +79,55 @@ function fromFolder(fs: Fs, dir: string): Model {
 }
 
 /** Loads a Longformer or BigBird encoder. */
-export async function loadModel(source: string | ModelSource, _options: LoadOptions = {}): Promise<Model> {
+export async function loadModel(source: string | ModelSource, options: LoadOptions = {}): Promise<Model> {
   if (typeof source === "string") {
     const fs = nodeFs();
     if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
-    // ── the hub: a non-folder "owner/name" string goes to src/models/hub.ts here (not yet merged) ──
+    if (isRepoId(source)) {
+      // the model type is checked on config.json before any weights are requested
+      const hub: HubOptions = { ...options, validateConfig: (c) => checkModelConfig(c, `${source}: config.json`) };
+      if (fs !== null) return fromFolder(fs, await downloadModel(source, hub));
+      const files = await fetchModelFiles(source, hub);
+      const tokenizer =
+        files.tokenizer === undefined ? undefined : { tokenizer: files.tokenizer, config: files.tokenizerConfig ?? {} };
+      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source);
+    }
     throw new AttentionArgumentError(
       "loadModel(source)",
       source,
       fs === null
-        ? "{ config, weights, tokenizer? } (folders can only be read in Node)"
-        : "an existing model folder (config.json + model.safetensors); that path does not exist or is not a folder",
+        ? 'a Hub id "owner/name" or { config, weights, tokenizer? } (folders can only be read in Node)'
+        : 'an existing model folder (config.json + model.safetensors) or a Hub id "owner/name"; that path does not exist or is not a folder',
     );
   }
   if (source === null || typeof source !== "object") {
-    throw new AttentionArgumentError("loadModel(source)", source, "a folder path or { config, weights, tokenizer? }");
-  }
-  const { config, weights, tokenizer } = source;
-  const c = parseConfig(config, "source.config");
-  if (!(weights instanceof ArrayBuffer || weights instanceof Uint8Array)) {
     throw new AttentionArgumentError(
-      "source.weights",
-      describe(weights),
-      "an ArrayBuffer or Uint8Array holding a safetensors file",
+      "loadModel(source)",
+      source,
+      'a folder path, a Hub id "owner/name" or { config, weights, tokenizer? }',
     );
   }
-  const store = new WeightStore([new SafetensorsFile(weights, "source.weights")], "source.weights");
+  return fromSource(source, "source");
+}
+
+function fromSource(source: ModelSource, label: string): Model {
+  const { config, weights, tokenizer } = source;
+  const c = parseConfig(config, `${label}.config`);
+  const list = Array.isArray(weights) ? weights : [weights];
+  if (list.length === 0 || !list.every((w) => w instanceof ArrayBuffer || w instanceof Uint8Array)) {
+    throw new AttentionArgumentError(
+      `${label}.weights`,
+      describe(weights),
+      "an ArrayBuffer or Uint8Array holding a safetensors file (or one per shard)",
+    );
+  }
+  const files = list.map(
+    (w, i) =>
+      new SafetensorsFile(
+        w as ArrayBuffer | Uint8Array,
+        list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`,
+      ),
+  );
+  const store = new WeightStore(files, `${label}.weights`);
   return new Model(c, loadWeights(store, c), tokenizer);
 }

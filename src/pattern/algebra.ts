@@ -96,6 +96,11 @@ export function causal(options: { align?: CausalAlign } = {}): Pattern {
           if (k0 > q1 - 1 + off) return EMPTY;
           return PARTIAL;
         },
+        count: (q0, q1, k0, k1) => {
+          let n = 0;
+          for (let q = q0; q < q1; q++) n += Math.max(0, Math.min(k1, q + off + 1) - k0); // keys k0 ..= min(k1 - 1, q + off)
+          return n;
+        },
       };
     },
   };
