@@ -87,7 +87,9 @@ function baseCheckpoint(layers, maxPositions) {
 }
 
 async function child() {
-  const [kind, L, layers, repeats, threads, backend] = process.argv.slice(3).map((x, i) => (i === 0 || i === 5 ? x : Number(x)));
+  const [kind, L, layers, repeats, threads, backend] = process.argv
+    .slice(3)
+    .map((x, i) => (i === 0 || i === 5 ? x : Number(x)));
   const { loadModel } = await import("sparse-attention/models");
   const model = await loadModel(baseCheckpoint(layers, L + 2));
   const ids = new Int32Array(L);
@@ -95,7 +97,12 @@ async function child() {
   const g = new Int32Array(L);
   g[0] = 1;
   const inputs = { inputIds: { data: ids, shape: [1, L] }, globalAttentionMask: { data: g, shape: [1, L] } };
-  const options = { profile: true, attention: kind === "dense" ? "dense" : "model", backend, threads: threads || undefined };
+  const options = {
+    profile: true,
+    attention: kind === "dense" ? "dense" : "model",
+    backend,
+    threads: threads || undefined,
+  };
   await model.forward({ inputIds: { data: ids.subarray(0, 64), shape: [1, 64] } }, options); // warm the JIT and the pool
   const runs = [];
   for (let r = 0; r < repeats; r++) runs.push((await model.forward(inputs, options)).profile);
@@ -150,7 +157,9 @@ async function main() {
       console.error(`${kind} L=${L}: ${(r.totalMs / 1000).toFixed(1)} s`);
     }
   }
-  console.log(`\nLongformer, base shapes (hidden ${HIDDEN}, ${HEADS} heads, intermediate ${INTER}, window ${WINDOW}, 1 global token), ${layers} layer(s), backend ${backend}, threads ${threads || "default"}, median of ${repeats}\n`);
+  console.log(
+    `\nLongformer, base shapes (hidden ${HIDDEN}, ${HEADS} heads, intermediate ${INTER}, window ${WINDOW}, 1 global token), ${layers} layer(s), backend ${backend}, threads ${threads || "default"}, median of ${repeats}\n`,
+  );
   printTable(
     ["model", "L", "s / doc", "tokens/s", "attention s", "GEMM s", "other s", "GEMM GFLOP/s", "peak RSS MiB"],
     results.map((r) => [
@@ -170,7 +179,9 @@ async function main() {
     const tail = pts.filter((r) => r.L >= 4096);
     if (pts.length >= 2) {
       const use = tail.length >= 2 ? tail : pts;
-      console.log(`${kind}: fitted time exponent ${fitExponent(use).toFixed(3)} over L = ${use.map((r) => r.L).join(", ")}`);
+      console.log(
+        `${kind}: fitted time exponent ${fitExponent(use).toFixed(3)} over L = ${use.map((r) => r.L).join(", ")}`,
+      );
     }
   }
 }
