@@ -112,4 +112,39 @@ describe("model properties", () => {
       expect(relErr(row1, alone.lastHiddenState.data, 32), modelType).toBeLessThan(1e-6);
     }
   });
+
+  it("scattered padding: a masked token is never seen (its id does not matter), an unmasked one is", async () => {
+    for (const modelType of ["longformer", "big_bird"] as const) {
+      const model = await loadModel(tinyCheckpoint({ modelType, seed: 21 }));
+      const L = 120;
+      const ids = randomIds(2, L, 100, 22);
+      const g = new Int32Array(2 * L);
+      if (modelType === "longformer") g[L + 7] = 1; // a global token in row 1
+      const mask = new Int32Array(2 * L).fill(1);
+      const holes = [30, 31, 77, L + 50, L + 90];
+      for (const i of holes) mask[i] = 0;
+      const run = (data: Int32Array, m: Int32Array) =>
+        model.forward(
+          {
+            inputIds: { data, shape: [2, L] },
+            attentionMask: { data: m, shape: [2, L] },
+            ...(modelType === "longformer"
+              ? { globalAttentionMask: { data: g, shape: [2, L] as [number, number] } }
+              : {}),
+          },
+          { backend: "js", profile: true },
+        );
+      const base = await run(ids.data, mask);
+      expect(base.profile?.attention).toBe(modelType === "longformer" ? "longformer" : "block_sparse");
+      const other = ids.data.slice();
+      for (const i of holes) other[i] = 5 + ((other[i] + 11) % 95);
+      const same = await run(other, mask);
+      const real = Array.from(mask, (x) => x);
+      expect(relErr(same.lastHiddenState.data, base.lastHiddenState.data, 32, real), modelType).toBeLessThan(1e-6);
+      const unmasked = await run(other, new Int32Array(2 * L).fill(1));
+      expect(relErr(unmasked.lastHiddenState.data, base.lastHiddenState.data, 32, real), modelType).toBeGreaterThan(
+        1e-4,
+      );
+    }
+  });
 });
