@@ -74,3 +74,24 @@ describe("HF BigBird block_sparse (../shared/models/hf/bigbird_tiny)", () => {
     expect(extras.every((e) => e.kb === 0 && e.extra === 2)).toBe(true);
   });
 });
+
+describe("HF checkpoints on the float64 reference attention", () => {
+  it("both match HF with backend 'reference' (attention in float64, linear layers in js)", async () => {
+    const lf = await loadModel(caseDir("longformer_tiny"));
+    const mask = ints("longformer_tiny", "attention_mask");
+    const a = await lf.forward(
+      {
+        inputIds: ints("longformer_tiny", "input_ids"),
+        attentionMask: mask,
+        globalAttentionMask: ints("longformer_tiny", "global_attention_mask"),
+      },
+      { backend: "reference" },
+    );
+    const wantL = readArray("longformer_tiny", "last_hidden_state").data as Float32Array;
+    expect(relErr(a.lastHiddenState.data, wantL, 64, mask.data)).toBeLessThan(TOL);
+    const bb = await loadModel(caseDir("bigbird_tiny"));
+    const b = await bb.forward({ inputIds: ints("bigbird_tiny", "input_ids") }, { backend: "reference" });
+    const wantB = readArray("bigbird_tiny", "last_hidden_state").data as Float32Array;
+    expect(relErr(b.lastHiddenState.data, wantB, 64)).toBeLessThan(TOL);
+  });
+});
