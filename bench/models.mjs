@@ -1,4 +1,5 @@
 // npm run bench:models [-- --lengths 1024,2048,4096,8192,16384 --layers 12 --dense-max 4096 --repeats 1 --threads 2]
+// npm run bench:models -- --rss-probe 16384   (peak RSS of the 12-layer model through its first layer)
 // A Longformer with base-size shapes (hidden 768, 12 heads, intermediate 3072, attention_window
 // 512, one global token at 0) and random weights made here, run by sparse-attention/models at each
 // length: time per document, tokens/s, split attention / GEMM / other, peak RSS (each point in its
@@ -186,5 +187,39 @@ async function main() {
   }
 }
 
+/**
+ * --rss-probe L: a 12-layer (or --layers) model at length L, stopped after its first layer:
+ * every layer's weights are loaded and one layer's activations are live, which is the peak of
+ * a full run (later layers reuse the same buffers). Prints the peak RSS.
+ */
+async function rssProbe() {
+  const L = Number(arg("rss-probe", "16384"));
+  const layers = Number(arg("layers", "12"));
+  const { loadModel } = await import("sparse-attention/models");
+  const model = await loadModel(baseCheckpoint(layers, L + 2));
+  const ids = new Int32Array(L);
+  for (let i = 0; i < L; i++) ids[i] = 5 + ((i * 7919) % (VOCAB - 5));
+  const g = new Int32Array(L);
+  g[0] = 1;
+  const t0 = performance.now();
+  const stop = new Error("stop after the first layer");
+  try {
+    await model.forward(
+      { inputIds: { data: ids, shape: [1, L] }, globalAttentionMask: { data: g, shape: [1, L] } },
+      {
+        onLayer: (done) => {
+          if (done === 1) throw stop;
+        },
+      },
+    );
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  console.log(
+    `${layers}-layer base-size Longformer, L = ${L}, stopped after layer 1 (${((performance.now() - t0) / 1000).toFixed(1)} s): peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+  );
+}
+
 if (process.argv[2] === "--child") await child();
+else if (process.argv.includes("--rss-probe")) await rssProbe();
 else await main();
