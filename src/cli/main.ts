@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { AttentionArgumentError } from "../index.js";
 import { explainCli, explainText, show, UsageError } from "./commands.js";
 import { formatTable } from "./cost.js";
+import { registerEncode } from "./encode.js";
 import { available, MECHANISMS, mechanismById } from "./mechanisms.js";
 import { PATTERN_FORM, PatternExpressionError, parsePattern } from "./pattern-expr.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
@@ -205,6 +206,7 @@ export function program(): Command {
       });
       out(`${r.summary}\n`);
     });
+  registerEncode(prog, out, err);
   return prog;
 }
 

@@ -1,0 +1,118 @@
+/**
+ * The user's path: text → tokens (tokenizer.json through @huggingface/tokenizers) → padded
+ * batch → forward → hidden states with their tokens. Truncation and batch padding are ours:
+ * a row longer than maxLength keeps its first maxLength - 1 tokens and its closing special
+ * token (</s>, [SEP]); rows are padded to the longest with pad_token_id and mask 0. Padding to
+ * the window or block multiple happens inside forward(), as in HF.
+ */
+import { Tokenizer } from "@huggingface/tokenizers";
+import { AttentionArgumentError, checkInt, describe } from "../errors.js";
+import { type ModelConfig, maxInputLength } from "./config.js";
+import { EncoderModel, type ForwardOptions, type ForwardOutput } from "./model.js";
+import type { EncoderWeights } from "./weights.js";
+
+/** tokenizer.json and tokenizer_config.json, parsed. */
+export interface TokenizerFiles {
+  tokenizer: unknown;
+  config?: unknown;
+}
+
+export interface EncodeOptions extends ForwardOptions {
+  /** Longformer: positions given global attention in every row (default none, as HF without a global mask). */
+  globalTokens?: readonly number[];
+  /** Tokens per row at most (default: what max_position_embeddings allows). */
+  maxLength?: number;
+}
+
+export interface EncodeOutput extends ForwardOutput {
+  /** Per row: the token strings and ids (after truncation, before padding). */
+  tokens: string[][];
+  ids: number[][];
+}
+
+export class Model extends EncoderModel {
+  private tok: Tokenizer | null = null;
+
+  constructor(
+    config: ModelConfig,
+    weights: EncoderWeights,
+    readonly tokenizerFiles?: TokenizerFiles,
+  ) {
+    super(config, weights);
+  }
+
+  get modelType(): string {
+    return this.config.modelType;
+  }
+
+  /** The tokenizer (built on first use); an error when the model came without tokenizer.json. */
+  tokenizer(): Tokenizer {
+    if (this.tok === null) {
+      const files = this.tokenizerFiles;
+      if (files === undefined || files.tokenizer === null || typeof files.tokenizer !== "object") {
+        throw new AttentionArgumentError(
+          "model.encode (tokenizer)",
+          files === undefined ? undefined : describe(files.tokenizer),
+          "a model loaded with tokenizer.json (put tokenizer.json and tokenizer_config.json in the model folder, or pass { tokenizer: { tokenizer, config } }); or call forward() with token ids",
+        );
+      }
+      this.tok = new Tokenizer(files.tokenizer as object, (files.config ?? {}) as object);
+    }
+    return this.tok;
+  }
+
+  /** Token ids of one text, truncated to maxLength (keeping a closing special token). */
+  tokenize(text: string, maxLength: number): { ids: number[]; tokens: string[] } {
+    const enc = this.tokenizer().encode(text);
+    let ids = enc.ids;
+    let tokens = enc.tokens;
+    if (ids.length > maxLength) {
+      const lastId = ids[ids.length - 1];
+      const special = this.tokenizer().get_added_tokens_decoder().get(lastId)?.special === true;
+      const keep = special && maxLength >= 2 ? maxLength - 1 : maxLength;
+      ids = [...ids.slice(0, keep), ...(keep < maxLength ? [lastId] : [])];
+      tokens = [...tokens.slice(0, keep), ...(keep < maxLength ? [tokens[tokens.length - 1]] : [])];
+    }
+    return { ids, tokens };
+  }
+
+  async encode(text: string | readonly string[], options: EncodeOptions = {}): Promise<EncodeOutput> {
+    const texts = typeof text === "string" ? [text] : text;
+    if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== "string")) {
+      throw new AttentionArgumentError("model.encode(text)", text, "a string or a non-empty array of strings");
+    }
+    const { globalTokens, maxLength: ml, ...forwardOptions } = options;
+    const limit = maxInputLength(this.config);
+    const maxLength = ml === undefined ? limit.limit : checkInt("model.encode({ maxLength })", ml, 1, limit.limit);
+    const rows = texts.map((t) => this.tokenize(t, maxLength));
+    const B = rows.length;
+    const L = Math.max(...rows.map((r) => r.ids.length));
+    const ids = new Int32Array(B * L).fill(this.config.padId); // [B, L]
+    const mask = new Int32Array(B * L);
+    rows.forEach((r, b) => {
+      ids.set(r.ids, b * L);
+      mask.fill(1, b * L, b * L + r.ids.length);
+    });
+    const inputs: Parameters<EncoderModel["forward"]>[0] = {
+      inputIds: { data: ids, shape: [B, L] },
+      attentionMask: { data: mask, shape: [B, L] },
+    };
+    if (globalTokens !== undefined && globalTokens.length > 0) {
+      if (this.config.modelType !== "longformer") {
+        throw new AttentionArgumentError(
+          "model.encode({ globalTokens })",
+          globalTokens,
+          "no global tokens: only Longformer takes per-token global attention",
+        );
+      }
+      const g = new Int32Array(B * L); // [B, L]
+      for (const [i, p] of globalTokens.entries()) {
+        checkInt(`model.encode({ globalTokens[${i}] })`, p, 0, L - 1);
+        for (let b = 0; b < B; b++) if (p < rows[b].ids.length) g[b * L + p] = 1;
+      }
+      inputs.globalAttentionMask = { data: g, shape: [B, L] };
+    }
+    const out = await this.forward(inputs, forwardOptions);
+    return { ...out, tokens: rows.map((r) => r.tokens), ids: rows.map((r) => r.ids) };
+  }
+}

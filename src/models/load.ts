@@ -1,0 +1,133 @@
+/**
+ * loadModel(source): a folder path (Node) with config.json and model.safetensors or a sharded
+ * model.safetensors.index.json (+ tokenizer.json / tokenizer_config.json when present); a
+ * Hugging Face Hub id "owner/name" (downloaded once into the HF cache by src/models/hub.ts, or
+ * kept in the Cache API in a browser); or, everywhere, { config, weights, tokenizer? } with the
+ * safetensors bytes. Node's fs is looked up at run time, so browser bundles stay clean.
+ */
+import { AttentionArgumentError, describe } from "../errors.js";
+import { checkModelConfig, parseConfig } from "./config.js";
+import { Model, type TokenizerFiles } from "./encode.js";
+import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "./hub.js";
+import { CheckpointError, SafetensorsFile, shardsOf, WeightStore } from "./safetensors.js";
+import { loadWeights } from "./weights.js";
+
+export interface ModelSource {
+  /** config.json, parsed. */
+  config: unknown;
+  /** The bytes of model.safetensors, or of each shard. */
+  weights: ArrayBuffer | Uint8Array | ReadonlyArray<ArrayBuffer | Uint8Array>;
+  /** tokenizer.json and tokenizer_config.json, parsed. */
+  tokenizer?: TokenizerFiles;
+}
+
+/** For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch). */
+export type LoadOptions = Omit<HubOptions, "validateConfig">;
+
+interface Fs {
+  existsSync(p: string): boolean;
+  statSync(p: string): { isDirectory(): boolean };
+  readFileSync(p: string): Uint8Array;
+  readFileSync(p: string, enc: "utf8"): string;
+}
+
+function nodeFs(): Fs | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return (proc?.getBuiltinModule?.("node:fs") as Fs | undefined) ?? null;
+}
+
+function join(dir: string, file: string): string {
+  return dir.endsWith("/") || dir.endsWith("\\") ? dir + file : `${dir}/${file}`;
+}
+
+function readJson(fs: Fs, p: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(p, "utf8"));
+  } catch (e) {
+    throw new CheckpointError(`${p}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function fromFolder(fs: Fs, dir: string): Model {
+  const cfgPath = join(dir, "config.json");
+  if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
+  const config = parseConfig(readJson(fs, cfgPath), cfgPath);
+  const single = join(dir, "model.safetensors");
+  const index = join(dir, "model.safetensors.index.json");
+  let store: WeightStore;
+  if (fs.existsSync(single)) {
+    store = new WeightStore([new SafetensorsFile(fs.readFileSync(single), single)], single);
+  } else if (fs.existsSync(index)) {
+    const { files, weightMap } = shardsOf(readJson(fs, index), index);
+    const shards = files.map((f) => {
+      const p = join(dir, f);
+      if (!fs.existsSync(p)) throw new CheckpointError(`${index}: shard ${f} is missing from ${dir}`);
+      return new SafetensorsFile(fs.readFileSync(p), p);
+    });
+    store = new WeightStore(shards, index, weightMap);
+  } else {
+    throw new CheckpointError(
+      `${dir}: no model.safetensors or model.safetensors.index.json (only safetensors weights are read; convert a pytorch_model.bin with safetensors' convert script)`,
+    );
+  }
+  const tokPath = join(dir, "tokenizer.json");
+  const tcPath = join(dir, "tokenizer_config.json");
+  const tokenizer = fs.existsSync(tokPath)
+    ? { tokenizer: readJson(fs, tokPath), config: fs.existsSync(tcPath) ? readJson(fs, tcPath) : {} }
+    : undefined;
+  return new Model(config, loadWeights(store, config), tokenizer);
+}
+
+/** Loads a Longformer or BigBird encoder. */
+export async function loadModel(source: string | ModelSource, options: LoadOptions = {}): Promise<Model> {
+  if (typeof source === "string") {
+    const fs = nodeFs();
+    if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
+    if (isRepoId(source)) {
+      // the model type is checked on config.json before any weights are requested
+      const hub: HubOptions = { ...options, validateConfig: (c) => checkModelConfig(c, `${source}: config.json`) };
+      if (fs !== null) return fromFolder(fs, await downloadModel(source, hub));
+      const files = await fetchModelFiles(source, hub);
+      const tokenizer =
+        files.tokenizer === undefined ? undefined : { tokenizer: files.tokenizer, config: files.tokenizerConfig ?? {} };
+      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source);
+    }
+    throw new AttentionArgumentError(
+      "loadModel(source)",
+      source,
+      fs === null
+        ? 'a Hub id "owner/name" or { config, weights, tokenizer? } (folders can only be read in Node)'
+        : 'an existing model folder (config.json + model.safetensors) or a Hub id "owner/name"; that path does not exist or is not a folder',
+    );
+  }
+  if (source === null || typeof source !== "object") {
+    throw new AttentionArgumentError(
+      "loadModel(source)",
+      source,
+      'a folder path, a Hub id "owner/name" or { config, weights, tokenizer? }',
+    );
+  }
+  return fromSource(source, "source");
+}
+
+function fromSource(source: ModelSource, label: string): Model {
+  const { config, weights, tokenizer } = source;
+  const c = parseConfig(config, `${label}.config`);
+  const list = Array.isArray(weights) ? weights : [weights];
+  if (list.length === 0 || !list.every((w) => w instanceof ArrayBuffer || w instanceof Uint8Array)) {
+    throw new AttentionArgumentError(
+      `${label}.weights`,
+      describe(weights),
+      "an ArrayBuffer or Uint8Array holding a safetensors file (or one per shard)",
+    );
+  }
+  const files = list.map(
+    (w, i) =>
+      new SafetensorsFile(
+        w as ArrayBuffer | Uint8Array,
+        list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`,
+      ),
+  );
+  const store = new WeightStore(files, `${label}.weights`);
+  return new Model(c, loadWeights(store, c), tokenizer);
+}
