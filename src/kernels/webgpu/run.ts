@@ -13,10 +13,8 @@ import type { Pattern, PlanPart } from "../../types.js";
 import type { Shapes } from "../../validate.js";
 import type { GpuContext } from "./device.js";
 import { type ChunkWork, chunkWork, type HeadPlan, type PackedPlan, packedPlanBytes, packParts } from "./pack.js";
-import { keysPerChunk, MERGE_WG, NEG_HOST, shaderSource, TASK_WORDS, WG } from "./wgsl.js";
+import { keysPerChunk, MAX_HEAD_DIM, MERGE_WG, NEG_HOST, shaderSource, TASK_WORDS, WORKGROUP_BYTES } from "./wgsl.js";
 
-/** Largest head dimension: each invocation keeps a query row and an accumulator (2·D floats) in private memory. */
-export const MAX_HEAD_DIM = 512;
 const MAX_GROUPS = 65535;
 
 export interface GpuProblem {
@@ -41,9 +39,9 @@ export interface GpuResult {
 export function limitReasons(limits: GPUSupportedLimits, s: Shapes): string[] {
   const reasons: string[] = [];
   if (s.D > MAX_HEAD_DIM) reasons.push(`headDim ${s.D} is above the WebGPU kernel's ${MAX_HEAD_DIM}`);
-  if (keysPerChunk(s.D, limits.maxComputeWorkgroupStorageSize) < 1) {
+  if (WORKGROUP_BYTES > limits.maxComputeWorkgroupStorageSize) {
     reasons.push(
-      `headDim ${s.D} needs ${8 * s.D + 4} bytes of workgroup memory per staged key, above the device's maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`,
+      `the kernel needs ${WORKGROUP_BYTES} bytes of workgroup memory, above the device's maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`,
     );
   }
   const bind = maxBinding(limits);
@@ -65,25 +63,21 @@ interface Pipelines {
   merge: GPUComputePipeline;
 }
 
-const pipelineCache = new WeakMap<GPUDevice, Map<string, Pipelines>>();
+const pipelineCache = new WeakMap<GPUDevice, Promise<Pipelines>>();
 
-async function pipelines(device: GPUDevice, D: number, KC: number): Promise<Pipelines> {
-  let byKey = pipelineCache.get(device);
-  if (byKey === undefined) {
-    byKey = new Map();
-    pipelineCache.set(device, byKey);
+/** The two pipelines of one device, compiled once (one shader for every head dimension). */
+function pipelines(device: GPUDevice): Promise<Pipelines> {
+  let hit = pipelineCache.get(device);
+  if (hit === undefined) {
+    const module = device.createShaderModule({ code: shaderSource(), label: "sparse-attention" });
+    hit = Promise.all([
+      device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "attend" } }),
+      device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "merge" } }),
+    ]).then(([attend, merge]) => ({ attend, merge }));
+    pipelineCache.set(device, hit);
+    hit.catch(() => pipelineCache.delete(device));
   }
-  const key = `${D}/${KC}`;
-  const hit = byKey.get(key);
-  if (hit) return hit;
-  const module = device.createShaderModule({ code: shaderSource(D, KC), label: `sparse-attention D=${D}` });
-  const [attend, merge] = await Promise.all([
-    device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "attend" } }),
-    device.createComputePipelineAsync({ layout: "auto", compute: { module, entryPoint: "merge" } }),
-  ]);
-  const p = { attend, merge };
-  byKey.set(key, p);
-  return p;
+  return hit;
 }
 
 interface CachedPlan {
@@ -236,8 +230,7 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
   const totals = planAll(p.pattern, dims, s.B, { q: p.q, k: p.k, kvHeads: s.Hkv }, (b, h, parts) => {
     heads[b * s.H + h] = { parts, kvRow: b * s.Hkv + Math.floor(h / group) };
   });
-  const KC = keysPerChunk(s.D, device.limits.maxComputeWorkgroupStorageSize);
-  const pipes = await pipelines(device, s.D, KC);
+  const pipes = await pipelines(device);
   const chunks = splitChunks(heads, s, maxBinding(device.limits));
   const out = new Float32Array(s.B * s.H * s.Lq * s.D);
   const lse = new Float32Array(s.B * s.H * s.Lq);
@@ -281,6 +274,8 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     pu[3] = nx;
     pf[4] = p.scale;
     pu[5] = rows;
+    pu[6] = s.D;
+    pu[7] = keysPerChunk(s.D);
     const attendParams = keep(device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
     device.queue.writeBuffer(attendParams, 0, params);
     pu[3] = mx;
@@ -324,6 +319,5 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
       for (const b of bufs) b.destroy();
     }
   }
-  void WG;
   return { out, lse, totals, gpuBytes, dispatches: 2 * chunks.length };
 }

@@ -28,21 +28,31 @@ export const NONE = 0xffffffff;
 export const NEG = -3.0e38;
 export const NEG_HOST = -1.0e38;
 
-/** Keys staged per chunk so that K, V (KC·D floats each) and KC positions fit `wgBytes`. */
-export function keysPerChunk(D: number, wgBytes: number): number {
-  return Math.min(32, Math.floor(wgBytes / (8 * D + 4)));
+/** Floats of staged keys (and as many of values) in workgroup memory: KS / D keys per chunk. */
+export const KS = 1024;
+/** At most this many keys per chunk (the per-row score buffer in workgroup memory is [WG, KC_MAX]). */
+export const KC_MAX = 16;
+/** Largest head dimension: one staged key must fit KS floats. */
+export const MAX_HEAD_DIM = KS;
+
+/** Keys staged per chunk for head dimension D. */
+export function keysPerChunk(D: number): number {
+  return Math.max(1, Math.min(KC_MAX, Math.floor(KS / D)));
 }
 
-/** Workgroup memory the attend kernel declares for head dimension D with KC staged keys. */
-export function workgroupBytes(D: number, KC: number): number {
-  return KC * (8 * D + 4);
-}
+/** Workgroup memory the attend kernel declares (bytes): K and V stages, key positions, scores. */
+export const WORKGROUP_BYTES = 4 * (2 * KS + KC_MAX + WG * KC_MAX);
 
-export function shaderSource(D: number, KC: number): string {
+/**
+ * One shader for every head dimension (D is a parameter: a software adapter takes seconds
+ * to compile each variant). No private arrays: a row's query is read from q, its running
+ * output accumulates in its own scratch row (PO), its scores sit in workgroup memory.
+ */
+export function shaderSource(): string {
   return /* wgsl */ `
-const D: u32 = ${D}u;
-const KC: u32 = ${KC}u;
 const WG: u32 = ${WG}u;
+const KS: u32 = ${KS}u;
+const KC_MAX: u32 = ${KC_MAX}u;
 const NONE: u32 = ${NONE}u;
 const NEG: f32 = ${NEG.toExponential()};
 
@@ -50,11 +60,11 @@ struct Params {
   Lq: u32,        // query length
   Lk: u32,        // key length
   numTasks: u32,  // tasks in this dispatch
-  nx: u32,        // workgroups along x (tasks are linearised y * nx + x)
+  nx: u32,        // workgroups along x (tasks, or merge row blocks, are linearised y * nx + x)
   scale: f32,
   rows: u32,      // output rows of the merge: [nbh * Lq]
-  pad0: u32,
-  pad1: u32,
+  D: u32,         // head dimension
+  KC: u32,        // keys staged per chunk: min(KC_MAX, KS / D)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -63,17 +73,20 @@ struct Params {
 @group(0) @binding(3) var<storage, read> V: array<f32>;      // v: [nkv, Lk, D]
 @group(0) @binding(4) var<storage, read> plan: array<u32>;   // packed parts: descriptor + arrays
 @group(0) @binding(5) var<storage, read> tasks: array<u32>;  // [numTasks, ${TASK_WORDS}]
-@group(0) @binding(6) var<storage, read_write> PO: array<f32>; // scratch rows: [scratchRows, D]
+@group(0) @binding(6) var<storage, read_write> PO: array<f32>; // scratch rows (running output): [scratchRows, D]
 @group(0) @binding(7) var<storage, read_write> PL: array<f32>; // scratch lse: [scratchRows]
 
-var<workgroup> Ks: array<f32, ${KC * D}>;   // staged keys: [KC, D]
-var<workgroup> Vs: array<f32, ${KC * D}>;   // staged values: [KC, D]
-var<workgroup> kpos: array<u32, ${KC}>;     // their original key positions
+var<workgroup> Ks: array<f32, ${KS}>;              // staged keys: [KC, D]
+var<workgroup> Vs: array<f32, ${KS}>;              // staged values: [KC, D]
+var<workgroup> kpos: array<u32, ${KC_MAX}>;        // their original key positions
+var<workgroup> Ps: array<f32, ${WG * KC_MAX}>;     // scores, then probabilities: [WG, KC_MAX]
 
 @compute @workgroup_size(${WG})
 fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let t = wid.y * P.nx + wid.x;
   if (t >= P.numTasks) { return; }
+  let D = P.D;
+  let KC = P.KC;
   let tb = t * ${TASK_WORDS}u;                 // tasks: [numTasks, ${TASK_WORDS}]
   let desc = tasks[tb];
   let qBase = tasks[tb + 1u] * P.Lq * D;        // q: [nbh, Lq, D], this head's block
@@ -94,25 +107,20 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   let rows = plan[qTilesOff + qt + 1u] - s0;
   let e0 = plan[rowPtrOff + qt];
   let e1 = plan[rowPtrOff + qt + 1u];
+  let pRow = lid * KC_MAX;                      // Ps: [WG, KC_MAX]
 
   for (var rb = 0u; rb < rows; rb += WG) {
     let r = rb + lid;
     let live = r < rows;
     var qi = 0u;
-    var qr: array<f32, ${D}>;
-    var acc: array<f32, ${D}>;
-    var m = NEG;
-    var l = 0.0;
-    var seen = false;
     if (live) {
       qi = s0 + r;
       if (qIdxOff != NONE) { qi = plan[qIdxOff + s0 + r]; }
-      let src = qBase + qi * D;                 // q: [Lq, D] block
-      for (var d = 0u; d < D; d++) {
-        qr[d] = Q[src + d] * P.scale;
-        acc[d] = 0.0;
-      }
     }
+    let qo = qBase + qi * D;                    // q: [Lq, D] block
+    let o = (sBase + r) * D;                    // PO: [scratchRows, D]
+    var m = NEG;
+    var l = 0.0;
     for (var e = e0; e < e1; e++) {
       let kt = plan[colIdxOff + e];
       let t0 = plan[kTilesOff + kt];
@@ -135,7 +143,6 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
         }
         workgroupBarrier();
         if (live) {
-          var sc: array<f32, ${KC}>;
           var ok = 0u;
           var mx = m;
           for (var c = 0u; c < cnt; c++) {
@@ -147,25 +154,29 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
             if (allowed) {
               var s = 0.0;
               let ko = c * D;
-              for (var d = 0u; d < D; d++) { s += qr[d] * Ks[ko + d]; }
+              for (var d = 0u; d < D; d++) { s += Q[qo + d] * Ks[ko + d]; }
+              s *= P.scale;
               if (hasSelf && kpos[c] == qi) { s = selfScore; }
-              sc[c] = s;
+              Ps[pRow + c] = s;
+              if (s > mx) { mx = s; }
               ok |= 1u << c;
-              if (!seen || s > mx) { mx = s; }
-              seen = true;
             }
           }
           if (ok != 0u) {
             var alpha = 0.0;
             if (l > 0.0) { alpha = exp(m - mx); }
             l *= alpha;
-            for (var d = 0u; d < D; d++) { acc[d] *= alpha; }
             for (var c = 0u; c < cnt; c++) {
-              if ((ok & (1u << c)) == 0u) { continue; }
-              let p = exp(sc[c] - mx);
+              var p = 0.0;
+              if ((ok & (1u << c)) != 0u) { p = exp(Ps[pRow + c] - mx); }
+              Ps[pRow + c] = p;
               l += p;
-              let vo = c * D;
-              for (var d = 0u; d < D; d++) { acc[d] += p * Vs[vo + d]; }
+            }
+            for (var d = 0u; d < D; d++) {
+              var a = 0.0;
+              if (alpha != 0.0) { a = PO[o + d] * alpha; }
+              for (var c = 0u; c < cnt; c++) { a += Ps[pRow + c] * Vs[c * D + d]; }
+              PO[o + d] = a;
             }
             m = mx;
           }
@@ -173,15 +184,13 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
       }
     }
     if (live) {
-      let row = sBase + r;
-      let o = row * D;                          // PO: [scratchRows, D]
-      if (seen && l > 0.0) {
+      if (l > 0.0) {
         let inv = 1.0 / l;
-        for (var d = 0u; d < D; d++) { PO[o + d] = acc[d] * inv; }
-        PL[row] = m + log(l);
+        for (var d = 0u; d < D; d++) { PO[o + d] *= inv; }
+        PL[sBase + r] = m + log(l);
       } else {
         for (var d = 0u; d < D; d++) { PO[o + d] = 0.0; }
-        PL[row] = NEG;
+        PL[sBase + r] = NEG;
       }
     }
   }
@@ -195,10 +204,11 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
 @group(0) @binding(5) var<storage, read_write> O: array<f32>;  // out: [nbh, Lq, D]
 @group(0) @binding(6) var<storage, read_write> OL: array<f32>; // lse: [nbh, Lq]
 
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${MERGE_WG})
 fn merge(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.y * M.nx * ${WG}u + gid.x;
+  let row = gid.y * M.nx * ${MERGE_WG}u + gid.x;
   if (row >= M.rows) { return; }
+  let D = M.D;
   let a = mptr[row];
   let b = mptr[row + 1u];
   let o = row * D;                              // out: [rows, D]
