@@ -21,6 +21,17 @@ export function resolveScale(pattern: Pattern, D: number, scale: unknown): numbe
  * calling thread with Atomics.wait, which Node allows on its main thread).
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
+  const { problem, backend } = prepare(q, k, v, options);
+  return selectBackend(backend, problem).run(problem);
+}
+
+/** Validates a call of attention() / attentionAsync(): the problem and the backend name asked for. */
+export function prepare(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions,
+): { problem: Problem; backend: (typeof BACKEND_NAMES)[number] } {
   if (options === null || typeof options !== "object") {
     throw new AttentionArgumentError("options", options, "an object { pattern?, scale?, backend?, threads? }");
   }
@@ -37,6 +48,5 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const threadsExplicit = options.threads !== undefined;
   const threads = threadsExplicit ? checkInt("options.threads", options.threads, 1, 256) : defaultThreads();
-  const problem: Problem = { q, k, v, shapes, pattern, scale, threads, threadsExplicit };
-  return selectBackend(backend, problem).run(problem);
+  return { problem: { q, k, v, shapes, pattern, scale, threads, threadsExplicit }, backend };
 }

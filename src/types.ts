@@ -105,9 +105,10 @@ export interface Pattern {
 
 /**
  * "auto": the fastest backend that can run the problem (wasm, then js); "wasm": WebAssembly
- * SIMD kernel; "js": TypeScript kernel; "reference": the float64 oracle (fixed masks only).
+ * SIMD kernel; "js": TypeScript kernel; "reference": the float64 oracle (fixed masks only);
+ * "webgpu": the WGSL kernel on a GPU, through attentionAsync() only.
  */
-export type Backend = "auto" | "wasm" | "js" | "reference";
+export type Backend = "auto" | "wasm" | "js" | "reference" | "webgpu";
 
 export interface AttentionOptions {
   pattern?: Pattern;
@@ -143,6 +144,8 @@ export interface AttentionStats {
   backend: string;
   /** Threads the backend ran on. */
   threads?: number;
+  /** The GPU adapter that ran the call (backend "webgpu"). */
+  adapter?: string;
 }
 
 export interface AttentionResult {
