@@ -24,6 +24,8 @@ export interface GpuProblem {
   v: Float32Array; // [B, Hkv, Lk, D]
   pattern: Pattern;
   scale: number;
+  /** Tests only: a smaller storage-binding limit than the device's, to exercise dispatch splitting. */
+  maxBindingBytes?: number;
 }
 
 export interface GpuResult {
@@ -32,7 +34,10 @@ export interface GpuResult {
   totals: PlanTotals;
   /** Bytes of GPU buffers this call held at most at once. */
   gpuBytes: number;
+  /** Compute dispatches (two per chunk of heads). */
   dispatches: number;
+  /** Packed plans uploaded by this call (0 when every chunk's plan was already on the GPU). */
+  planUploads: number;
 }
 
 /** What the device's limits allow, before anything is planned; empty when it can run. */
@@ -110,9 +115,10 @@ function distinctParts(heads: readonly HeadPlan[], bh0: number, bh1: number): Pl
   return out;
 }
 
-function uploadPlan(device: GPUDevice, key: PlanPart[], parts: PlanPart[]): CachedPlan {
+function uploadPlan(device: GPUDevice, key: PlanPart[], parts: PlanPart[], counter: { uploads: number }): CachedPlan {
   const hit = planCache.get(key);
   if (hit && hit.device === device && sameParts(hit.parts, parts)) return hit;
+  counter.uploads++;
   const plan = packParts(parts);
   const buffer = device.createBuffer({
     size: plan.words.byteLength,
@@ -231,7 +237,9 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     heads[b * s.H + h] = { parts, kvRow: b * s.Hkv + Math.floor(h / group) };
   });
   const pipes = await pipelines(device);
-  const chunks = splitChunks(heads, s, maxBinding(device.limits));
+  const bindLimit = Math.min(maxBinding(device.limits), p.maxBindingBytes ?? Number.POSITIVE_INFINITY);
+  const chunks = splitChunks(heads, s, bindLimit);
+  const counter = { uploads: 0 };
   const out = new Float32Array(s.B * s.H * s.Lq * s.D);
   const lse = new Float32Array(s.B * s.H * s.Lq);
   const LqD = s.Lq * s.D;
@@ -243,7 +251,7 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     const parts = distinctParts(heads, ch.bh0, ch.bh1);
     device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
-    const cached = uploadPlan(device, heads[ch.bh0].parts, parts);
+    const cached = uploadPlan(device, heads[ch.bh0].parts, parts, counter);
     const work: ChunkWork = chunkWork(heads, ch.bh0, ch.bh1, kv0, s.Lq, cached.plan);
     const rows = (ch.bh1 - ch.bh0) * s.Lq;
     const bufs: GPUBuffer[] = [];
@@ -319,5 +327,5 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
       for (const b of bufs) b.destroy();
     }
   }
-  return { out, lse, totals, gpuBytes, dispatches: 2 * chunks.length };
+  return { out, lse, totals, gpuBytes, dispatches: 2 * chunks.length, planUploads: counter.uploads };
 }
