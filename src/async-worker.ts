@@ -3,8 +3,9 @@
  * problem (inputs and the plan per (batch, head), no functions), runs the synchronous kernel
  * here, off the page's main thread, and posts the result back (buffers transferred).
  */
-import { attention } from "./attention.js";
+
 import type { WorkerRequest } from "./async.js";
+import { attention } from "./attention.js";
 import type { Backend, Pattern } from "./types.js";
 
 interface Scope {

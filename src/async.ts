@@ -63,14 +63,16 @@ function checkGpuOption(options: AttentionAsyncOptions): void {
 async function autoGpuReasons(p: Problem, options: AttentionAsyncOptions): Promise<string[]> {
   const { B, H, Lq, Lk } = p.shapes;
   const pairs = B * H * Lq * Lk;
-  if (pairs < AUTO_GPU_PAIRS) return [`${pairs} query-key pairs, below ${AUTO_GPU_PAIRS}: the upload costs more than the GPU saves`];
+  if (pairs < AUTO_GPU_PAIRS)
+    return [`${pairs} query-key pairs, below ${AUTO_GPU_PAIRS}: the upload costs more than the GPU saves`];
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
   if (options.gpu === undefined && nav?.gpu === undefined) {
-    return ["no options.gpu and no navigator.gpu (in Node, pass backend: \"webgpu\" to load the webgpu package)"];
+    return ['no options.gpu and no navigator.gpu (in Node, pass backend: "webgpu" to load the webgpu package)'];
   }
   const ctx = await gpuContext(options);
   const reasons = gpuReasons(p, ctx);
-  if (typeof ctx !== "string" && ctx.software) reasons.push(`the adapter (${ctx.adapterName}) is a software rasteriser`);
+  if (typeof ctx !== "string" && ctx.software)
+    reasons.push(`the adapter (${ctx.adapterName}) is a software rasteriser`);
   return reasons;
 }
 
@@ -86,8 +88,18 @@ async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
 
 /** A page's main thread: the one place a synchronous kernel would freeze the page. */
 function inPageMainThread(): boolean {
-  const g = globalThis as { window?: unknown; document?: unknown; Worker?: unknown; process?: { versions?: { node?: string } } };
-  return g.window !== undefined && g.document !== undefined && typeof g.Worker === "function" && g.process?.versions?.node === undefined;
+  const g = globalThis as {
+    window?: unknown;
+    document?: unknown;
+    Worker?: unknown;
+    process?: { versions?: { node?: string } };
+  };
+  return (
+    g.window !== undefined &&
+    g.document !== undefined &&
+    typeof g.Worker === "function" &&
+    g.process?.versions?.node === undefined
+  );
 }
 
 /**

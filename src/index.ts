@@ -1,3 +1,6 @@
+export type { AttentionAsyncOptions } from "./async.js";
+/** attention() as a Promise on every backend, and the only way to run backend "webgpu". */
+export { AUTO_GPU_PAIRS, attentionAsync, releaseAsyncWorker, webgpuNotSupportedReasons } from "./async.js";
 export { attention } from "./attention.js";
 export type { CompiledPattern, CompileOptions } from "./compile.js";
 export { compile } from "./compile.js";
@@ -11,6 +14,3 @@ export * as patterns from "./pattern/index.js";
 export type * from "./types.js";
 export { EMPTY, FULL, PARTIAL } from "./types.js";
 export { Rng, randomTensor } from "./util/rng.js";
-export type { AttentionAsyncOptions } from "./async.js";
-/** attention() as a Promise on every backend, and the only way to run backend "webgpu". */
-export { AUTO_GPU_PAIRS, attentionAsync, releaseAsyncWorker, webgpuNotSupportedReasons } from "./async.js";

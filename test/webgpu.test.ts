@@ -6,7 +6,14 @@
  * No adapter is a failure here, never a skip.
  */
 import { describe, expect, test } from "vitest";
-import { AttentionArgumentError, attention, attentionAsync, compile, patterns, webgpuNotSupportedReasons } from "../src/index.js";
+import {
+  AttentionArgumentError,
+  attention,
+  attentionAsync,
+  compile,
+  patterns,
+  webgpuNotSupportedReasons,
+} from "../src/index.js";
 import { defaultGpu, type GpuContext } from "../src/kernels/webgpu/device.js";
 import { packPartMasks } from "../src/kernels/webgpu/pack.js";
 import { runWebGPU } from "../src/kernels/webgpu/run.js";
@@ -53,7 +60,13 @@ describe("webgpu backend", () => {
     const cpu = attention(q, k, v, { pattern, backend: "js" });
     for (const options of [{ backend: "webgpu" as const }, { backend: "webgpu" as const, gpu: ctx.device }]) {
       const got = await attentionAsync(q, k, v, { pattern, ...options });
-      const want = oracle(q, k, v, 1 / Math.sqrt(D), pattern.bind({ queryLength: Lq, keyLength: Lk, heads: H, headDim: D }).mask);
+      const want = oracle(
+        q,
+        k,
+        v,
+        1 / Math.sqrt(D),
+        pattern.bind({ queryLength: Lq, keyLength: Lk, heads: H, headDim: D }).mask,
+      );
       expectMatchesOracle({ out: got.out.data, lse: got.lse }, want, D, 1);
       const { backend, backendBytes, threads, adapter, ...rest } = got.stats;
       const { backend: _b, backendBytes: _bb, threads: _t, ...cpuRest } = cpu.stats;
@@ -76,7 +89,15 @@ describe("webgpu backend", () => {
     const shapes = { B, H, Hkv, Lq, Lk, D };
     const one = await runWebGPU(ctx, { shapes, q: q.data, k: k.data, v: v.data, pattern, scale: 0.25 });
     // one head's q rows are 130 * 16 * 4 = 8320 bytes: at most one head per chunk
-    const split = await runWebGPU(ctx, { shapes, q: q.data, k: k.data, v: v.data, pattern, scale: 0.25, maxBindingBytes: 9000 });
+    const split = await runWebGPU(ctx, {
+      shapes,
+      q: q.data,
+      k: k.data,
+      v: v.data,
+      pattern,
+      scale: 0.25,
+      maxBindingBytes: 9000,
+    });
     expect(one.dispatches).toBe(2);
     expect(split.dispatches).toBe(2 * B * H);
     expect(Array.from(split.out)).toEqual(Array.from(one.out));

@@ -95,7 +95,7 @@ describe.each(ASYNC_TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend
             causal,
             rotations: rot,
           });
-          const got = (await go(qk, qk, v, { pattern }));
+          const got = await go(qk, qk, v, { pattern });
           const want = lshOracle({
             ...{ qk: qk.data, v: v.data, B, H, n, D, rotations: rot.data, buckets: factors, hashes },
             ...{ chunkLength: C, chunksBefore: before, chunksAfter: after, causal },
@@ -123,7 +123,7 @@ describe.each(ASYNC_TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend
           const qk = randomTensor([1, 2, n, D], seed, 2);
           const v = randomTensor([1, 2, n, D], seed + 1);
           const pattern = lsh({ buckets: 2, hashes, chunkLength: n + extra, causal, seed });
-          const got = (await go(qk, qk, v, { pattern }));
+          const got = await go(qk, qk, v, { pattern });
           const want = denseSelfMasked(qk, v, causal);
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(1e-5);
           expect(maxAbs(got.lse, want.lse)).toBeLessThan(1e-3); // lse can be ~ -1e5 (self only): float32 ulp there is 8e-3/2
@@ -158,7 +158,7 @@ describe.each(ASYNC_TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend
             causal,
             seed,
           });
-          const got = (await go(qk, qk, v, { pattern }));
+          const got = await go(qk, qk, v, { pattern });
           const want = denseSelfMasked(qk, v, causal);
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(1e-5);
         },
@@ -206,9 +206,9 @@ describe.each(ASYNC_TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend
     const qk = randomTensor([2, 2, 200, 16], 3);
     const v = randomTensor([2, 2, 200, 16], 4);
     const sizes = { buckets: 8, hashes: 3, chunkLength: 16 };
-    const a = (await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }) }));
-    const b = (await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }) }));
-    const c = (await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 43 }) }));
+    const a = await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }) });
+    const b = await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }) });
+    const c = await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 43 }) });
     const data = seededRotations(42, 2, 16, 3, 4);
     const d = await go(qk, qk, v, {
       pattern: lsh({ chunkLength: 16, rotations: { data, shape: [2, 16, 3, 4] } }),
@@ -238,15 +238,15 @@ describe.each(ASYNC_TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend
     const k3 = { data: k.data.map((x) => x * 3), shape: k.shape };
     const v = randomTensor([1, 2, 64, 8], 7);
     const pattern = lsh({ buckets: 4, hashes: 2, chunkLength: 8, seed: 1 });
-    expect(
-      maxAbs((await go(q, k3, v, { pattern })).out.data, (await go(q, k, v, { pattern })).out.data),
-    ).toBeLessThan(1e-5);
+    expect(maxAbs((await go(q, k3, v, { pattern })).out.data, (await go(q, k, v, { pattern })).out.data)).toBeLessThan(
+      1e-5,
+    );
   });
 
   it("the self mask value is HF's -1e5", async () => {
     expect(LSH_SELF_SCORE).toBe(-1e5);
     const qk = randomTensor([1, 1, 1, 3], 1);
-    const { lse, out } = (await go(qk, qk, qk, { pattern: lsh({ buckets: 2, hashes: 1, chunkLength: 4 }) }));
+    const { lse, out } = await go(qk, qk, qk, { pattern: lsh({ buckets: 2, hashes: 1, chunkLength: 4 }) });
     expect(lse[0]).toBe(-1e5); // a single token sees only itself
     expect(Array.from(out.data)).toEqual(Array.from(qk.data));
   });

@@ -38,7 +38,19 @@ window.runSeeds = async () => {
       want = { out: want.out.data, lse: want.lse };
     } else {
       const mask = pattern.bind({ queryLength: n, keyLength: n, heads: H, headDim: D }).mask;
-      want = referenceAttention({ q: q.data, k: k.data, v: v.data, B, H, Hkv: k.shape[1], Lq: n, Lk: n, D, scale: 1 / Math.sqrt(D), mask });
+      want = referenceAttention({
+        q: q.data,
+        k: k.data,
+        v: v.data,
+        B,
+        H,
+        Hkv: k.shape[1],
+        Lq: n,
+        Lk: n,
+        D,
+        scale: 1 / Math.sqrt(D),
+        mask,
+      });
     }
     rows.push({
       name,

@@ -16,7 +16,7 @@ import { type StaticServer, serveStatic } from "./server.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CHROMIUM = "/usr/bin/chromium";
 /** WebGPU in headless Chromium on Linux without a GPU: SwiftShader's Vulkan backend. */
-export const WEBGPU_FLAGS = [
+const WEBGPU_FLAGS = [
   "--no-sandbox",
   "--enable-unsafe-webgpu",
   "--enable-features=Vulkan",
@@ -30,7 +30,8 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(path.join(ROOT, "dist/index.js"))) throw new Error("dist/index.js is missing: run npm run build");
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium libvulkan1 (.ci/run does)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium libvulkan1 (.ci/run does)`);
   server = await serveStatic(ROOT);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_FLAGS });
   page = await browser.newPage();

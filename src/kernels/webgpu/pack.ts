@@ -138,7 +138,14 @@ export interface ChunkWork {
 }
 
 /** Tasks and merge CSR of heads [bh0, bh1) (rows of a tile with no key tile produce no task). */
-export function chunkWork(heads: readonly HeadPlan[], bh0: number, bh1: number, kv0: number, Lq: number, plan: PackedPlan): ChunkWork {
+export function chunkWork(
+  heads: readonly HeadPlan[],
+  bh0: number,
+  bh1: number,
+  kv0: number,
+  Lq: number,
+  plan: PackedPlan,
+): ChunkWork {
   let numTasks = 0;
   let scratchRows = 0;
   for (let bh = bh0; bh < bh1; bh++) {

@@ -228,7 +228,11 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
   const s = p.shapes;
   const reasons = limitReasons(device.limits, s);
   if (reasons.length > 0) {
-    throw new AttentionArgumentError("options.backend", "webgpu", `a problem this device can run (${reasons.join("; ")})`);
+    throw new AttentionArgumentError(
+      "options.backend",
+      "webgpu",
+      `a problem this device can run (${reasons.join("; ")})`,
+    );
   }
   const group = s.H / s.Hkv;
   const heads: HeadPlan[] = new Array(s.B * s.H);
@@ -269,8 +273,15 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     const plBuf = keep(scratch(device, work.scratchRows * 4, "partial lse"));
     const oBuf = keep(scratch(device, rows * s.D * 4, "out"));
     const olBuf = keep(scratch(device, rows * 4, "lse"));
-    const readO = keep(device.createBuffer({ size: Math.max(16, rows * s.D * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
-    const readL = keep(device.createBuffer({ size: Math.max(16, rows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    const readO = keep(
+      device.createBuffer({
+        size: Math.max(16, rows * s.D * 4),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
+    );
+    const readL = keep(
+      device.createBuffer({ size: Math.max(16, rows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    );
     const [nx, ny] = grid(work.numTasks);
     const [mx, my] = grid(Math.ceil(rows / MERGE_WG));
     const params = new ArrayBuffer(32);
@@ -284,10 +295,14 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     pu[5] = rows;
     pu[6] = s.D;
     pu[7] = keysPerChunk(s.D);
-    const attendParams = keep(device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+    const attendParams = keep(
+      device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+    );
     device.queue.writeBuffer(attendParams, 0, params);
     pu[3] = mx;
-    const mergeParams = keep(device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+    const mergeParams = keep(
+      device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+    );
     device.queue.writeBuffer(mergeParams, 0, params);
     const bind = (pipe: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup =>
       device.createBindGroup({
