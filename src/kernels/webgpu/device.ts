@@ -53,9 +53,6 @@ function loadNodeGpu(): Promise<GPU | string> {
     } catch (e) {
       return `the optional package "webgpu" (Dawn for Node) is not installed or does not load here (${(e as Error).message.split("\n")[0]}); npm install webgpu`;
     }
-    for (const [k, v] of Object.entries(mod.globals)) {
-      if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-    }
     return mod.create([]);
   })();
   return nodeGpu;

@@ -16,6 +16,9 @@ import { type ChunkWork, chunkWork, type HeadPlan, type PackedPlan, packedPlanBy
 import { keysPerChunk, MAX_HEAD_DIM, MERGE_WG, NEG_HOST, shaderSource, TASK_WORDS, WORKGROUP_BYTES } from "./wgsl.js";
 
 const MAX_GROUPS = 65535;
+/** GPUBufferUsage / GPUMapMode values (the spec's constants: no global needed, Dawn's stay out of globalThis). */
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const MAP_READ_MODE = 0x1;
 
 export interface GpuProblem {
   shapes: Shapes;
@@ -122,7 +125,7 @@ function uploadPlan(device: GPUDevice, key: PlanPart[], parts: PlanPart[], count
   const plan = packParts(parts);
   const buffer = device.createBuffer({
     size: plan.words.byteLength,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    usage: USAGE.STORAGE | USAGE.COPY_DST,
     label: "plan",
   });
   device.queue.writeBuffer(buffer, 0, plan.words as Uint32Array<ArrayBuffer>);
@@ -202,7 +205,7 @@ function splitChunks(heads: readonly HeadPlan[], s: Shapes, bind: number): Chunk
 function storage(device: GPUDevice, data: Float32Array | Uint32Array, label: string): GPUBuffer {
   const buffer = device.createBuffer({
     size: Math.max(16, data.byteLength),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    usage: USAGE.STORAGE | USAGE.COPY_DST,
     label,
   });
   device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
@@ -212,7 +215,7 @@ function storage(device: GPUDevice, data: Float32Array | Uint32Array, label: str
 function scratch(device: GPUDevice, bytes: number, label: string): GPUBuffer {
   return device.createBuffer({
     size: Math.max(16, bytes),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    usage: USAGE.STORAGE | USAGE.COPY_SRC,
     label,
   });
 }
@@ -276,11 +279,11 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     const readO = keep(
       device.createBuffer({
         size: Math.max(16, rows * s.D * 4),
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        usage: USAGE.MAP_READ | USAGE.COPY_DST,
       }),
     );
     const readL = keep(
-      device.createBuffer({ size: Math.max(16, rows * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      device.createBuffer({ size: Math.max(16, rows * 4), usage: USAGE.MAP_READ | USAGE.COPY_DST }),
     );
     const [nx, ny] = grid(work.numTasks);
     const [mx, my] = grid(Math.ceil(rows / MERGE_WG));
@@ -296,12 +299,12 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     pu[6] = s.D;
     pu[7] = keysPerChunk(s.D);
     const attendParams = keep(
-      device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      device.createBuffer({ size: 32, usage: USAGE.UNIFORM | USAGE.COPY_DST }),
     );
     device.queue.writeBuffer(attendParams, 0, params);
     pu[3] = mx;
     const mergeParams = keep(
-      device.createBuffer({ size: 32, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
+      device.createBuffer({ size: 32, usage: USAGE.UNIFORM | USAGE.COPY_DST }),
     );
     device.queue.writeBuffer(mergeParams, 0, params);
     const bind = (pipe: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup =>
@@ -331,7 +334,7 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     try {
       const err = validation ?? oom;
       if (err) throw new Error(`WebGPU rejected the attention dispatch: ${err.message}`);
-      await Promise.all([readO.mapAsync(GPUMapMode.READ), readL.mapAsync(GPUMapMode.READ)]);
+      await Promise.all([readO.mapAsync(MAP_READ_MODE), readL.mapAsync(MAP_READ_MODE)]);
       out.set(new Float32Array(readO.getMappedRange(), 0, rows * s.D), ch.bh0 * LqD); // out: [B·H, Lq, D]
       const l = new Float32Array(readL.getMappedRange(), 0, rows);
       const base = ch.bh0 * s.Lq; // lse: [B·H, Lq]
