@@ -78,6 +78,24 @@ describe("webgpu backend", () => {
     }
   });
 
+  test("NaN in one query row does not crash and leaves every other row exact", async () => {
+    const rng = new Rng(9);
+    const [Lq, D] = [70, 4];
+    const q = tensor([1, 1, Lq, D], rng);
+    const k = tensor([1, 1, Lq, D], rng);
+    const v = tensor([1, 1, Lq, D], rng);
+    q.data[5] = Number.NaN; // row 1
+    const got = await attentionAsync(q, k, v, { backend: "webgpu", pattern: patterns.causal() });
+    const want = oracle(q, k, v, 1 / Math.sqrt(D), (i, j) => j <= i);
+    for (let r = 0; r < Lq; r++) {
+      if (r === 1) continue;
+      expect(Math.abs(got.lse[r] - want.lse[r]), `row ${r}`).toBeLessThanOrEqual(1e-5);
+      for (let d = 0; d < D; d++) {
+        expect(Math.abs(got.out.data[r * D + d] - want.out[r * D + d]), `row ${r}`).toBeLessThanOrEqual(1e-5);
+      }
+    }
+  });
+
   test("problems larger than a binding are split into dispatches that fit, with the same result", async () => {
     const ctx = await gpu();
     const rng = new Rng(6);
