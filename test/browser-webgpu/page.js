@@ -92,4 +92,28 @@ window.ticksDuring = async (mode) => {
   };
 };
 
+/** attentionAsync through the managed worker vs attention() here: the same bits and stats, every seed pattern (LSH with separate q and k: keys transformed here). */
+window.workerMatches = async () => {
+  const [B, H, Hkv, n, D] = [2, 2, 1, 200, 16];
+  const rows = [];
+  for (const [name, make] of SEEDS) {
+    const pattern = make();
+    const lsh = name === "lsh";
+    const q = randomTensor([B, H, n, D], 21);
+    const k = randomTensor([B, lsh ? H : Hkv, n, D], 22);
+    const v = randomTensor([B, lsh ? H : Hkv, n, D], 23);
+    for (const backend of ["wasm", "js"]) {
+      const got = await attentionAsync(q, k, v, { pattern, backend });
+      const want = attention(q, k, v, { pattern, backend });
+      rows.push({
+        name: `${name} ${backend}`,
+        out: maxAbsDiff(got.out.data, want.out.data),
+        lse: maxAbsDiff(got.lse, want.lse),
+        stats: JSON.stringify(got.stats) === JSON.stringify(want.stats),
+      });
+    }
+  }
+  return rows;
+};
+
 document.getElementById("status").textContent = "ready";

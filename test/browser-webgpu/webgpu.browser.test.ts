@@ -61,6 +61,18 @@ describe("in Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  test("attentionAsync's worker gives attention()'s bits and stats for every seed pattern (wasm and js)", async () => {
+    type Row = { name: string; out: number; lse: number; stats: boolean };
+    const rows = await page.evaluate(() => (window as unknown as { workerMatches(): Promise<Row[]> }).workerMatches());
+    expect(rows.length).toBe(14);
+    for (const r of rows) {
+      expect(r.out, r.name).toBe(0);
+      expect(r.lse, r.name).toBe(0);
+      expect(r.stats, r.name).toBe(true);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   test("the page keeps ticking while attentionAsync runs wasm; attention() freezes it (control)", async () => {
     type Ticks = { during: number; backend: string; sameOut: number; sameLse: number; sameStats: boolean };
     const run = (mode: string) =>
