@@ -285,7 +285,7 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     const readL = keep(device.createBuffer({ size: Math.max(16, rows * 4), usage: USAGE.MAP_READ | USAGE.COPY_DST }));
     const [nx, ny] = grid(work.numTasks);
     const [mx, my] = grid(Math.ceil(rows / MERGE_WG));
-    const params = new ArrayBuffer(32);
+    const params = new ArrayBuffer(48);
     const pu = new Uint32Array(params);
     const pf = new Float32Array(params);
     pu[0] = s.Lq;
@@ -296,10 +296,11 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
     pu[5] = rows;
     pu[6] = s.D;
     pu[7] = keysPerChunk(s.D);
-    const attendParams = keep(device.createBuffer({ size: 32, usage: USAGE.UNIFORM | USAGE.COPY_DST }));
+    pu[8] = work.scratchRows;
+    const attendParams = keep(device.createBuffer({ size: 48, usage: USAGE.UNIFORM | USAGE.COPY_DST }));
     device.queue.writeBuffer(attendParams, 0, params);
     pu[3] = mx;
-    const mergeParams = keep(device.createBuffer({ size: 32, usage: USAGE.UNIFORM | USAGE.COPY_DST }));
+    const mergeParams = keep(device.createBuffer({ size: 48, usage: USAGE.UNIFORM | USAGE.COPY_DST }));
     device.queue.writeBuffer(mergeParams, 0, params);
     const bind = (pipe: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup =>
       device.createBindGroup({

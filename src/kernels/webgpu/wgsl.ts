@@ -65,6 +65,10 @@ struct Params {
   rows: u32,      // output rows of the merge: [nbh * Lq]
   D: u32,         // head dimension
   KC: u32,        // keys staged per chunk: min(KC_MAX, KS / D)
+  SR: u32,        // scratch rows (PO is [D, SR]: a warp's rows are adjacent, its accesses coalesce)
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -73,7 +77,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> V: array<f32>;      // v: [nkv, Lk, D]
 @group(0) @binding(4) var<storage, read> plan: array<u32>;   // packed parts: descriptor + arrays
 @group(0) @binding(5) var<storage, read> tasks: array<u32>;  // [numTasks, ${TASK_WORDS}]
-@group(0) @binding(6) var<storage, read_write> PO: array<f32>; // scratch rows (running output): [scratchRows, D]
+@group(0) @binding(6) var<storage, read_write> PO: array<f32>; // scratch rows (running output), transposed: [D, SR]
 @group(0) @binding(7) var<storage, read_write> PL: array<f32>; // scratch lse: [scratchRows]
 
 var<workgroup> Ks: array<f32, ${KS}>;              // staged keys: [KC, D]
@@ -118,7 +122,8 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
       if (qIdxOff != NONE) { qi = plan[qIdxOff + s0 + r]; }
     }
     let qo = qBase + qi * D;                    // q: [Lq, D] block
-    let o = (sBase + r) * D;                    // PO: [scratchRows, D]
+    let row = sBase + r;                        // this row's column of PO: [D, SR]
+    let SR = P.SR;
     var m = NEG;
     var l = 0.0;
     for (var e = e0; e < e1; e++) {
@@ -174,9 +179,9 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
             }
             for (var d = 0u; d < D; d++) {
               var a = 0.0;
-              if (alpha != 0.0) { a = PO[o + d] * alpha; }
+              if (alpha != 0.0) { a = PO[d * SR + row] * alpha; }
               for (var c = 0u; c < cnt; c++) { a += Ps[pRow + c] * Vs[c * D + d]; }
-              PO[o + d] = a;
+              PO[d * SR + row] = a;
             }
             m = mx;
           }
@@ -186,18 +191,18 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     if (live) {
       if (l > 0.0) {
         let inv = 1.0 / l;
-        for (var d = 0u; d < D; d++) { PO[o + d] *= inv; }
-        PL[sBase + r] = m + log(l);
+        for (var d = 0u; d < D; d++) { PO[d * SR + row] *= inv; }
+        PL[row] = m + log(l);
       } else {
-        for (var d = 0u; d < D; d++) { PO[o + d] = 0.0; }
-        PL[sBase + r] = NEG;
+        for (var d = 0u; d < D; d++) { PO[d * SR + row] = 0.0; }
+        PL[row] = NEG;
       }
     }
   }
 }
 
 @group(0) @binding(0) var<uniform> M: Params;
-@group(0) @binding(1) var<storage, read> SO: array<f32>;     // scratch rows: [scratchRows, D]
+@group(0) @binding(1) var<storage, read> SO: array<f32>;     // scratch rows, transposed: [D, SR]
 @group(0) @binding(2) var<storage, read> SL: array<f32>;     // scratch lse: [scratchRows]
 @group(0) @binding(3) var<storage, read> mptr: array<u32>;   // [rows + 1] CSR of each output row's scratch rows
 @group(0) @binding(4) var<storage, read> midx: array<u32>;   // scratch row indices, plan order
@@ -236,8 +241,7 @@ fn merge(@builtin(global_invocation_id) gid: vec3<u32>) {
     let x = SL[s];
     if (x > NEG) {
       let w = exp(x - mx) / total;
-      let so = s * D;                           // scratch rows: [scratchRows, D]
-      for (var d = 0u; d < D; d++) { O[o + d] += w * SO[so + d]; }
+      for (var d = 0u; d < D; d++) { O[o + d] += w * SO[d * M.SR + s]; } // SO: [D, SR]
     }
   }
   OL[row] = mx + log(total);
