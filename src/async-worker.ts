@@ -36,7 +36,7 @@ scope.onmessage = (e) => {
       { data: r.q, shape: [B, H, Lq, D] },
       { data: r.k, shape: [B, Hkv, Lk, D] },
       { data: r.v, shape: [B, Hkv, Lk, D] },
-      { pattern: replay(r), scale: r.scale, backend: r.backend as Backend, threads: 1 },
+      { pattern: replay(r), scale: r.scale, backend: r.backend as Backend, threads: r.threads },
     );
     result.stats.bytes += r.extraBytes;
     scope.postMessage({ id: r.id, result }, [result.out.data.buffer as ArrayBuffer, result.lse.buffer as ArrayBuffer]);

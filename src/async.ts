@@ -164,6 +164,7 @@ function managedWorker(): WorkerLike {
     else {
       const err = new Error(m.error?.message ?? "the attention worker failed");
       err.name = m.error?.name ?? "Error";
+      if (err.name === "AttentionArgumentError") Object.setPrototypeOf(err, AttentionArgumentError.prototype);
       p.reject(err);
     }
   };
@@ -198,6 +199,8 @@ export interface WorkerRequest {
   plans: PlanPart[][];
   /** Bytes of transformed keys: part of stats.bytes on the calling side. */
   extraBytes: number;
+  /** options.threads when the caller gave it (attention() in the worker then says what it says here). */
+  threads: number | undefined;
 }
 
 function runInWorker(p: Problem, backend: string): Promise<AttentionResult> {
@@ -220,6 +223,7 @@ function runInWorker(p: Problem, backend: string): Promise<AttentionResult> {
     name: p.pattern.name,
     plans,
     extraBytes: k === p.k.data ? 0 : k.byteLength,
+    threads: p.threadsExplicit ? p.threads : undefined,
   };
   const w = managedWorker();
   return new Promise((resolve, reject) => {
