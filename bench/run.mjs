@@ -45,6 +45,7 @@ const CONTENDERS = [
   { name: "js", peer: "ours", backend: "js", threads: 1, patterns: ALL_PATTERNS },
   { name: "wasm-1", peer: "ours", backend: "wasm", threads: 1, patterns: ALL_PATTERNS },
   { name: `wasm-${cores}`, peer: "ours", backend: "wasm", threads: cores, patterns: ALL_PATTERNS },
+  { name: "webgpu", peer: "ours", backend: "webgpu", patterns: ALL_PATTERNS },
   {
     name: "ort-mha-1",
     peer: "ort",
@@ -113,6 +114,9 @@ console.log(
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")}`,
+);
+console.log(
+  "webgpu: attentionAsync on the adapter Dawn finds (named in each row); a software adapter's (SwiftShader's) times say nothing about a real GPU",
 );
 console.log(
   `B = 1, H = ${H}, D = ${D}; lengths ${lengths.join(", ")}; median of up to ${reps} runs; budget ${budgetMs / 1000} s per run\n`,

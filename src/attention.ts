@@ -35,7 +35,23 @@ function checkPlanShapes(plan: Plan, s: Shapes): void {
  * allows on its main thread).
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
-  const o = checkKeys("attention(q, k, v, options)", options, OPTION_KEYS) as AttentionOptions;
+  const { problem, backend } = prepare(q, k, v, options);
+  return selectBackend(backend, problem).run(problem);
+}
+
+/**
+ * Validates a call of attention() / attentionAsync() and plans it (or takes the caller's
+ * plan): the problem and the backend name asked for. `extraKeys`: option names the caller
+ * accepts on top of attention()'s (attentionAsync: "gpu").
+ */
+export function prepare(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions,
+  extraKeys: readonly string[] = [],
+): { problem: Problem; backend: (typeof BACKEND_NAMES)[number] } {
+  const o = checkKeys("attention(q, k, v, options)", options, [...OPTION_KEYS, ...extraKeys]) as AttentionOptions;
   const shapes = validateInputs(q, k, v);
   let plan: Plan;
   if (o.plan !== undefined) {
@@ -79,6 +95,5 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const threadsExplicit = o.threads !== undefined;
   const threads = threadsExplicit ? checkInt("options.threads", o.threads, 1, 256) : defaultThreads();
-  const problem: Problem = { q, k, v, shapes, pattern, plan, scale, threads, threadsExplicit };
-  return selectBackend(backend, problem).run(problem);
+  return { problem: { q, k, v, shapes, pattern, plan, scale, threads, threadsExplicit }, backend };
 }

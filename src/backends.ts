@@ -5,6 +5,8 @@
  *   wasm       WebAssembly SIMD tiled kernel (assembly/kernel.ts), 1..n threads
  *   js         the TypeScript tiled kernel (src/kernels/tiled.ts): always runs, the fallback
  *   reference  float64 oracle (src/kernels/reference.ts): fixed masks only, O(Lk) per row
+ *   webgpu     WGSL kernel (src/kernels/webgpu/): asynchronous, so only attentionAsync runs it
+ *              (src/async.ts); listed here so attention() names it and says where to go
  */
 import { AttentionArgumentError } from "./errors.js";
 import { cleanInputs, finishHead } from "./kernels/nonfinite.js";
@@ -32,7 +34,7 @@ export interface Problem {
 }
 
 export interface BackendImpl {
-  readonly name: "wasm" | "js" | "reference";
+  readonly name: "wasm" | "js" | "reference" | "webgpu";
   notSupportedReasons(p: Problem): string[];
   run(p: Problem): AttentionResult;
 }
@@ -57,7 +59,7 @@ export function transformKeys(pattern: Pattern, k: Float32Array, s: Shapes): Flo
   return out;
 }
 
-function toStats(
+export function toStats(
   t: PlanTotals,
   D: number,
   extraBytes: number,
@@ -78,7 +80,7 @@ function toStats(
   };
 }
 
-function dimsOf(s: Shapes): Dims {
+export function dimsOf(s: Shapes): Dims {
   return { queryLength: s.Lq, keyLength: s.Lk, heads: s.H, headDim: s.D };
 }
 
@@ -214,8 +216,19 @@ const referenceBackend: BackendImpl = {
   },
 };
 
+/** attention() is synchronous; the GPU answers asynchronously (src/async.ts runs it). */
+const webgpuBackend: BackendImpl = {
+  name: "webgpu",
+  notSupportedReasons: () => [
+    'WebGPU runs asynchronously: call attentionAsync(q, k, v, { backend: "webgpu" }) (a Promise) instead of attention()',
+  ],
+  run() {
+    throw new Error("unreachable: webgpu always reports a reason to attention()");
+  },
+};
+
 /** Fastest first; "auto" takes the first that can run. */
-export const BACKENDS: readonly BackendImpl[] = [wasmBackend, jsBackend, referenceBackend];
+export const BACKENDS: readonly BackendImpl[] = [wasmBackend, jsBackend, referenceBackend, webgpuBackend];
 
 export const BACKEND_NAMES = ["auto", ...BACKENDS.map((b) => b.name)] as const;
 

@@ -1,3 +1,6 @@
+export type { AttentionAsyncOptions } from "./async.js";
+/** attention() as a Promise on every backend, and the only way to run backend "webgpu". */
+export { AUTO_GPU_PAIRS, attentionAsync, releaseAsyncWorker, webgpuNotSupportedReasons } from "./async.js";
 export { attention } from "./attention.js";
 export type { CompiledPattern, CompileOptions } from "./compile.js";
 export { compile } from "./compile.js";

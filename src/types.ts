@@ -153,9 +153,10 @@ export interface Pattern {
 
 /**
  * "auto": the fastest backend that can run the problem (wasm, then js); "wasm": WebAssembly
- * SIMD kernel; "js": TypeScript kernel; "reference": the float64 oracle (fixed masks only).
+ * SIMD kernel; "js": TypeScript kernel; "reference": the float64 oracle (fixed masks only);
+ * "webgpu": the WGSL kernel on a GPU, through attentionAsync() only.
  */
-export type Backend = "auto" | "wasm" | "js" | "reference";
+export type Backend = "auto" | "wasm" | "js" | "reference" | "webgpu";
 
 /** One part of a plan, summarised (explain()). */
 export interface PartSummary {
@@ -238,6 +239,8 @@ export interface AttentionStats {
   threadsRequested?: number;
   /** With backend "auto": why each faster backend was passed over (e.g. "wasm: needs … bytes …"). */
   fallbackReasons?: string[];
+  /** The GPU adapter that ran the call (backend "webgpu"). */
+  adapter?: string;
 }
 
 export interface AttentionResult {

@@ -12,9 +12,8 @@
  * against the float64 oracle with set semantics (to show that we compute the set).
  */
 import { describe, expect, it } from "vitest";
-import { attention } from "../src/attention.js";
 import { bigBird } from "../src/pattern/bigbird.js";
-import { backendOptions, TEST_BACKENDS } from "./backends.js";
+import { ASYNC_TEST_BACKENDS, runOn } from "./backends.js";
 import { oracle } from "./helpers.js";
 import { compareRows, hfCases, readF32, readI32, readMeta, toHeads } from "./hf-case.js";
 
@@ -64,7 +63,7 @@ const CASES = hfCases("bigbird_");
 
 describe.skipIf(CASES.length === 0)("HuggingFace BigBird conformance (../shared/conformance/hf/bigbird_*)", () => {
   for (const name of CASES) {
-    it(`${name}: attention(q, k, v, bigBird({ randomTable })) reproduces BigBirdBlockSparseAttention`, () => {
+    it(`${name}: attention(q, k, v, bigBird({ randomTable })) reproduces BigBirdBlockSparseAttention`, async () => {
       const meta = readMeta<Meta>(name);
       const { n, heads: H, head_dim: D, block_size: b, num_random_blocks: R } = meta;
       const nb = n / b;
@@ -101,8 +100,8 @@ describe.skipIf(CASES.length === 0)("HuggingFace BigBird conformance (../shared/
         1 / Math.sqrt(D),
         pattern.bind({ queryLength: n, keyLength: n, heads: H, headDim: D }).mask,
       );
-      for (const be of TEST_BACKENDS) {
-        const res = attention(q, k, v, { pattern, ...backendOptions(be) });
+      for (const be of ASYNC_TEST_BACKENDS) {
+        const res = await runOn(be, q, k, v, { pattern });
         const c = compareRows(res.out.data, want, strict, D);
         expect(c.relFro, be.label).toBeLessThan(2e-6);
         expect(c.maxAbs, be.label).toBeLessThan(1e-5);

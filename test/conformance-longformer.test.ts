@@ -6,10 +6,9 @@
  * `window` is attention_window / 2 (meta.json's one_sided). Global tokens are symmetric.
  */
 import { describe, expect, it } from "vitest";
-import { attention } from "../src/attention.js";
 import { explain } from "../src/explain.js";
 import { longformer } from "../src/pattern/longformer.js";
-import { backendOptions, TEST_BACKENDS } from "./backends.js";
+import { ASYNC_TEST_BACKENDS, runOn } from "./backends.js";
 import { compareRows, hfCases, readF32, readI32, readMeta, toHeads } from "./hf-case.js";
 
 interface Meta {
@@ -27,7 +26,7 @@ describe.skipIf(CASES.length === 0)(
   "HuggingFace Longformer conformance (../shared/conformance/hf/longformer_*)",
   () => {
     for (const name of CASES) {
-      it(`${name}: attention(q, k, v, longformer) reproduces LongformerSelfAttention`, () => {
+      it(`${name}: attention(q, k, v, longformer) reproduces LongformerSelfAttention`, async () => {
         const meta = readMeta<Meta>(name);
         const { n, heads: H, head_dim: D } = meta;
         expect(meta.one_sided * 2).toBe(meta.attention_window); // the conversion documented in docs/patterns.md
@@ -38,8 +37,8 @@ describe.skipIf(CASES.length === 0)(
         const global = Array.from(readI32(name, meta.arrays.global_idx.file));
         const pattern = longformer({ window: meta.attention_window / 2, global });
         const all = new Uint8Array(H * n).fill(1);
-        for (const b of TEST_BACKENDS) {
-          const res = attention(q, k, v, { pattern, ...backendOptions(b) });
+        for (const b of ASYNC_TEST_BACKENDS) {
+          const res = await runOn(b, q, k, v, { pattern });
           const c = compareRows(res.out.data, want, all, D);
           expect(c.relFro, b.label).toBeLessThan(2e-6);
           expect(c.maxAbs, b.label).toBeLessThan(1e-5);

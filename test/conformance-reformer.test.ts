@@ -12,11 +12,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { attention } from "../src/attention.js";
 import { explain } from "../src/explain.js";
 import { lsh } from "../src/pattern/lsh.js";
 import type { Tensor } from "../src/types.js";
-import { backendOptions, TEST_BACKENDS } from "./backends.js";
+import { ASYNC_TEST_BACKENDS, runOn } from "./backends.js";
 import { lshOracle } from "./lsh-oracle.js";
 
 const ROOT = path.resolve(__dirname, "../../shared/conformance/hf");
@@ -90,7 +89,7 @@ function compare(got: ArrayLike<number>, want: Float32Array, loose: Uint8Array, 
 
 describe.skipIf(CASES.length === 0)("HuggingFace Reformer conformance (../shared/conformance/hf/reformer_*)", () => {
   for (const name of CASES) {
-    it(`${name}: attention(qk, qk, v, lsh) reproduces LSHSelfAttention`, () => {
+    it(`${name}: attention(qk, qk, v, lsh) reproduces LSHSelfAttention`, async () => {
       const dir = path.join(ROOT, name);
       const meta: Meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8"));
       const { n, heads: H, head_dim: D } = meta;
@@ -128,8 +127,8 @@ describe.skipIf(CASES.length === 0)("HuggingFace Reformer conformance (../shared
       const oracle = compare(ref.out, want, loose, D);
       let stats = { scoredPairs: 0, allowedPairs: 0 };
       let mine = oracle;
-      for (const b of TEST_BACKENDS) {
-        const res = attention(qk, qk, v, { pattern, ...backendOptions(b) });
+      for (const b of ASYNC_TEST_BACKENDS) {
+        const res = await runOn(b, qk, qk, v, { pattern });
         mine = compare(res.out.data, want, loose, D);
         stats = res.stats;
         // the README's bounds: ~1e-6 relative (we allow 2e-6), 1e-5 absolute per element

@@ -2,8 +2,13 @@
  * Checks shared by the seed-pattern tests (Longformer, Sparse Transformer, BigBird): the plan's
  * allowed set, rebuilt from its parts, against a brute-force definition written in the test;
  * attention() on every test backend against the oracle with that dense mask; explain() against attention's stats.
+ *
+ * The synchronous backends are checked inside the (synchronous) property; the same check on
+ * webgpu (asynchronous) is queued and awaited, in order, after each test (afterEach below), so
+ * the seed-pattern suites run on every backend without turning every property async.
  */
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
+import { attentionAsync } from "../src/async.js";
 import { compile } from "../src/compile.js";
 import { attention, explain } from "../src/index.js";
 import { expandParts } from "../src/layout/expand.js";
@@ -61,11 +66,29 @@ export function randomQkv(s: Sizes, seed: number): { q: Tensor; k: Tensor; v: Te
   return { q: t(s.Lq), k: t(s.Lk), v: t(s.Lk) };
 }
 
+/** webgpu checks queued by expectAttentionMatches, run one after another after each test. */
+let gpuChecks: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  const jobs = gpuChecks;
+  gpuChecks = [];
+  for (const job of jobs) await job();
+});
+
 /** attention() with the pattern vs the float64 oracle with the brute-force mask; explain() == stats. */
 export function expectAttentionMatches(pattern: Pattern, s: Sizes, brute: MaskFn, seed: number): void {
   const { q, k, v } = randomQkv(s, seed);
   const want = oracle(q, k, v, 1 / Math.sqrt(s.D), brute);
+  gpuChecks.push(async () => {
+    const got = await attentionAsync(q, k, v, { pattern, backend: "webgpu" });
+    const label = `webgpu: ${pattern.name} ${JSON.stringify(s)} seed ${seed}`;
+    expect(hasNaN(got.out.data), label).toBe(false);
+    expect(maxAbsDiff(got.out.data, want.out), label).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(got.lse, want.lse), label).toBeLessThanOrEqual(1e-5);
+    expect(got.stats.scoredPairs, label).toBe(ref.stats.scoredPairs);
+    expect(got.stats.bytes, label).toBe(ref.stats.bytes);
+  });
   let got = attention(q, k, v, { pattern });
+  const ref = got;
   for (const b of TEST_BACKENDS) {
     got = attention(q, k, v, { pattern, ...backendOptions(b) });
     expect(hasNaN(got.out.data), b.label).toBe(false);

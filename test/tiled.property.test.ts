@@ -2,15 +2,16 @@
  * The tiled kernel against the oracle on random shapes, patterns and hazards:
  * n = 1, lengths that are not a multiple of the tile, Lq != Lk, grouped-query heads,
  * causal in both alignments, random user masks (with and without a tile classifier),
- * unions and intersections, fully masked rows, logits scaled ×1000.
+ * unions and intersections, fully masked rows, logits scaled ×1000. On every backend, webgpu
+ * (through attentionAsync) included.
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { attention, patterns } from "../src/index.js";
+import { patterns } from "../src/index.js";
 import type { Pattern, TileClassifier } from "../src/types.js";
 import { FULL, PARTIAL } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
-import { backendOptions, TEST_BACKENDS, type TestBackend } from "./backends.js";
+import { ASYNC_TEST_BACKENDS, runOn, type TestBackend } from "./backends.js";
 import { expectMatchesOracle, oracle, randomMask, tensor } from "./helpers.js";
 
 /** A band mask with an exact analytic classifier, to exercise full/partial/empty tiles. */
@@ -77,7 +78,12 @@ const shapeArb = fc.record({
   seed: fc.nat(1 << 30),
 });
 
-function check(shape: Record<string, number>, spec: PatternSpec, logitScale: number, backend: TestBackend): void {
+async function check(
+  shape: Record<string, number>,
+  spec: PatternSpec,
+  logitScale: number,
+  backend: TestBackend,
+): Promise<void> {
   const { B, Hkv, group, Lq, Lk, D, seed } = shape as {
     B: number;
     Hkv: number;
@@ -94,7 +100,7 @@ function check(shape: Record<string, number>, spec: PatternSpec, logitScale: num
   const v = tensor([B, Hkv, Lk, D], rng);
   const pattern = makePattern(spec);
   const scale = 1 / Math.sqrt(D);
-  const got = attention(q, k, v, { pattern, ...backendOptions(backend) });
+  const got = await runOn(backend, q, k, v, { pattern });
   const bound = pattern.bind({ queryLength: Lq, keyLength: Lk, heads: H, headDim: D });
   const want = oracle(q, k, v, scale, bound.mask);
   // tolerance: 1e-5 absolute on unit-normal inputs; relative 1e-6 of the logit scale when scaled up;
@@ -109,17 +115,17 @@ function check(shape: Record<string, number>, spec: PatternSpec, logitScale: num
   expect(got.stats.scoredPairs).toBeLessThanOrEqual(B * H * Lq * Lk);
 }
 
-describe.each(TEST_BACKENDS)("tiled kernel ($label) equals the reference", (backend) => {
-  test("random shapes and patterns, unit-normal inputs", () => {
-    fc.assert(
-      fc.property(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1, backend)),
+describe.each(ASYNC_TEST_BACKENDS)("tiled kernel ($label) equals the reference", (backend) => {
+  test("random shapes and patterns, unit-normal inputs", async () => {
+    await fc.assert(
+      fc.asyncProperty(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1, backend)),
       { numRuns: 60, seed: 20261128 },
     );
   });
 
-  test("overflow: logits scaled ×1000", () => {
-    fc.assert(
-      fc.property(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1000, backend)),
+  test("overflow: logits scaled ×1000", async () => {
+    await fc.assert(
+      fc.asyncProperty(shapeArb, patternArb, (shape, spec) => check(shape, spec, 1000, backend)),
       { numRuns: 25, seed: 7 },
     );
   });

@@ -1,5 +1,6 @@
-// sparse-attention itself (dist/), as a bench contender: js, wasm on 1 thread, wasm on all cores.
-import { attention, patterns } from "../../dist/index.js";
+// sparse-attention itself (dist/), as a bench contender: js, wasm on 1 thread, wasm on all cores,
+// and webgpu (attentionAsync; Dawn in Node, on whatever adapter it finds).
+import { attention, attentionAsync, patterns } from "../../dist/index.js";
 
 /** The bench's pattern set, by name, for length n. */
 export function makePattern(name, n) {
@@ -34,6 +35,18 @@ function lshBuckets(n) {
 export function setup({ q, k, v, n, pattern, backend, threads }) {
   const p = makePattern(pattern, n);
   let stats = null;
+  if (backend === "webgpu") {
+    const inst = {
+      note: null,
+      async run() {
+        stats = (await attentionAsync(q, k, v, { pattern: p, backend })).stats;
+        const soft = /swiftshader|llvmpipe|lavapipe|software/i.test(stats.adapter);
+        inst.note = `adapter ${stats.adapter}${soft ? "; a SOFTWARE adapter: these times say nothing about a real GPU" : ""}`;
+      },
+      work: () => ({ scoredPairs: stats.scoredPairs, allowedPairs: stats.allowedPairs, flops: stats.flops }),
+    };
+    return inst;
+  }
   return {
     run() {
       stats = attention(q, k, v, { pattern: p, backend, threads }).stats;

@@ -158,6 +158,14 @@ export function planBuilds(): number {
 export function buildPlan(r: PlanRequest): Plan {
   const rows = planRows(r, buildPart);
   plansBuilt++;
+  return planFromRows(r, rows);
+}
+
+/**
+ * The frozen Plan value of rows already built (buildPlan's, or a plan's rows sent to a worker,
+ * where structured cloning keeps shared rows shared); no planning.
+ */
+export function planFromRows(r: PlanRequest, rows: PlanPart[][]): Plan {
   const t = totalsOf(rows, r.dims.headDim, builtInfo);
   const seen = new Set<PlanPart[]>();
   for (const parts of rows) {

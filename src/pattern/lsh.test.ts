@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backendOptions, TEST_BACKENDS } from "../../test/backends.js";
+import { ASYNC_TEST_BACKENDS, runOn } from "../../test/backends.js";
 import { randomRotations as rotations } from "../../test/helpers.js";
 import { lshOracle } from "../../test/lsh-oracle.js";
 import { attention } from "../attention.js";
 import { explain } from "../explain.js";
 import { referenceAttention } from "../kernels/reference.js";
-import type { Tensor } from "../types.js";
+import type { Pattern, Tensor } from "../types.js";
 import { randomTensor } from "../util/rng.js";
 import { LSH_SELF_SCORE, type LshRotations, lsh } from "./lsh.js";
 import { normaliseKeys, seededRotations } from "./lsh-hash.js";
@@ -57,11 +57,11 @@ function denseSelfMasked(qk: Tensor, v: Tensor, causal: boolean) {
 
 const shape = (B: number, H: number, n: number, D: number): [number, number, number, number] => [B, H, n, D];
 
-describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
-  const opts = backendOptions(backend);
-  it("matches the float64 HF oracle on random shapes (padding, duplicates, causal, rounds, factorised buckets)", () => {
-    fc.assert(
-      fc.property(
+describe.each(ASYNC_TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
+  const go = (q: Tensor, k: Tensor, v: Tensor, o: { pattern: Pattern }) => runOn(backend, q, k, v, o);
+  it("matches the float64 HF oracle on random shapes (padding, duplicates, causal, rounds, factorised buckets)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.record({
           B: fc.integer({ min: 1, max: 2 }),
           H: fc.integer({ min: 1, max: 2 }),
@@ -75,7 +75,7 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
           causal: fc.boolean(),
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
-        ({ B, H, n, D, C, hashes, factors: halves, before, after, causal, seed }) => {
+        async ({ B, H, n, D, C, hashes, factors: halves, before, after, causal, seed }) => {
           const qk = randomTensor(shape(B, H, n, D), seed);
           const v = randomTensor(shape(B, H, n, D), seed + 1);
           const factors = halves.map((f) => 2 * f); // HF's factorised buckets; one factor = plain
@@ -95,7 +95,7 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
             causal,
             rotations: rot,
           });
-          const got = attention(qk, qk, v, { pattern, ...opts });
+          const got = await go(qk, qk, v, { pattern });
           const want = lshOracle({
             ...{ qk: qk.data, v: v.data, B, H, n, D, rotations: rot.data, buckets: factors, hashes },
             ...{ chunkLength: C, chunksBefore: before, chunksAfter: after, causal },
@@ -110,20 +110,20 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
     );
   });
 
-  it("buckets = 2 and chunkLength >= n: dense shared-QK attention with the self mask", () => {
-    fc.assert(
-      fc.property(
+  it("buckets = 2 and chunkLength >= n: dense shared-QK attention with the self mask", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 1, max: 40 }),
         fc.integer({ min: 0, max: 8 }),
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 1, max: 3 }),
         fc.boolean(),
         fc.integer({ min: 0, max: 1000 }),
-        (n, extra, D, hashes, causal, seed) => {
+        async (n, extra, D, hashes, causal, seed) => {
           const qk = randomTensor([1, 2, n, D], seed, 2);
           const v = randomTensor([1, 2, n, D], seed + 1);
           const pattern = lsh({ buckets: 2, hashes, chunkLength: n + extra, causal, seed });
-          const got = attention(qk, qk, v, { pattern, ...opts });
+          const got = await go(qk, qk, v, { pattern });
           const want = denseSelfMasked(qk, v, causal);
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(1e-5);
           expect(maxAbs(got.lse, want.lse)).toBeLessThan(1e-3); // lse can be ~ -1e5 (self only): float32 ulp there is 8e-3/2
@@ -134,16 +134,16 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
     );
   });
 
-  it("one round whose chunk window covers every chunk once: dense with the self mask (LSH path)", () => {
-    fc.assert(
-      fc.property(
+  it("one round whose chunk window covers every chunk once: dense with the self mask (LSH path)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 2, max: 5 }),
         fc.integer({ min: 0, max: 5 }),
         fc.integer({ min: 1, max: 4 }),
         fc.boolean(),
         fc.integer({ min: 0, max: 1000 }),
-        (C, chunks, cut, half, causal, seed) => {
+        async (C, chunks, cut, half, causal, seed) => {
           const n = chunks * C - Math.min(cut, C - 1); // padded last chunk included
           const before = seed % chunks;
           const after = chunks - 1 - before;
@@ -158,7 +158,7 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
             causal,
             seed,
           });
-          const got = attention(qk, qk, v, { pattern, ...opts });
+          const got = await go(qk, qk, v, { pattern });
           const want = denseSelfMasked(qk, v, causal);
           expect(maxAbs(got.out.data, want.out)).toBeLessThan(1e-5);
         },
@@ -167,16 +167,16 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
     );
   });
 
-  it("is invariant to the order of hash rounds (cyclic shifts; any order when chunks see no neighbours or hashes = 2)", () => {
-    fc.assert(
-      fc.property(
+  it("is invariant to the order of hash rounds (cyclic shifts; any order when chunks see no neighbours or hashes = 2)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 2, max: 5 }),
         fc.integer({ min: 17, max: 90 }),
         fc.integer({ min: 2, max: 16 }),
         fc.boolean(),
         fc.boolean(),
         fc.integer({ min: 0, max: 1000 }),
-        (hashes, n, C, isolated, causal, seed) => {
+        async (hashes, n, C, isolated, causal, seed) => {
           const D = 6;
           const qk = randomTensor([1, 2, n, D], seed);
           const v = randomTensor([1, 2, n, D], seed + 1);
@@ -188,11 +188,11 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
           );
           const neighbours = isolated ? { chunksBefore: 0, chunksAfter: 0 } : { chunksBefore: 1, chunksAfter: 1 };
           const run = (r: LshRotations) =>
-            attention(qk, qk, v, { pattern: lsh({ chunkLength: C, causal, rotations: r, ...neighbours }), ...opts });
-          const base = run(rot);
+            go(qk, qk, v, { pattern: lsh({ chunkLength: C, causal, rotations: r, ...neighbours }) });
+          const base = await run(rot);
           const perms = isolated || hashes === 2 ? [cyclic, shuffled] : [cyclic];
           for (const perm of perms) {
-            const other = run(permuteRounds(rot, perm));
+            const other = await run(permuteRounds(rot, perm));
             expect(maxAbs(other.out.data, base.out.data)).toBeLessThan(1e-6);
             expect(other.stats.scoredPairs).toBe(base.stats.scoredPairs);
           }
@@ -202,17 +202,16 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
     );
   });
 
-  it("same seed: bit-identical output; another seed: another output; seed = seededRotations(seed)", () => {
+  it("same seed: bit-identical output; another seed: another output; seed = seededRotations(seed)", async () => {
     const qk = randomTensor([2, 2, 200, 16], 3);
     const v = randomTensor([2, 2, 200, 16], 4);
     const sizes = { buckets: 8, hashes: 3, chunkLength: 16 };
-    const a = attention(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }), ...opts });
-    const b = attention(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }), ...opts });
-    const c = attention(qk, qk, v, { pattern: lsh({ ...sizes, seed: 43 }), ...opts });
+    const a = await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }) });
+    const b = await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 42 }) });
+    const c = await go(qk, qk, v, { pattern: lsh({ ...sizes, seed: 43 }) });
     const data = seededRotations(42, 2, 16, 3, 4);
-    const d = attention(qk, qk, v, {
+    const d = await go(qk, qk, v, {
       pattern: lsh({ chunkLength: 16, rotations: { data, shape: [2, 16, 3, 4] } }),
-      ...opts,
     });
     expect(Buffer.from(b.out.data.buffer).equals(Buffer.from(a.out.data.buffer))).toBe(true);
     expect(Buffer.from(b.lse.buffer).equals(Buffer.from(a.lse.buffer))).toBe(true);
@@ -220,35 +219,34 @@ describe.each(TEST_BACKENDS)("patterns.lsh: semantics on $label", (backend) => {
     expect(maxAbs(c.out.data, a.out.data)).toBeGreaterThan(1e-3);
   });
 
-  it("no NaN for n = 1..300 with all-equal inputs (zero, one and large), causal or not", () => {
+  it("no NaN for n = 1..300 with all-equal inputs (zero, one and large), causal or not", async () => {
     for (let n = 1; n <= 300; n++) {
       const value = [0, 1, -3e3][n % 3];
       const qk: Tensor = { data: new Float32Array(n * 4).fill(value), shape: [1, 1, n, 4] };
       const v: Tensor = { data: new Float32Array(n * 4).fill(0.5), shape: [1, 1, n, 4] };
-      const { out, lse } = attention(qk, qk, v, {
+      const { out, lse } = await go(qk, qk, v, {
         pattern: lsh({ buckets: 4, hashes: 2, chunkLength: 16, causal: n % 2 === 0, seed: n }),
-        ...opts,
       });
       expect(maxAbs(out.data, new Float32Array(n * 4).fill(0.5))).toBeLessThan(1e-6);
       expect(lse.every((x) => Number.isFinite(x))).toBe(true);
     }
   });
 
-  it("separate q and k: keys are length-normalised, so scaling k changes nothing", () => {
+  it("separate q and k: keys are length-normalised, so scaling k changes nothing", async () => {
     const q = randomTensor([1, 2, 64, 8], 5);
     const k = randomTensor([1, 2, 64, 8], 6);
     const k3 = { data: k.data.map((x) => x * 3), shape: k.shape };
     const v = randomTensor([1, 2, 64, 8], 7);
     const pattern = lsh({ buckets: 4, hashes: 2, chunkLength: 8, seed: 1 });
-    expect(
-      maxAbs(attention(q, k3, v, { pattern, ...opts }).out.data, attention(q, k, v, { pattern, ...opts }).out.data),
-    ).toBeLessThan(1e-5);
+    expect(maxAbs((await go(q, k3, v, { pattern })).out.data, (await go(q, k, v, { pattern })).out.data)).toBeLessThan(
+      1e-5,
+    );
   });
 
-  it("the self mask value is HF's -1e5", () => {
+  it("the self mask value is HF's -1e5", async () => {
     expect(LSH_SELF_SCORE).toBe(-1e5);
     const qk = randomTensor([1, 1, 1, 3], 1);
-    const { lse, out } = attention(qk, qk, qk, { pattern: lsh({ buckets: 2, hashes: 1, chunkLength: 4 }), ...opts });
+    const { lse, out } = await go(qk, qk, qk, { pattern: lsh({ buckets: 2, hashes: 1, chunkLength: 4 }) });
     expect(lse[0]).toBe(-1e5); // a single token sees only itself
     expect(Array.from(out.data)).toEqual(Array.from(qk.data));
   });

@@ -1,0 +1,262 @@
+/// <reference types="@webgpu/types" />
+/**
+ * attentionAsync(): the same call as attention(), answered by a Promise, on every backend.
+ *
+ *   backend "webgpu"   the WGSL kernel (src/kernels/webgpu/) on options.gpu, navigator.gpu or,
+ *                      in Node, the optional `webgpu` package (Dawn).
+ *   backend "auto"     webgpu when a GPU is at hand without loading anything (options.gpu or
+ *                      navigator.gpu), its adapter is hardware and the problem has at least
+ *                      AUTO_GPU_PAIRS query-key pairs; otherwise what attention() picks.
+ *   wasm / js / auto   in a page's main thread: planned there, run in a module worker this
+ *                      module manages (src/async-worker.ts), so the page keeps painting; in
+ *                      Node and inside workers: the synchronous call, resolved.
+ *   reference          the oracle runs on the calling thread (it takes the mask function).
+ */
+import { prepare } from "./attention.js";
+import { type Problem, selectBackend, toStats, transformKeys } from "./backends.js";
+import { AttentionArgumentError } from "./errors.js";
+import { cleanInputs, finishHead } from "./kernels/nonfinite.js";
+import type { HeadTask } from "./kernels/tiled.js";
+import { callerGpu, defaultGpu, type GpuContext, looksLikeDevice } from "./kernels/webgpu/device.js";
+import { limitReasons, runWebGPU } from "./kernels/webgpu/run.js";
+import type { AttentionOptions, AttentionResult, PlanPart, Tensor } from "./types.js";
+
+export interface AttentionAsyncOptions extends AttentionOptions {
+  /** A GPUDevice to run backend "webgpu" (and "auto") on, instead of the library's own. */
+  gpu?: object;
+}
+
+/** "auto" sends a problem to a hardware GPU from this many query-key pairs (B·H·Lq·Lk) up: below, the upload costs more than it saves. */
+export const AUTO_GPU_PAIRS = 1 << 22;
+
+async function gpuContext(options: AttentionAsyncOptions): Promise<GpuContext | string> {
+  if (options.gpu !== undefined) return callerGpu(options.gpu as GPUDevice);
+  return defaultGpu();
+}
+
+/**
+ * Why backend "webgpu" cannot run this call (empty when it can): no WebGPU, no adapter, or
+ * the device's limits. May load the webgpu package in Node.
+ */
+export async function webgpuNotSupportedReasons(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionAsyncOptions = {},
+): Promise<string[]> {
+  const { problem } = prepare(q, k, v, { ...options, backend: "auto" }, ["gpu"]);
+  checkGpuOption(options);
+  return gpuReasons(problem, await gpuContext(options));
+}
+
+function gpuReasons(p: Problem, ctx: GpuContext | string): string[] {
+  if (typeof ctx === "string") return [ctx];
+  return limitReasons(ctx.device.limits, p.shapes);
+}
+
+function checkGpuOption(options: AttentionAsyncOptions): void {
+  if (options.gpu !== undefined && !looksLikeDevice(options.gpu)) {
+    throw new AttentionArgumentError("options.gpu", options.gpu, "a GPUDevice (from adapter.requestDevice())");
+  }
+}
+
+/** Why "auto" does not take webgpu for this call, without loading anything. */
+async function autoGpuReasons(p: Problem, options: AttentionAsyncOptions): Promise<string[]> {
+  const { B, H, Lq, Lk } = p.shapes;
+  const pairs = B * H * Lq * Lk;
+  if (pairs < AUTO_GPU_PAIRS)
+    return [`${pairs} query-key pairs, below ${AUTO_GPU_PAIRS}: the upload costs more than the GPU saves`];
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  if (options.gpu === undefined && nav?.gpu === undefined) {
+    return ['no options.gpu and no navigator.gpu (in Node, pass backend: "webgpu" to load the webgpu package)'];
+  }
+  const ctx = await gpuContext(options);
+  const reasons = gpuReasons(p, ctx);
+  if (typeof ctx !== "string" && ctx.software)
+    reasons.push(`the adapter (${ctx.adapterName}) is a software rasteriser`);
+  return reasons;
+}
+
+async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
+  const s = p.shapes;
+  // the NaN rule as on the other backends (kernels/nonfinite.ts): the GPU runs on cleaned
+  // inputs, then rows touching a non-finite value become NaN
+  const c = cleanInputs(p.q.data, p.k.data, p.v.data, s);
+  const k = transformKeys(p.pattern, c.k, s);
+  const r = await runWebGPU(ctx, { shapes: s, q: c.q, k, v: c.v, plan: p.plan, scale: p.scale });
+  if (c.bad !== null) {
+    const task: HeadTask = {
+      q: c.q,
+      k,
+      v: c.v,
+      qBase: 0,
+      kBase: 0,
+      vBase: 0,
+      lseBase: 0,
+      D: s.D,
+      scale: p.scale,
+      out: r.out,
+      lse: r.lse,
+    };
+    const group = s.H / s.Hkv;
+    for (let b = 0; b < s.B; b++) {
+      for (let h = 0; h < s.H; h++) {
+        const row = b * s.H + h;
+        const kvRow = b * s.Hkv + Math.floor(h / group);
+        task.qBase = row * s.Lq * s.D; // q, out: [B, H, Lq, D]
+        task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
+        task.vBase = task.kBase;
+        task.lseBase = row * s.Lq; // lse, qBad: [B, H, Lq]
+        const qBad = c.bad.qBad.subarray(row * s.Lq, (row + 1) * s.Lq);
+        const kvBad = c.bad.kvBad.subarray(kvRow * s.Lk, (kvRow + 1) * s.Lk); // kvBad: [B, Hkv, Lk]
+        finishHead(task, p.plan.rows[row], s.Lq, qBad, kvBad);
+      }
+    }
+  }
+  const extra = p.pattern.content?.transformKeys ? k.byteLength : 0;
+  const stats = toStats(r.totals, s.D, extra, "webgpu", 1, r.gpuBytes);
+  stats.adapter = ctx.adapterName;
+  return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
+}
+
+/** A page's main thread: the one place a synchronous kernel would freeze the page. */
+function inPageMainThread(): boolean {
+  const g = globalThis as {
+    window?: unknown;
+    document?: unknown;
+    Worker?: unknown;
+    process?: { versions?: { node?: string } };
+  };
+  return (
+    g.window !== undefined &&
+    g.document !== undefined &&
+    typeof g.Worker === "function" &&
+    g.process?.versions?.node === undefined
+  );
+}
+
+/**
+ * Attention as attention() computes it (same output, lse and stats), as a Promise. See the
+ * module comment for where each backend runs; `options.gpu` passes your own GPUDevice.
+ */
+export async function attentionAsync(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionAsyncOptions = {},
+): Promise<AttentionResult> {
+  const { problem, backend } = prepare(q, k, v, options, ["gpu"]);
+  checkGpuOption(options);
+  if (backend === "webgpu") {
+    const ctx = await gpuContext(options);
+    const reasons = gpuReasons(problem, ctx);
+    if (typeof ctx === "string" || reasons.length > 0) {
+      throw new AttentionArgumentError(
+        "options.backend",
+        "webgpu",
+        `a backend that can run this problem; "webgpu" cannot: ${reasons.join("; ")}. Use backend "auto" to fall back automatically`,
+      );
+    }
+    return runGpu(ctx, problem);
+  }
+  if (backend === "auto" && (await autoGpuReasons(problem, options)).length === 0) {
+    return runGpu((await gpuContext(options)) as GpuContext, problem);
+  }
+  const impl = selectBackend(backend, problem);
+  if (impl.name !== "reference" && inPageMainThread()) return runInWorker(problem, impl.name);
+  return impl.run(problem);
+}
+
+// ---- the managed worker (browser main thread) ----
+
+interface Pending {
+  resolve(r: AttentionResult): void;
+  reject(e: Error): void;
+}
+
+interface WorkerLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  terminate(): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  onerror: ((e: ErrorEvent) => void) | null;
+}
+
+let worker: WorkerLike | null = null;
+let nextId = 1;
+const pending = new Map<number, Pending>();
+
+function managedWorker(): WorkerLike {
+  if (worker !== null) return worker;
+  const w = new Worker(new URL("./async-worker.js", import.meta.url), { type: "module" }) as unknown as WorkerLike;
+  w.onmessage = (e: MessageEvent) => {
+    const m = e.data as { id: number; result?: AttentionResult; error?: { name: string; message: string } };
+    const p = pending.get(m.id);
+    if (p === undefined) return;
+    pending.delete(m.id);
+    if (m.result) p.resolve(m.result);
+    else {
+      const err = new Error(m.error?.message ?? "the attention worker failed");
+      err.name = m.error?.name ?? "Error";
+      if (err.name === "AttentionArgumentError") Object.setPrototypeOf(err, AttentionArgumentError.prototype);
+      p.reject(err);
+    }
+  };
+  w.onerror = (e: ErrorEvent) => {
+    const err = new Error(`the attention worker failed to load or crashed: ${e.message}`);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    w.terminate();
+    worker = null;
+  };
+  worker = w;
+  return w;
+}
+
+/** Stops the worker attentionAsync manages in a page (a later call starts a new one). */
+export function releaseAsyncWorker(): void {
+  worker?.terminate();
+  worker = null;
+}
+
+/** The message the worker gets: everything but the pattern's functions (the plan is made here). */
+export interface WorkerRequest {
+  id: number;
+  backend: string;
+  shapes: Problem["shapes"];
+  q: Float32Array;
+  k: Float32Array; // transformed by the pattern already
+  v: Float32Array;
+  scale: number;
+  name: string;
+  /** [B·H] plans, bh = b·H + h (parts shared between heads are sent once). */
+  plans: PlanPart[][];
+  /** Bytes of transformed keys: part of stats.bytes on the calling side. */
+  extraBytes: number;
+  /** options.threads when the caller gave it (attention() in the worker then says what it says here). */
+  threads: number | undefined;
+}
+
+function runInWorker(p: Problem, backend: string): Promise<AttentionResult> {
+  const s = p.shapes;
+  const k = transformKeys(p.pattern, p.k.data, s);
+  const plans = p.plan.rows as PlanPart[][]; // planned on this thread; shared rows stay shared in the clone
+  const id = nextId++;
+  const request: WorkerRequest = {
+    id,
+    backend,
+    shapes: s,
+    q: p.q.data,
+    k,
+    v: p.v.data,
+    scale: p.scale,
+    name: p.pattern.name,
+    plans,
+    extraBytes: k === p.k.data ? 0 : k.byteLength,
+    threads: p.threadsExplicit ? p.threads : undefined,
+  };
+  const w = managedWorker();
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    w.postMessage(request);
+  });
+}
