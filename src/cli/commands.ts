@@ -132,7 +132,7 @@ export function denseExplanation(dims: {
     pattern: "dense",
     dims: { queryLength: Lq, keyLength: Lk, heads: H, headDim: D },
     batch: B,
-    parts: [{ label: "grid", tiles: qT * kT, allowedPairs: head, scoredPairs: head }],
+    parts: [{ label: "dense", tiles: qT * kT, allowedPairs: head, scoredPairs: head }],
     tiles: B * H * qT * kT,
     allowedPairs: scored,
     scoredPairs: scored,
