@@ -95,8 +95,8 @@ export function program(): Command {
       "after",
       '\nExamples:\n  sparse-attention show "causal()" -n 16\n  sparse-attention show "longformer(window=8, global=[0])" -n 128 --format png -o lf.png',
     )
-    .action((src: string, o) => {
-      show(pattern(src), { ...o, color: o.color && process.stdout.isTTY === true }, out);
+    .action(async (src: string, o) => {
+      await show(pattern(src), { ...o, color: o.color && process.stdout.isTTY === true }, out);
     });
 
   sizeOptions(

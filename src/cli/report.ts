@@ -56,17 +56,20 @@ export async function runReport(
   const figDir = path.join(dir, "figures");
   mkdirSync(figDir, { recursive: true });
   const files: string[] = [];
-  const write = (rel: string, data: string | Buffer): string => {
+  const write = (rel: string, data: string | Uint8Array): string => {
     writeFileSync(path.join(dir, rel), data);
     files.push(rel);
     return rel;
   };
 
   o.log("drawing figures 1–4 from the real plans …");
-  const figures = seedFigures().map((f) => ({
-    ...f,
-    files: [write(`figures/${f.id}.svg`, f.svg), write(`figures/${f.id}.png`, svgToPng(f.svg))],
-  }));
+  const figures = [];
+  for (const f of seedFigures()) {
+    figures.push({
+      ...f,
+      files: [write(`figures/${f.id}.svg`, f.svg), write(`figures/${f.id}.png`, await svgToPng(f.svg))],
+    });
+  }
 
   o.log(`cost table at n = ${o.costN} …`);
   const mechanisms = available();
@@ -87,7 +90,10 @@ export async function runReport(
     progress: o.progress,
   });
   const scalingSvg = await vegaLiteToSvg(scalingSpec(scaling.points, scaling.fits));
-  const scalingFiles = [write("figures/scaling.svg", scalingSvg), write("figures/scaling.png", svgToPng(scalingSvg))];
+  const scalingFiles = [
+    write("figures/scaling.svg", scalingSvg),
+    write("figures/scaling.png", await svgToPng(scalingSvg)),
+  ];
   const dataFiles = [
     write("scaling.json", `${JSON.stringify(scaling, null, 2)}\n`),
     write("scaling.csv", scalingCsv(scaling)),

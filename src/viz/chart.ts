@@ -3,8 +3,10 @@
  * time and peak memory against n on log-log axes, one line per mechanism (legend shows the
  * fitted exponent), dashed guide lines for O(n) and O(n²).
  */
-import * as vega from "vega";
-import * as vegaLite from "vega-lite";
+import { loadOptional } from "./optional.js";
+
+type VegaModule = typeof import("vega");
+type VegaLiteModule = typeof import("vega-lite");
 
 export interface ChartPoint {
   mechanism: string;
@@ -128,7 +130,9 @@ export function scalingSpec(points: ChartPoint[], fits: ChartFit[]): object {
 
 /** Renders a Vega-Lite spec to an SVG string, headless. */
 export async function vegaLiteToSvg(spec: object): Promise<string> {
-  const compiled = vegaLite.compile(spec as vegaLite.TopLevelSpec).spec;
+  const vega = await loadOptional<VegaModule>("vega", "The report's scaling chart");
+  const vegaLite = await loadOptional<VegaLiteModule>("vega-lite", "The report's scaling chart");
+  const compiled = vegaLite.compile(spec as import("vega-lite").TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();

@@ -9,6 +9,7 @@
 
 import type { PlanPart } from "../index.js";
 import { compile, patterns, Rng } from "../index.js";
+import { tileAllows } from "./mask.js";
 import { escapeXml, type Fragment, figureSvg, PALETTE } from "./svg.js";
 
 export interface LshExample {
@@ -163,11 +164,9 @@ function scoredMatrix(ex: LshExample, cell: number, view: "sorted" | "sequence")
   for (let qt = 0; qt + 1 < part.qTiles.length; qt++) {
     for (let e = part.rowPtr[qt]; e < part.rowPtr[qt + 1]; e++) {
       const kt = part.colIdx[e];
-      const off = part.maskOff[e];
-      const cols = part.kTiles[kt + 1] - part.kTiles[kt];
       for (let si = part.qTiles[qt]; si < part.qTiles[qt + 1]; si++) {
         for (let sj = part.kTiles[kt]; sj < part.kTiles[kt + 1]; sj++) {
-          if (off >= 0 && part.maskBits[off + (si - part.qTiles[qt]) * cols + (sj - part.kTiles[kt])] === 0) continue;
+          if (!tileAllows(part, e, si - part.qTiles[qt], sj - part.kTiles[kt])) continue;
           const same = bucket[order[si]] === bucket[order[sj]];
           const fill = same ? PALETTE[bucket[order[si]] % PALETTE.length] : "#c9c9c9";
           out.push(`<rect x="${at(sj) * cell}" y="${at(si) * cell}" width="${cell}" height="${cell}" fill="${fill}"/>`);

@@ -9,6 +9,7 @@
  * gr / gc raster rows / columns (a raster cell pools `bq × bk` original positions).
  */
 import type { PlanPart } from "../index.js";
+import { tileAllows, tileIsFull } from "./mask.js";
 
 export interface Raster {
   /** Raster size: rows pool `blockRows` queries each, columns pool `blockCols` keys each. */
@@ -80,7 +81,7 @@ export function rasterize(
   }
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
-    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff, maskBits } = part;
+    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx } = part;
     const base = p * rows * cols;
     for (let qt = 0; qt + 1 < qTiles.length; qt++) {
       const s0 = qTiles[qt];
@@ -90,21 +91,19 @@ export function rasterize(
         const kt = colIdx[e];
         const t0 = kTiles[kt];
         const t1 = kTiles[kt + 1];
-        const off = maskOff[e];
-        if (off < 0 && qr !== null) {
+        const full = tileIsFull(part, e);
+        if (full && qr !== null) {
           const kr = tileRange(kIndex, t0, t1);
           if (kr !== null) {
             addRect(r, p, qr[0], qr[1], kr[0], kr[1]);
             continue;
           }
         }
-        const cols0 = t1 - t0;
         for (let si = s0; si < s1; si++) {
           const qi = qIndex === null ? si : qIndex[si];
           const rowBase = base + Math.floor(qi / blockRows) * cols; // counts: [parts, rows, cols]
-          const mOff = off + (si - s0) * cols0; // mask tile: [rows, cols]
           for (let sj = t0; sj < t1; sj++) {
-            if (off >= 0 && maskBits[mOff + (sj - t0)] === 0) continue;
+            if (!full && !tileAllows(part, e, si - s0, sj - t0)) continue;
             const ki = kIndex === null ? sj : kIndex[sj];
             r.counts[rowBase + Math.floor(ki / blockCols)] += 1;
           }
@@ -150,7 +149,7 @@ export interface TileBox {
 export function tileBoxes(parts: readonly PlanPart[], limit = 20000): TileBox[] {
   const out: TileBox[] = [];
   for (let p = 0; p < parts.length; p++) {
-    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff } = parts[p];
+    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx } = parts[p];
     for (let qt = 0; qt + 1 < qTiles.length; qt++) {
       const qr = tileRange(qIndex, qTiles[qt], qTiles[qt + 1]);
       if (qr === null) continue;
@@ -158,7 +157,7 @@ export function tileBoxes(parts: readonly PlanPart[], limit = 20000): TileBox[] 
         const kt = colIdx[e];
         const kr = tileRange(kIndex, kTiles[kt], kTiles[kt + 1]);
         if (kr === null) continue;
-        out.push({ part: p, full: maskOff[e] < 0, q0: qr[0], q1: qr[1], k0: kr[0], k1: kr[1] });
+        out.push({ part: p, full: tileIsFull(parts[p], e), q0: qr[0], q1: qr[1], k0: kr[0], k1: kr[1] });
         if (out.length >= limit) return out;
       }
     }
