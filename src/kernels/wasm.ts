@@ -106,6 +106,22 @@ export function wasmVariant(): "relaxed-simd" | "simd" | null {
   return rt === null ? null : rt.relaxed ? "relaxed-simd" : "simd";
 }
 
+/**
+ * Starts the wasm worker pool for `threads` threads (the caller counts as one) and resolves
+ * with the number of threads ready. Browsers need this before a synchronous
+ * `attention(..., { threads })` call inside a Web Worker: a nested worker may only start
+ * once its creator yields to the event loop. In Node it is optional (the pool starts on
+ * first use). Throws where threads cannot run, saying why.
+ */
+export async function startWasmThreads(threads: number): Promise<number> {
+  const reasons = wasmHostReasons(threads);
+  if (reasons.length > 0) throw new Error(reasons.join("; "));
+  const rt = runtime!;
+  if (threads <= 1) return 1;
+  if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+  return 1 + Math.min(threads - 1, await rt.pool.whenReady(threads - 1));
+}
+
 /** Stops the worker pool and drops the module's memory (it can only grow while alive). */
 export function releaseWasm(): void {
   runtime?.pool?.close();
