@@ -12,7 +12,7 @@ export { type LshExample, lshExample, lshFigureSvg } from "./lsh.js";
 export { tileAllows, tileIsFull } from "./mask.js";
 export { MissingOptionalDependency } from "./optional.js";
 export { svgToPng } from "./png.js";
-export { dominant, type Raster, rasterize, type TileBox, tileBoxes } from "./raster.js";
+export { dominant, type Raster, rasterize, type TileBox, tileBoxes, type View } from "./raster.js";
 export {
   EMPTY_COLOR,
   escapeXml,

@@ -19,6 +19,8 @@ export interface Raster {
   blockCols: number;
   queryLength: number;
   keyLength: number;
+  /** The rectangle of original positions rasterised. */
+  view: View;
   parts: number;
   /** Allowed pairs per part per cell: [parts, rows, cols]. */
   counts: Float64Array;
@@ -34,9 +36,22 @@ export function tileRange(index: Int32Array | null, s0: number, s1: number): [nu
   return [lo, lo + (s1 - s0)];
 }
 
-/** Adds `weight` pairs spread uniformly over the rectangle [q0,q1)×[k0,k1) to part p's counts. */
+/** A rectangle of original positions, half-open: queries [q0, q1) × keys [k0, k1). */
+export interface View {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+}
+
+/** Adds the pairs of the rectangle [q0,q1)×[k0,k1) (clipped to the raster's view) to part p's counts. */
 function addRect(r: Raster, p: number, q0: number, q1: number, k0: number, k1: number): void {
-  const { blockRows: bq, blockCols: bk, rows, cols } = r;
+  const { blockRows: bq, blockCols: bk, rows, cols, view } = r;
+  q0 = Math.max(q0, view.q0) - view.q0;
+  q1 = Math.min(q1, view.q1) - view.q0;
+  k0 = Math.max(k0, view.k0) - view.k0;
+  k1 = Math.min(k1, view.k1) - view.k0;
+  if (q0 >= q1 || k0 >= k1) return;
   const base = p * rows * cols; // counts: [parts, rows, cols]
   for (let gr = Math.floor(q0 / bq); gr * bq < q1; gr++) {
     const rq = Math.min(q1, (gr + 1) * bq) - Math.max(q0, gr * bq);
@@ -49,7 +64,8 @@ function addRect(r: Raster, p: number, q0: number, q1: number, k0: number, k1: n
 
 /**
  * Pools a head's plan into a `rows × cols` raster (at most; a cell never pools less than one
- * position). With rows = Lq and cols = Lk each cell is one pair.
+ * position). With rows = Lq and cols = Lk each cell is one pair. `view` restricts the
+ * raster to a rectangle of original positions (zooming); default the whole matrix.
  */
 export function rasterize(
   parts: readonly PlanPart[],
@@ -57,11 +73,14 @@ export function rasterize(
   keyLength: number,
   maxRows = queryLength,
   maxCols = keyLength,
+  view: View = { q0: 0, q1: queryLength, k0: 0, k1: keyLength },
 ): Raster {
-  const blockRows = Math.max(1, Math.ceil(queryLength / maxRows));
-  const blockCols = Math.max(1, Math.ceil(keyLength / maxCols));
-  const rows = Math.ceil(queryLength / blockRows);
-  const cols = Math.ceil(keyLength / blockCols);
+  const vq = view.q1 - view.q0;
+  const vk = view.k1 - view.k0;
+  const blockRows = Math.max(1, Math.ceil(vq / maxRows));
+  const blockCols = Math.max(1, Math.ceil(vk / maxCols));
+  const rows = Math.ceil(vq / blockRows);
+  const cols = Math.ceil(vk / blockCols);
   const r: Raster = {
     rows,
     cols,
@@ -69,14 +88,15 @@ export function rasterize(
     blockCols,
     queryLength,
     keyLength,
+    view,
     parts: parts.length,
     counts: new Float64Array(parts.length * rows * cols),
     area: new Float64Array(rows * cols),
   };
   for (let gr = 0; gr < rows; gr++) {
-    const h = Math.min(queryLength, (gr + 1) * blockRows) - gr * blockRows;
+    const h = Math.min(vq, (gr + 1) * blockRows) - gr * blockRows;
     for (let gc = 0; gc < cols; gc++) {
-      r.area[gr * cols + gc] = h * (Math.min(keyLength, (gc + 1) * blockCols) - gc * blockCols); // area: [rows, cols]
+      r.area[gr * cols + gc] = h * (Math.min(vk, (gc + 1) * blockCols) - gc * blockCols); // area: [rows, cols]
     }
   }
   for (let p = 0; p < parts.length; p++) {
@@ -87,25 +107,27 @@ export function rasterize(
       const s0 = qTiles[qt];
       const s1 = qTiles[qt + 1];
       const qr = tileRange(qIndex, s0, s1);
+      if (qr !== null && (qr[1] <= view.q0 || qr[0] >= view.q1)) continue;
       for (let e = rowPtr[qt]; e < rowPtr[qt + 1]; e++) {
         const kt = colIdx[e];
         const t0 = kTiles[kt];
         const t1 = kTiles[kt + 1];
         const full = tileIsFull(part, e);
-        if (full && qr !== null) {
-          const kr = tileRange(kIndex, t0, t1);
-          if (kr !== null) {
-            addRect(r, p, qr[0], qr[1], kr[0], kr[1]);
-            continue;
-          }
+        const kr = tileRange(kIndex, t0, t1);
+        if (kr !== null && (kr[1] <= view.k0 || kr[0] >= view.k1)) continue;
+        if (full && qr !== null && kr !== null) {
+          addRect(r, p, qr[0], qr[1], kr[0], kr[1]);
+          continue;
         }
         for (let si = s0; si < s1; si++) {
           const qi = qIndex === null ? si : qIndex[si];
-          const rowBase = base + Math.floor(qi / blockRows) * cols; // counts: [parts, rows, cols]
+          if (qi < view.q0 || qi >= view.q1) continue;
+          const rowBase = base + Math.floor((qi - view.q0) / blockRows) * cols; // counts: [parts, rows, cols]
           for (let sj = t0; sj < t1; sj++) {
-            if (!full && !tileAllows(part, e, si - s0, sj - t0)) continue;
             const ki = kIndex === null ? sj : kIndex[sj];
-            r.counts[rowBase + Math.floor(ki / blockCols)] += 1;
+            if (ki < view.k0 || ki >= view.k1) continue;
+            if (!full && !tileAllows(part, e, si - s0, sj - t0)) continue;
+            r.counts[rowBase + Math.floor((ki - view.k0) / blockCols)] += 1;
           }
         }
       }
