@@ -17,26 +17,39 @@ export interface LshExample {
   D: number;
   buckets: number;
   chunkLength: number;
+  /** Hash rounds planned, and the round this example shows. */
+  hashes: number;
+  round: number;
   /** x: [n, D] example vectors (shared query/key). */
   x: Float32Array;
-  /** rotations: [heads=1, D, hashes=1, buckets / 2]. */
+  /** rotations: [heads=1, D, hashes, buckets / 2]. */
   rot: Float64Array;
   /** Bucket of each token, computed here: [n]. */
   bucket: Int32Array;
-  /** The lsh pattern's plan for this input (one head, one round). */
+  /** The lsh pattern's plan of the shown round alone, and the plan of all rounds together. */
   part: PlanPart;
   allParts: PlanPart[];
 }
 
 /** Seeded example: n tokens drawn around `clusters` directions in D dimensions. */
 export function lshExample(
-  options: { n?: number; D?: number; buckets?: number; chunkLength?: number; seed?: number } = {},
+  options: {
+    n?: number;
+    D?: number;
+    buckets?: number;
+    chunkLength?: number;
+    seed?: number;
+    hashes?: number;
+    round?: number;
+  } = {},
 ): LshExample {
   const n = options.n ?? 24;
   const D = options.D ?? 2;
   const nb = options.buckets ?? 4;
   const C = options.chunkLength ?? 4;
   const half = nb / 2;
+  const hashes = options.hashes ?? 1;
+  const round = Math.min(hashes - 1, Math.max(0, options.round ?? 0));
   const rng = new Rng(options.seed ?? 0);
   const centres: number[][] = [];
   for (let c = 0; c < nb; c++) centres.push(Array.from({ length: D }, () => rng.normal()));
@@ -45,7 +58,7 @@ export function lshExample(
     const c = centres[rng.int(nb)];
     for (let d = 0; d < D; d++) x[i * D + d] = c[d] + 0.25 * rng.normal();
   }
-  const rot = new Float64Array(D * half); // rotations: [heads=1, D, hashes=1, half]
+  const rot = new Float64Array(D * hashes * half); // rotations: [heads=1, D, hashes, half]
   for (let i = 0; i < rot.length; i++) rot[i] = rng.normal();
   const bucket = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -54,7 +67,7 @@ export function lshExample(
     for (let s = 0; s < 2; s++) {
       for (let j = 0; j < half; j++) {
         let p = 0;
-        for (let d = 0; d < D; d++) p += x[i * D + d] * rot[d * half + j]; // x: [n, D], rot: [D, half]
+        for (let d = 0; d < D; d++) p += x[i * D + d] * rot[(d * hashes + round) * half + j]; // x: [n, D], rot: [D, hashes, half]
         const v = s === 0 ? p : -p;
         if (v > bestVal) {
           bestVal = v;
@@ -64,16 +77,19 @@ export function lshExample(
     }
     bucket[i] = best;
   }
-  const pattern = patterns.lsh({
-    chunkLength: C,
-    chunksBefore: 1,
-    chunksAfter: 0,
-    rotations: { data: rot, shape: [1, D, 1, half] },
-  });
+  // the shown round alone (rotations [1, D, 1, half] of round `round`): each round hashes,
+  // sorts and chunks independently; all rounds together only add the merge by log-sum-exp
+  const roundRot = new Float64Array(D * half);
+  for (let d = 0; d < D; d++) {
+    for (let j = 0; j < half; j++) roundRot[d * half + j] = rot[(d * hashes + round) * half + j]; // rot: [D, hashes, half]
+  }
+  const lsh = (data: Float64Array, h: number) =>
+    patterns.lsh({ chunkLength: C, chunksBefore: 1, chunksAfter: 0, rotations: { data, shape: [1, D, h, half] } });
   const t = { data: x, shape: [1, 1, n, D] as [number, number, number, number] };
-  const allParts = compile(pattern, { queryLength: n, headDim: D, q: t, k: t }).heads[0];
-  const part = allParts[0];
-  return { n, D, buckets: nb, chunkLength: C, x, rot, bucket, part, allParts };
+  const dims = { queryLength: n, headDim: D, q: t, k: t };
+  const part = compile(lsh(roundRot, 1), dims).heads[0][0];
+  const allParts = hashes === 1 ? [part] : compile(lsh(rot, hashes), dims).heads[0];
+  return { n, D, buckets: nb, chunkLength: C, hashes, round, x, rot, bucket, part, allParts };
 }
 
 /** Throws unless the plan's order is the stable sort of tokens by (bucket, position). */
@@ -104,8 +120,8 @@ function scatter(ex: LshExample): Fragment {
     `<g transform="translate(0,46)"><rect width="${size}" height="${size}" fill="#fafafa" stroke="#ccc"/>`,
   ];
   for (let j = 0; j < half; j++) {
-    const dx = ex.rot[j];
-    const dy = ex.rot[half + j]; // rot: [D=2, half]
+    const dx = ex.rot[ex.round * half + j];
+    const dy = ex.rot[(ex.hashes + ex.round) * half + j]; // rot: [D=2, hashes, half]
     const len = Math.hypot(dx, dy);
     for (const [sign, b] of [
       [1, j],
@@ -221,6 +237,6 @@ export function lshFigureSvg(ex: LshExample = lshExample()): string {
   const cell = Math.max(6, Math.floor(240 / n));
   const panels = ex.D === 2 ? [scatter(ex), strip] : [strip];
   return figureSvg([...panels, scoredMatrix(ex, cell, "sorted"), scoredMatrix(ex, cell, "sequence")], {
-    title: `Figure 1 — Reformer LSH attention: n = ${n}, ${ex.buckets} buckets, chunk ${ex.chunkLength}, 1 hash round`,
+    title: `Figure 1 — Reformer LSH attention: n = ${n}, ${ex.buckets} buckets, chunk ${ex.chunkLength}, ${ex.hashes === 1 ? "1 hash round" : `hash round ${ex.round + 1} of ${ex.hashes} (rounds merge by log-sum-exp)`}`,
   });
 }
