@@ -211,7 +211,12 @@ function scoredMatrix(ex: LshExample, cell: number, view: "sorted" | "sequence")
   return { body: out.join("\n"), width: Math.max(n * cell, 330), height: 46 + n * cell + 34, legend: [] };
 }
 
-export function lshFigureSvg(ex: LshExample = lshExample()): string {
+/**
+ * Figure 1 as SVG. `step` draws the stages up to it (1 hash, 2 sort, 3 chunk, 4 the scored
+ * pairs), for step-by-step viewing; default all four.
+ */
+export function lshFigureSvg(ex: LshExample = lshExample(), options: { step?: number } = {}): string {
+  const step = Math.max(1, Math.min(4, options.step ?? 4));
   checkSortedByBucket(ex);
   const { n, part } = ex;
   const order = part.qIndex as Int32Array;
@@ -220,8 +225,12 @@ export function lshFigureSvg(ex: LshExample = lshExample()): string {
   const rows: string[] = [
     '<text x="0" y="14" font-size="13" font-weight="bold">hash → sort → chunk</text>',
     ...tokenRow(ex, identity, 40, "1. tokens in sequence order, coloured by LSH bucket (argmax [xR, −xR])", new Set()),
-    ...tokenRow(ex, order, 88, "2. stable sort by (bucket, position) — the plan's qIndex", new Set()),
-    ...tokenRow(ex, order, 136, `3. cut into chunks of ${ex.chunkLength} — the plan's tiles`, chunkStarts),
+    ...(step >= 2
+      ? tokenRow(ex, order, 88, "2. stable sort by (bucket, position) — the plan's qIndex", new Set())
+      : []),
+    ...(step >= 3
+      ? tokenRow(ex, order, 136, `3. cut into chunks of ${ex.chunkLength} — the plan's tiles`, chunkStarts)
+      : []),
   ];
   const legendY = 176;
   for (let b = 0; b < ex.buckets; b++) {
@@ -236,7 +245,8 @@ export function lshFigureSvg(ex: LshExample = lshExample()): string {
   };
   const cell = Math.max(6, Math.floor(240 / n));
   const panels = ex.D === 2 ? [scatter(ex), strip] : [strip];
-  return figureSvg([...panels, scoredMatrix(ex, cell, "sorted"), scoredMatrix(ex, cell, "sequence")], {
+  const matrices = step >= 4 ? [scoredMatrix(ex, cell, "sorted"), scoredMatrix(ex, cell, "sequence")] : [];
+  return figureSvg([...panels, ...matrices], {
     title: `Figure 1 — Reformer LSH attention: n = ${n}, ${ex.buckets} buckets, chunk ${ex.chunkLength}, ${ex.hashes === 1 ? "1 hash round" : `hash round ${ex.round + 1} of ${ex.hashes} (rounds merge by log-sum-exp)`}`,
   });
 }

@@ -4,9 +4,10 @@
  * current zoom, and draws the seed figures and the LSH steps with sparse-attention/viz.
  * Runs off the page's thread: planning at n = 65,536 takes a noticeable fraction of a second.
  */
-import { parsePattern } from "../cli/pattern-expr.js";
+
 import { seedFigures } from "../cli/figures.js";
-import { compile, explain, type Explanation, type Pattern, type PlanPart, randomTensor } from "../index.js";
+import { parsePattern } from "../cli/pattern-expr.js";
+import { compile, type Explanation, explain, type Pattern, type PlanPart, randomTensor } from "../index.js";
 import { lshExample, lshFigureSvg } from "../viz/lsh.js";
 import { dominant, rasterize, tileBoxes } from "../viz/raster.js";
 import type { ChartPointAnswer, Costs, PlanAnswer, PlanWorkerRequest, SvgAnswer } from "./protocol.js";
@@ -90,7 +91,7 @@ async function handle(req: PlanWorkerRequest): Promise<void> {
         labels: p.parts.map((x) => x.label),
         tiles,
       };
-      postMessage(answer, [owner.buffer, answer.raster!.fraction.buffer]);
+      postMessage(answer, { transfer: [owner.buffer as ArrayBuffer, answer.raster!.fraction.buffer as ArrayBuffer] });
     } catch (e) {
       postMessage({ kind: "plan", id: req.id, error: message(e) } satisfies PlanAnswer);
     }
@@ -108,9 +109,22 @@ async function handle(req: PlanWorkerRequest): Promise<void> {
       if (chartId !== req.id) return;
       try {
         const scored = planFor(req.expr, n, req.headDim, false).costs.scoredPairs;
-        postMessage({ kind: "chart", id: req.id, n, scored, dense: denseAt(n, req.headDim).scoredPairs } satisfies ChartPointAnswer);
+        postMessage({
+          kind: "chart",
+          id: req.id,
+          n,
+          scored,
+          dense: denseAt(n, req.headDim).scoredPairs,
+        } satisfies ChartPointAnswer);
       } catch (e) {
-        postMessage({ kind: "chart", id: req.id, n, scored: 0, dense: 0, error: message(e) } satisfies ChartPointAnswer);
+        postMessage({
+          kind: "chart",
+          id: req.id,
+          n,
+          scored: 0,
+          dense: 0,
+          error: message(e),
+        } satisfies ChartPointAnswer);
         return;
       }
     }
@@ -126,7 +140,7 @@ async function handle(req: PlanWorkerRequest): Promise<void> {
         chunkLength: req.chunkLength,
         seed: req.seed,
       });
-      const svg = lshFigureSvg(ex);
+      const svg = lshFigureSvg(ex, { step: req.step });
       postMessage({ kind: "lsh", id: req.id, svgs: [{ id: "lsh", title: "", caption: "", svg }] } satisfies SvgAnswer);
     } catch (e) {
       postMessage({ kind: "lsh", id: req.id, error: message(e) } satisfies SvgAnswer);

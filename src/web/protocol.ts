@@ -73,6 +73,8 @@ export interface LshRequest {
   round: number;
   chunkLength: number;
   seed: number;
+  /** Stages drawn: 1 hash, 2 sort, 3 chunk, 4 attend. */
+  step: number;
 }
 
 export interface SvgAnswer {
