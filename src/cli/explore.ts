@@ -12,9 +12,11 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "./commands.js";
 import { ISOLATION_HEADERS, type StaticServer, serveStatic } from "./static-server.js";
 
-/** The bundled page, beside this file in dist/. */
+/** The bundled page: dist/explorer (beside dist/cli, or from the sources' src/cli). */
 export function explorerDir(): string {
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../explorer");
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.resolve(here, "../explorer"), path.resolve(here, "../../dist/explorer")];
+  const dir = candidates.find((d) => existsSync(path.join(d, "index.html"))) ?? candidates[0];
   if (!existsSync(path.join(dir, "index.html"))) {
     throw new UsageError(`the explorer is not built at ${dir}: run \`npm run build\` in the package first`);
   }

@@ -13,7 +13,7 @@ import { costTable, costText, formatTable } from "./cost.js";
 import { seedFigures } from "./figures.js";
 import { renderHtml } from "./html.js";
 import { available, type Mechanism, mechanismById } from "./mechanisms.js";
-import { measureScaling, type ScalingResult, scalingCsv } from "./scaling.js";
+import { fitCaveat, measureScaling, type ScalingResult, scalingCsv } from "./scaling.js";
 
 export interface ReportOptions {
   out: string;
@@ -36,15 +36,18 @@ export const SCALING_MECHANISMS = ["dense", "causal", "sliding", "bigbird", "str
 
 export function fitsText(r: ScalingResult): string {
   const f = (x: number) => (Number.isNaN(x) ? "—" : x.toFixed(2));
-  return formatTable(
-    ["mechanism", "time exp.", "memory exp.", "counted exp.", "fitted over n"],
-    r.fits.map((x) => [
-      x.label,
-      f(x.timeExponent),
-      f(x.memoryExponent),
-      f(x.countedExponent),
-      `${x.fitFrom}–${x.maxN}`,
-    ]),
+  const caveat = fitCaveat(r);
+  return (
+    formatTable(
+      ["mechanism", "time exp.", "memory exp.", "counted exp.", "fitted over n"],
+      r.fits.map((x) => [
+        x.label,
+        f(x.timeExponent),
+        f(x.memoryExponent),
+        f(x.countedExponent),
+        `${x.fitFrom}–${x.maxN}`,
+      ]),
+    ) + (caveat === "" ? "" : `\n${caveat}`)
   );
 }
 

@@ -181,7 +181,13 @@ function requestChart(): void {
   chartPoints = [];
   chartId = ++seq;
   drawChart();
-  post({ kind: "chart", id: chartId, expr: state.expr, headDim: state.headDim, ns: chartLengths(state.n) });
+  post({
+    kind: "chart",
+    id: chartId,
+    expr: state.expr,
+    headDim: state.headDim,
+    ns: chartLengths(state.n, /^\s*lsh\s*\(/.test(state.expr)),
+  });
 }
 
 function drawChart(): void {
@@ -218,7 +224,12 @@ planWorker.onmessage = (e: MessageEvent<PlanAnswer | ChartPointAnswer | SvgAnswe
     $("picture-title").textContent = a.name ?? "";
     drawPicture();
     drawChart();
-    document.body.dataset.ready = "true";
+    if (document.body.dataset.ready !== "true") {
+      document.body.dataset.ready = "true";
+      // the slower extras load once the first plan is on screen
+      requestLsh();
+      post({ kind: "figures", id: ++seq });
+    }
   } else if (a.kind === "chart") {
     if (a.id !== chartId) return;
     if (a.error === undefined) chartPoints.push({ n: a.n, scored: a.scored, dense: a.dense });
@@ -535,5 +546,3 @@ function renderFigures(a: SvgAnswer): void {
 if (state.n > MAX_N) state.n = MAX_N;
 syncControls();
 changed(false);
-requestLsh();
-post({ kind: "figures", id: ++seq });

@@ -210,10 +210,13 @@ export function formatFlops(f: number): string {
   return `${f} FLOP`;
 }
 
-/** The lengths the cost chart plots: powers of two from 256 to MAX_N, plus n itself. */
-export function chartLengths(n: number): number[] {
+/**
+ * The lengths the cost chart plots: powers of two from 256 to MAX_N (to 16,384 for
+ * content-dependent patterns, whose explain() hashes random vectors), plus n itself.
+ */
+export function chartLengths(n: number, content = false): number[] {
   const out: number[] = [];
-  for (let x = 256; x <= MAX_N; x *= 2) out.push(x);
+  for (let x = 256; x <= (content ? 16384 : MAX_N); x *= 2) out.push(x);
   if (!out.includes(n) && n >= 16) out.push(n);
   return out.sort((a, b) => a - b);
 }

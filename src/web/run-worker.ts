@@ -23,7 +23,7 @@ function measure(pattern: Pattern, q: Tensor, k: Tensor, v: Tensor, threads: num
   attention(q, k, v, { pattern, backend, threads }); // warm-up (JIT, wasm memory growth)
   const times: number[] = [];
   let last = attention(q, k, v, { pattern, backend, threads });
-  const deadline = performance.now() + 1500;
+  const deadline = performance.now() + 1000;
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
     last = attention(q, k, v, { pattern, backend, threads });
