@@ -22,7 +22,7 @@ await build({
   platform: "browser",
   target: "es2022",
   minify: true,
-  sourcemap: true,
+  sourcemap: false,
   logLevel: "warning",
 });
 for (const f of ["index.html", "style.css"]) copyFileSync(path.join(root, "web", f), path.join(out, f));
