@@ -18,7 +18,10 @@ const base = await new Promise((resolve, reject) => {
   });
   server.on("exit", (code) => reject(new Error(`explore exited with ${code}`)));
 });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const expr = "bigBird(blockSize=64, randomBlocks=3, seed=1)";
