@@ -5,11 +5,15 @@
  * kernel, the picture is not blank, and a phone-width screen does not scroll sideways.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildExplorer } from "../../src/cli/explore.js";
 import { parsePattern } from "../../src/cli/pattern-expr.js";
+import { serveStatic } from "../../src/cli/static-server.js";
 import { explain, randomTensor } from "../../src/index.js";
 import { DIST, launchChromium, type OpenedPage, openPage } from "./harness.js";
 
@@ -139,5 +143,22 @@ describe("the explorer page (sparse-attention explore, headless chromium)", () =
     expect(overflow).toBeLessThanOrEqual(1);
     expect(o.errors).toEqual([]);
     await o.context.close();
+  });
+
+  it("the static build works from a plain static host (no COOP/COEP): single-threaded, and says so", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "explorer-static-"));
+    const server = await serveStatic({ mounts: { "/": buildExplorer(dir) }, isolated: false });
+    try {
+      const o = await openPage(browser, `${server.url}?pattern=${encodeURIComponent("causal()")}&n=512`);
+      await ready(o.page);
+      expect(await o.page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+      expect(await o.page.locator("#isolation").textContent()).toContain("not cross-origin isolated");
+      await expectExplained(o.page, "causal()", 512);
+      expect(o.errors).toEqual([]);
+      await o.context.close();
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
