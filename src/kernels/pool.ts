@@ -76,6 +76,10 @@ export function poolUnsupportedReason(): string | null {
   if (typeof SharedArrayBuffer === "undefined") {
     return "SharedArrayBuffer is unavailable (browsers need cross-origin isolation)";
   }
+  const g = globalThis as { document?: unknown; Atomics?: unknown };
+  if (g.document !== undefined) {
+    return "a browser page's main thread may not block in Atomics.wait: call attention() from a Web Worker";
+  }
   if (workerSpawner() === null) {
     return "the multi-threaded path needs workers (Node >= 20.16's worker_threads, or a browser's Worker)";
   }

@@ -109,4 +109,14 @@ describe("the library in headless chromium (module worker, cross-origin isolated
     });
     expect(opened.errors).toEqual([]);
   });
+
+  it("on the page's main thread: 1 thread runs, 2 threads is an error that says to use a Web Worker", async () => {
+    const run = (threads: number) =>
+      opened.page.evaluate(
+        (t) => (window as unknown as { onMainThread(t: number): Promise<string> }).onMainThread(t),
+        threads,
+      );
+    expect(await run(1)).toBe("ran on 1");
+    expect(await run(2)).toContain("call attention() from a Web Worker");
+  });
 });
