@@ -90,7 +90,7 @@ describe("the explorer page (sparse-attention explore, headless chromium)", () =
     const before = await number(page, "scored-pairs");
     await page.getByTestId("param-stride").focus();
     await page.keyboard.press("ArrowRight"); // the stride slider steps in powers of two: 64 → 128
-    await expect.poll(() => page.getByTestId("expr").inputValue()).toBe("strided(stride=128)");
+    await expect.poll(() => page.getByTestId("expr").inputValue(), { timeout: 30_000 }).toBe("strided(stride=128)");
     await expectExplained(page, "strided(stride=128)", 4096);
     expect(await number(page, "scored-pairs")).not.toBe(before);
     expect(decodeURIComponent(page.url())).toContain("pattern=strided(stride=128)");
@@ -104,6 +104,19 @@ describe("the explorer page (sparse-attention explore, headless chromium)", () =
     const mean = grey.reduce((s, v) => s + v, 0) / grey.length;
     const variance = grey.reduce((s, v) => s + (v - mean) ** 2, 0) / grey.length;
     expect(variance).toBeGreaterThan(100);
+  });
+
+  it("zooming by keyboard reaches single pairs; 0 returns to the whole matrix", async () => {
+    const { page } = opened;
+    await page.locator("#canvas").focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press("+"); // 4096 → 256 positions a side
+    await expect.poll(() => page.locator("#view-info").textContent(), { timeout: 30_000 }).toContain("1 cell = 1 pair");
+    expect(await page.locator("#view-info").textContent()).toMatch(/queries 1,920–2,175 × keys 1,920–2,175/);
+    await page.keyboard.press("0");
+    await expect
+      .poll(() => page.locator("#view-info").textContent(), { timeout: 30_000 })
+      .toContain("queries 0–4,095 × keys 0–4,095");
+    expect(opened.errors).toEqual([]);
   });
 
   it("Run completes in a worker on wasm, with the error against the float64 reference", async () => {
