@@ -9,7 +9,7 @@ export type { ExplainOptions, Explanation } from "./explain.js";
 export { explain } from "./explain.js";
 export { referenceAttention } from "./kernels/reference.js";
 /** Frees the wasm backend's memory and stops its worker pool (both are recreated on the next call). */
-export { releaseWasm, wasmVariant } from "./kernels/wasm.js";
+export { releaseWasm, startWasmThreads, wasmVariant } from "./kernels/wasm.js";
 export * as patterns from "./pattern/index.js";
 export type * from "./types.js";
 export { EMPTY, FULL, PARTIAL } from "./types.js";

@@ -54,3 +54,75 @@ export function enableRelaxedSimd(): boolean {
     return false;
   }
 }
+
+/** A started worker, Node's or a browser's, seen through the few calls the pool makes. */
+export interface PoolWorker {
+  terminate(): void;
+  onError(listener: (e: unknown) => void): void;
+  /** Node: the worker exited (a browser worker has no such event: never called there). */
+  onExit(listener: () => void): void;
+}
+
+export interface WorkerSpawner {
+  /** Starts a worker that runs `(body)(data)`; `body` is the source of a one-argument function. */
+  spawn(body: string, data: unknown): PoolWorker;
+  /**
+   * True in Node: a new worker starts while the caller blocks in Atomics.wait. False in
+   * browsers, where a nested worker may need its creator's event loop to start, so the
+   * caller must not block waiting for it (see startWasmThreads).
+   */
+  startsWhileBlocked: boolean;
+}
+
+/**
+ * How this host starts workers for the wasm pool: Node's worker_threads, a browser's
+ * Worker from a Blob URL (shared memory needs the page to be cross-origin isolated), or
+ * null where neither exists.
+ */
+export function workerSpawner(): WorkerSpawner | null {
+  const Node = nodeWorkerCtor();
+  if (Node !== null) {
+    return {
+      startsWhileBlocked: true,
+      spawn(body, data) {
+        const src = `const { workerData } = require("node:worker_threads");\n(${body})(workerData);`;
+        const w = new Node(src, { eval: true, workerData: data });
+        w.unref();
+        return {
+          terminate: () => void w.terminate(),
+          onError: (l) => w.on("error", l),
+          onExit: (l) => w.on("exit", l),
+        };
+      },
+    };
+  }
+  const g = globalThis as {
+    Worker?: new (
+      url: string,
+    ) => {
+      postMessage(m: unknown): void;
+      terminate(): void;
+      addEventListener(t: string, l: (e: unknown) => void): void;
+    };
+    Blob?: typeof Blob;
+    URL?: typeof URL;
+  };
+  if (g.Worker === undefined || g.Blob === undefined || g.URL?.createObjectURL === undefined) return null;
+  const BrowserWorker = g.Worker;
+  const BlobCtor = g.Blob;
+  const Url = g.URL;
+  return {
+    startsWhileBlocked: false,
+    spawn(body, data) {
+      const src = `onmessage = (e) => { onmessage = null; (${body})(e.data); };`;
+      const url = Url.createObjectURL(new BlobCtor([src], { type: "text/javascript" }));
+      const w = new BrowserWorker(url);
+      w.postMessage(data);
+      return {
+        terminate: () => w.terminate(),
+        onError: (l) => w.addEventListener("error", l),
+        onExit: () => {},
+      };
+    },
+  };
+}

@@ -40,7 +40,7 @@ const CASES: Case[] = [
     name: "union of causal and a mask (rows merged across parts)",
     pattern: patterns.union(
       patterns.causal(),
-      patterns.mask((q, k) => k % 11 === 2),
+      patterns.mask((_q, k) => k % 11 === 2),
     ),
     mask: (q, k) => k <= q + Lk - Lq || k % 11 === 2,
   },

@@ -17,7 +17,6 @@ import {
 import { defaultGpu, type GpuContext } from "../src/kernels/webgpu/device.js";
 import { packPartMasks } from "../src/kernels/webgpu/pack.js";
 import { runWebGPU } from "../src/kernels/webgpu/run.js";
-import type { Pattern, PlanPart } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";
 import { expectMatchesOracle, oracle, randomMask, tensor } from "./helpers.js";
 

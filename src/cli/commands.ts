@@ -45,7 +45,7 @@ export interface ShowOptions extends SizeOptions {
   color: boolean;
 }
 
-export function show(p: Pattern, o: ShowOptions, print: (s: string) => void): void {
+export async function show(p: Pattern, o: ShowOptions, print: (s: string) => void): Promise<void> {
   if (o.head >= o.heads)
     throw new UsageError(`--head: got ${o.head}; expected an integer in [0, ${o.heads - 1}] (--heads is ${o.heads})`);
   const Lk = o.keyLength ?? o.queryLength;
@@ -82,7 +82,7 @@ export function show(p: Pattern, o: ShowOptions, print: (s: string) => void): vo
   } else {
     if (!o.out)
       throw new UsageError("--format png: needs --out <file.png> (PNG is binary; it is not written to the terminal)");
-    writeFileSync(o.out, svgToPng(svg));
+    writeFileSync(o.out, await svgToPng(svg));
   }
   if (o.out) print(`${heading}\nwrote ${o.out}\n`);
 }

@@ -6,7 +6,7 @@ import { escapeXml } from "../viz/svg.js";
 import { bytesText, type CostRow, si } from "./cost.js";
 import type { Figure } from "./figures.js";
 import type { Mechanism } from "./mechanisms.js";
-import type { ScalingResult } from "./scaling.js";
+import { fitCaveat, type ScalingResult } from "./scaling.js";
 
 export interface ReportPage {
   generated: string;
@@ -63,7 +63,7 @@ export function renderHtml(p: ReportPage): string {
         r,
       ) => `<tr class="${r.id === "dense" ? "dense" : ""}"><td>${esc(r.label)}</td><td class="l"><code>${esc(r.expr)}</code></td>
 <td>${si(r.allowedPairs)}</td><td>${si(r.scoredPairs)}</td><td>${(100 * r.efficiency).toFixed(0)}%</td><td>${si(r.flops)}</td>
-<td>${esc(bytesText(r.bytes))}</td><td>${r.lessWork.toPrecision(3)}×</td><td>${esc(r.asymptotic)} <span class="small">(n^${r.countedExponent.toFixed(2)})</span></td><td>${esc(r.theory)}</td></tr>`,
+<td>${esc(bytesText(r.bytes))}</td><td>${r.lessWork.toPrecision(3)}×</td><td>${esc(r.asymptotic)}${r.caveat === undefined ? "" : "*"} <span class="small">(n^${r.countedExponent.toFixed(2)})</span></td><td>${esc(r.theory)}</td></tr>`,
     )
     .join("\n");
   const fits = p.scaling.fits
@@ -96,6 +96,10 @@ FLOPs (4·D per scored entry), bytes of working memory (plan + tile scratch), an
 exponent of the scored pairs counted from <code>explain()</code> at n/4 and n.</p>
 <table><thead><tr><th>mechanism</th><th>call</th><th>allowed</th><th>scored</th><th>allowed/scored</th><th>FLOPs</th><th>bytes</th><th>less work than dense</th><th>class (counted)</th><th>paper</th></tr></thead>
 <tbody>${costRows}</tbody></table>
+${p.cost
+  .filter((r) => r.caveat !== undefined)
+  .map((r) => `<p class="small">* ${esc(r.label)}: ${esc(r.caveat!)}</p>`)
+  .join("\n")}
 
 <h2>Measured scaling</h2>
 <p>Median time of <code>attention()</code> (backend "${esc(o.backend)}", ${o.threads} thread${o.threads === 1 ? "" : "s"},
@@ -114,6 +118,7 @@ fixed per-call costs (planning, backend set-up) still weigh at these sizes.</p>
 <figcaption>Files: ${links(p.scalingFiles)} · data: ${links(p.dataFiles)}</figcaption></figure>
 <table><thead><tr><th>mechanism</th><th>time exponent</th><th>memory exponent</th><th>counted exponent</th><th>fitted over n</th><th>stopped because</th></tr></thead>
 <tbody>${fits}</tbody></table>
+${fitCaveat(p.scaling) === "" ? "" : `<p class="small"><b>${esc(fitCaveat(p.scaling))}</b></p>`}
 
 <h2>Why each mechanism is cheap</h2>
 <ul>${why}</ul>

@@ -11,6 +11,7 @@ import { AttentionArgumentError } from "../index.js";
 import { explainCli, explainText, show, UsageError } from "./commands.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
+import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
 import { available, MECHANISMS, mechanismById } from "./mechanisms.js";
 import { PATTERN_FORM, PatternExpressionError, parsePattern } from "./pattern-expr.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
@@ -96,8 +97,8 @@ export function program(): Command {
       "after",
       '\nExamples:\n  sparse-attention show "causal()" -n 16\n  sparse-attention show "longformer(window=8, global=[0])" -n 128 --format png -o lf.png',
     )
-    .action((src: string, o) => {
-      show(pattern(src), { ...o, color: o.color && process.stdout.isTTY === true }, out);
+    .action(async (src: string, o) => {
+      await show(pattern(src), { ...o, color: o.color && process.stdout.isTTY === true }, out);
     });
 
   sizeOptions(
@@ -207,6 +208,27 @@ export function program(): Command {
       out(`${r.summary}\n`);
     });
   registerEncode(prog, out, err);
+
+  prog
+    .command("explore")
+    .description("serve the interactive explorer on 127.0.0.1 (cross-origin isolated: wasm threads) and open it")
+    .option("--port <n>", "port (0 picks a free one)", int(0, "8080"), 0)
+    .option("--no-open", "print the URL only; do not open a browser")
+    .option("--build <dir>", "write the page to <dir> for a static host instead of serving it")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sparse-attention explore\n  sparse-attention explore --port 8080 --no-open\n  sparse-attention explore --build site/",
+    )
+    .action(async (o: { port: number; open: boolean; build?: string }) => {
+      if (o.build !== undefined) {
+        const dir = buildExplorer(o.build);
+        out(`wrote the explorer to ${dir} (any static host; threads need COOP/COEP headers, see ${dir}/_headers)`);
+        return;
+      }
+      const server = await serveExplorer(o.port);
+      out(`sparse-attention explorer: ${server.url}  (Ctrl-C to stop)`);
+      if (o.open) openInBrowser(server.url, err);
+    });
   return prog;
 }
 

@@ -13,7 +13,7 @@ import { costTable, costText, formatTable } from "./cost.js";
 import { seedFigures } from "./figures.js";
 import { renderHtml } from "./html.js";
 import { available, type Mechanism, mechanismById } from "./mechanisms.js";
-import { measureScaling, type ScalingResult, scalingCsv } from "./scaling.js";
+import { fitCaveat, measureScaling, type ScalingResult, scalingCsv } from "./scaling.js";
 
 export interface ReportOptions {
   out: string;
@@ -36,15 +36,18 @@ export const SCALING_MECHANISMS = ["dense", "causal", "sliding", "bigbird", "str
 
 export function fitsText(r: ScalingResult): string {
   const f = (x: number) => (Number.isNaN(x) ? "—" : x.toFixed(2));
-  return formatTable(
-    ["mechanism", "time exp.", "memory exp.", "counted exp.", "fitted over n"],
-    r.fits.map((x) => [
-      x.label,
-      f(x.timeExponent),
-      f(x.memoryExponent),
-      f(x.countedExponent),
-      `${x.fitFrom}–${x.maxN}`,
-    ]),
+  const caveat = fitCaveat(r);
+  return (
+    formatTable(
+      ["mechanism", "time exp.", "memory exp.", "counted exp.", "fitted over n"],
+      r.fits.map((x) => [
+        x.label,
+        f(x.timeExponent),
+        f(x.memoryExponent),
+        f(x.countedExponent),
+        `${x.fitFrom}–${x.maxN}`,
+      ]),
+    ) + (caveat === "" ? "" : `\n${caveat}`)
   );
 }
 
@@ -56,17 +59,20 @@ export async function runReport(
   const figDir = path.join(dir, "figures");
   mkdirSync(figDir, { recursive: true });
   const files: string[] = [];
-  const write = (rel: string, data: string | Buffer): string => {
+  const write = (rel: string, data: string | Uint8Array): string => {
     writeFileSync(path.join(dir, rel), data);
     files.push(rel);
     return rel;
   };
 
   o.log("drawing figures 1–4 from the real plans …");
-  const figures = seedFigures().map((f) => ({
-    ...f,
-    files: [write(`figures/${f.id}.svg`, f.svg), write(`figures/${f.id}.png`, svgToPng(f.svg))],
-  }));
+  const figures = [];
+  for (const f of seedFigures()) {
+    figures.push({
+      ...f,
+      files: [write(`figures/${f.id}.svg`, f.svg), write(`figures/${f.id}.png`, await svgToPng(f.svg))],
+    });
+  }
 
   o.log(`cost table at n = ${o.costN} …`);
   const mechanisms = available();
@@ -87,7 +93,10 @@ export async function runReport(
     progress: o.progress,
   });
   const scalingSvg = await vegaLiteToSvg(scalingSpec(scaling.points, scaling.fits));
-  const scalingFiles = [write("figures/scaling.svg", scalingSvg), write("figures/scaling.png", svgToPng(scalingSvg))];
+  const scalingFiles = [
+    write("figures/scaling.svg", scalingSvg),
+    write("figures/scaling.png", await svgToPng(scalingSvg)),
+  ];
   const dataFiles = [
     write("scaling.json", `${JSON.stringify(scaling, null, 2)}\n`),
     write("scaling.csv", scalingCsv(scaling)),

@@ -200,3 +200,13 @@ export function scalingCsv(r: ScalingResult): string {
   );
   return `${[head, ...rows].join("\n")}\n`;
 }
+
+/** Fits over less than this factor in n are reported with a caveat. */
+export const MIN_FIT_RANGE = 8;
+
+/** The caveat for fits over too short a range of n, or "" (also shown in the HTML report). */
+export function fitCaveat(r: ScalingResult): string {
+  const short = r.fits.filter((x) => x.maxN / x.fitFrom < MIN_FIT_RANGE);
+  if (short.length === 0) return "";
+  return `caveat: ${short.length === r.fits.length ? "every exponent was" : `${short.length} of ${r.fits.length} exponents were`} fitted over less than a factor of ${MIN_FIT_RANGE} in n (at most ${Math.max(...r.fits.map((x) => x.maxN))}): at these sizes fixed per-call costs and timer noise dominate, so the exponents do not show growth classes. Run without --quick (n up to 65,536) for that.`;
+}

@@ -1,11 +1,15 @@
 /**
- * A synchronous worker pool for the wasm kernel (Node only). Workers are started once, each
+ * A synchronous worker pool for the wasm kernel (Node, and browsers from inside a Web Worker
+ * of a cross-origin isolated page). Workers are started once, each
  * instantiates the same compiled module over the same shared memory, and sleeps in
  * Atomics.wait. A run publishes a generation: the caller (main thread) writes the item list,
  * bumps GEN and wakes the workers; everyone (main thread included) claims items from a
  * ticket word with compare-and-swap, runs them, counts DONE; the main thread waits
- * (Atomics.wait, allowed on Node's main thread) until every item is done. Workers are
- * unref'd, so they never keep a process alive.
+ * (Atomics.wait: allowed on Node's main thread and in browser workers, not on a page's main
+ * thread) until every item is done. Node workers are unref'd, so they never keep a process
+ * alive. In browsers a nested worker may need its creator's event loop to start, so
+ * `ensure` does not block there: call `whenReady` (async) first, or the first runs go
+ * partly or wholly on the calling thread (same bits, less speed).
  *
  * The ticket word packs (generation mod 2^11) << 21 | next item index; a worker only claims
  * an item whose ticket carries the generation it woke for, and the main thread closes the
@@ -28,7 +32,7 @@
  */
 
 /** Control words (Int32Array indices) at CTL_OFFSET in the shared memory. */
-import { type NodeWorker, nodeWorkerCtor } from "../platform.js";
+import { type PoolWorker, workerSpawner } from "../platform.js";
 
 const GEN = 0;
 const TICKET = 1;
@@ -66,9 +70,8 @@ export const MAX_ITEMS = (1 << INDEX_BITS) - 1;
 const INDEX_MASK = MAX_ITEMS;
 const GEN_LIMIT = 2047;
 
-/** The worker body, run with `eval: true` so it works from sources and from dist alike. */
-const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
+/** The worker body: a function of its start data, run from source so it works from sources, dist and bundles alike. */
+const WORKER_BODY = `function (workerData) {
 const { module, memory, ctlOffset } = workerData;
 const ctl = new Int32Array(memory.buffer, ctlOffset, ${CTL_WORDS});
 function died() {
@@ -76,7 +79,7 @@ function died() {
   Atomics.notify(ctl, ${DONE});
   Atomics.notify(ctl, ${READY});
 }
-process.on("exit", died);
+if (typeof process !== "undefined") process.on("exit", died); // Node: a worker that exits says so
 try {
 const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
 function hook() {
@@ -84,7 +87,8 @@ function hook() {
   if (h === 0 || Atomics.compareExchange(ctl, ${HOOK}, h, 0) !== h) return;
   if (h === 1) throw new Error("test hook: a worker throws mid-run");
   if (h === 2) for (;;) {}
-  process.exit(3);
+  if (typeof process !== "undefined") process.exit(3);
+  else close(); // a browser worker ends itself
 }
 function claim(gen, scratch) {
   for (;;) {
@@ -115,18 +119,19 @@ for (;;) {
   died();
   throw e;
 }
-`;
-
-/** Node's Worker constructor, loaded synchronously without a static import (browser bundles stay clean). */
-const workerCtor = nodeWorkerCtor;
+}`;
 
 /** Why this host cannot run the pool, or null when it can. */
 export function poolUnsupportedReason(): string | null {
   if (typeof SharedArrayBuffer === "undefined") {
     return "SharedArrayBuffer is unavailable (browsers need cross-origin isolation)";
   }
-  if (workerCtor() === null) {
-    return "the multi-threaded path needs Node's worker_threads (Node >= 20.16; in browsers use threads: 1)";
+  const g = globalThis as { document?: unknown; Atomics?: unknown };
+  if (g.document !== undefined) {
+    return "a browser page's main thread may not block in Atomics.wait: call attention() from a Web Worker";
+  }
+  if (workerSpawner() === null) {
+    return "the multi-threaded path needs workers (Node >= 20.16's worker_threads, or a browser's Worker)";
   }
   return null;
 }
@@ -136,7 +141,7 @@ export interface PoolRunner {
 }
 
 export class WorkerPool {
-  private readonly workers: NodeWorker[] = [];
+  private readonly workers: PoolWorker[] = [];
   private readonly ctl: Int32Array;
   private gen = 0;
   private failed: unknown = null;
@@ -159,31 +164,33 @@ export class WorkerPool {
     return this.failed === null && Atomics.load(this.ctl, ERROR) !== 2;
   }
 
+  /** Workers that have started and are waiting for work. */
+  get ready(): number {
+    return Atomics.load(this.ctl, READY);
+  }
+
   /**
-   * Starts workers until there are `n`; waits (synchronously, up to 10 s) until they are
-   * ready. Workers still starting after that join the run late (items are claimed
+   * Starts workers until there are `n`; in Node waits (synchronously, up to 10 s) until they
+   * are ready. Workers still starting after that join the run late (items are claimed
    * dynamically), so a loaded machine only loses time; a worker that dies while starting
-   * fails the call.
+   * fails the call. In browsers it returns at once (see whenReady).
    */
   ensure(n: number): void {
     if (this.workers.length >= n) return;
-    const Worker = workerCtor();
-    if (Worker === null) throw new Error(poolUnsupportedReason() ?? "no worker_threads");
+    const spawner = workerSpawner();
+    if (spawner === null) throw new Error(poolUnsupportedReason() ?? "no workers on this host");
     const target = n;
     while (this.workers.length < target) {
-      const w = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module: this.module, memory: this.memory, ctlOffset: this.ctlOffset },
-      });
-      w.on("error", (e) => {
+      const w = spawner.spawn(WORKER_BODY, { module: this.module, memory: this.memory, ctlOffset: this.ctlOffset });
+      w.onError((e) => {
         this.failed = e;
       });
-      w.on("exit", () => {
+      w.onExit(() => {
         if (!this.closed) this.failed ??= new Error("a worker exited");
       });
-      w.unref();
       this.workers.push(w);
     }
+    if (!spawner.startsWhileBlocked) return;
     const deadline = Date.now() + 10_000;
     for (;;) {
       const ready = Atomics.load(this.ctl, READY);
@@ -276,10 +283,21 @@ export class WorkerPool {
     if (Atomics.load(ctl, ERROR) !== 0) throw new Error("wasm kernel trapped in a worker");
   }
 
+  /** Starts workers until there are `n` and resolves once they are ready (yielding to the event loop; up to 10 s). */
+  async whenReady(n: number): Promise<number> {
+    this.ensure(n);
+    const deadline = Date.now() + 10_000;
+    while (this.ready < n && this.failed === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (this.failed !== null) throw new Error(`wasm worker failed: ${String(this.failed)}`);
+    return this.ready;
+  }
+
   /** Stops every worker (the pool can be started again). */
   close(): void {
     this.closed = true;
-    for (const w of this.workers) void w.terminate();
+    for (const w of this.workers) w.terminate();
     this.workers.length = 0;
     Atomics.store(this.ctl, READY, 0);
   }

@@ -4,10 +4,10 @@
  * linear memory shared by the worker pool, and the host checks the backends ask for.
  */
 import { enableRelaxedSimd } from "../platform.js";
-import { poolUnsupportedReason, type WorkerPool } from "./pool.js";
+import { poolUnsupportedReason, WorkerPool } from "./pool.js";
 import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
-import { DATA_START, PAGE, resetWasmLayout } from "./wasm-plan.js";
+import { CTL_OFFSET, DATA_START, PAGE, resetWasmLayout } from "./wasm-plan.js";
 
 export { CTL_OFFSET, DATA_START, PAGE } from "./wasm-plan.js";
 
@@ -116,6 +116,22 @@ export function failNextWorkerItemForTests(kind: "throw" | "hang" | "exit"): voi
 /** Workers the pool holds now (0 before any multi-threaded run). */
 export function wasmPoolSize(): number {
   return runtime?.pool?.size ?? 0;
+}
+
+/**
+ * Starts the wasm worker pool for `threads` threads (the caller counts as one) and resolves
+ * with the number of threads ready. Browsers need this before a synchronous
+ * `attention(..., { threads })` call inside a Web Worker: a nested worker may only start
+ * once its creator yields to the event loop. In Node it is optional (the pool starts on
+ * first use). Throws where threads cannot run, saying why.
+ */
+export async function startWasmThreads(threads: number): Promise<number> {
+  const reasons = wasmHostReasons(threads);
+  if (reasons.length > 0) throw new Error(reasons.join("; "));
+  const rt = runtime!;
+  if (threads <= 1) return 1;
+  if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+  return 1 + Math.min(threads - 1, await rt.pool.whenReady(threads - 1));
 }
 
 /** Stops the worker pool and drops the module's memory (it can only grow while alive). */

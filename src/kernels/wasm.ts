@@ -31,7 +31,6 @@ import {
   planFootprint,
   reservedRegionEnd,
   resetPlanArena,
-  WasmMemoryError,
 } from "./wasm-plan.js";
 import { dropRuntime, loadedRuntime } from "./wasm-runtime.js";
 
@@ -52,6 +51,7 @@ export function wasmCallStart(): number {
 export {
   failNextWorkerItemForTests,
   releaseWasm,
+  startWasmThreads,
   wasmHostReasons,
   wasmPoolSize,
   wasmVariant,

@@ -208,7 +208,7 @@ function countOnly(spec: PartSpec): PartCount {
   const countRow = spec.countRow;
   const acc = new Float64Array(4); // [tiles, allowed, scored, maskWords] of rows counted whole
   for (qt = 0; qt < numQT; qt++) {
-    if (countRow !== undefined && countRow(qt, acc)) continue;
+    if (countRow?.(qt, acc)) continue;
     rows = qTiles[qt + 1] - qTiles[qt];
     spec.tilesFor(qt, visit);
   }

@@ -1,10 +1,12 @@
 /**
  * The scaling plot as Vega-Lite, rendered headless to SVG by Vega (no browser, no canvas):
- * time and peak memory against n on log-log axes, one line per mechanism (legend shows the
- * fitted exponent), dashed guide lines for O(n) and O(n²).
+ * time and peak memory (MiB) against n on log-log axes, one line per mechanism (its legend
+ * entry carries the fitted exponent), dashed guide lines for O(n) and O(n²).
  */
-import * as vega from "vega";
-import * as vegaLite from "vega-lite";
+import { loadOptional } from "./optional.js";
+
+type VegaModule = typeof import("vega");
+type VegaLiteModule = typeof import("vega-lite");
 
 export interface ChartPoint {
   mechanism: string;
@@ -56,26 +58,24 @@ export const MEMORY_FLOOR = 2 ** 20;
 function layer(points: ChartPoint[], fits: ChartFit[], metric: Metric, title: string, axis: string): object {
   const exp = new Map(fits.map((f) => [f.mechanism, metric === "seconds" ? f.timeExponent : f.memoryExponent]));
   const floor = metric === "seconds" ? 0 : MEMORY_FLOOR;
+  const unit = metric === "seconds" ? 1 : 2 ** 20; // memory in MiB
   const kept = points.filter((p) => p[metric] > floor);
-  const values = kept.map((p) => ({ series: p.label, n: p.n, value: p[metric] }));
-  const ends = kept
-    .filter((p, i) => i + 1 === kept.length || kept[i + 1].mechanism !== p.mechanism)
-    .map((p) => {
-      const e = exp.get(p.mechanism);
-      return {
-        series: p.label,
-        n: p.n,
-        value: p[metric],
-        tag: e === undefined || Number.isNaN(e) ? "" : `n^${e.toFixed(2)}`,
-      };
-    });
-  const g = guides(kept, metric);
+  // the fitted exponent goes into the legend entry (labels at line ends overlap where lines meet)
+  const series = (p: ChartPoint): string => {
+    const e = exp.get(p.mechanism);
+    return e === undefined || Number.isNaN(e) ? `${p.label} (no fit)` : `${p.label}: n^${e.toFixed(2)}`;
+  };
+  const values = kept.map((p) => ({ series: series(p), n: p.n, value: p[metric] / unit }));
+  const keptNs = new Set(kept.map((p) => p.n));
+  // guides need two lengths to show a slope; with one they would only pile up on the point
+  const g = keptNs.size < 2 ? [] : guides(kept, metric).map((d) => ({ ...d, value: d.value / unit }));
   const lastGuide = g.filter((d, i) => i + 1 === g.length || g[i + 1].guide !== d.guide);
   const ns = [...new Set(points.map((p) => p.n))].sort((a, b) => a - b);
+  const domain = [ns[0], ns[ns.length - 1] === ns[0] ? 2 * ns[0] : ns[ns.length - 1]];
   const x = {
     field: "n",
     type: "quantitative",
-    scale: { type: "log", base: 2, padding: 6 },
+    scale: { type: "log", base: 2, padding: 6, domain },
     axis: { values: ns, format: "d", labelAngle: -40 },
     title: "sequence length n",
   };
@@ -83,9 +83,9 @@ function layer(points: ChartPoint[], fits: ChartFit[], metric: Metric, title: st
   const color = {
     field: "series",
     type: "nominal",
-    title: "mechanism (line ends: fitted exponent)",
+    title: "mechanism: fitted exponent",
     scale: { scheme: "tableau10" },
-    legend: { orient: "bottom", columns: 3, labelLimit: 260, titleLimit: 400 },
+    legend: { orient: "bottom", columns: 2, labelLimit: 0, titleLimit: 0 },
   };
   return {
     title,
@@ -103,11 +103,15 @@ function layer(points: ChartPoint[], fits: ChartFit[], metric: Metric, title: st
         encoding: { x, y, text: { field: "guide", type: "nominal" } },
       },
       { data: { values }, mark: { type: "line", point: true }, encoding: { x, y, color } },
-      {
-        data: { values: ends },
-        mark: { type: "text", align: "left", dx: 5, dy: -4, fontSize: 10 },
-        encoding: { x, y, color, text: { field: "tag", type: "nominal" } },
-      },
+      ...(kept.length > 0
+        ? []
+        : [
+            {
+              data: { values: [{ note: "no peak above the 1 MiB noise floor at these sizes" }] },
+              mark: { type: "text", fontSize: 12, color: "#777" },
+              encoding: { x: { value: 210 }, y: { value: 160 }, text: { field: "note", type: "nominal" } },
+            },
+          ]),
     ],
   };
 }
@@ -120,7 +124,7 @@ export function scalingSpec(points: ChartPoint[], fits: ChartFit[]): object {
     padding: 10,
     hconcat: [
       layer(points, fits, "seconds", "Time per attention call", "seconds (median)"),
-      layer(points, fits, "peakBytes", "Peak extra memory (≥ 1 MiB shown)", "bytes (peak RSS − RSS before)"),
+      layer(points, fits, "peakBytes", "Peak extra memory (≥ 1 MiB shown)", "MiB (peak RSS − RSS before)"),
     ],
     config: { font: "DejaVu Sans", view: { stroke: "#ccc" } },
   };
@@ -128,7 +132,9 @@ export function scalingSpec(points: ChartPoint[], fits: ChartFit[]): object {
 
 /** Renders a Vega-Lite spec to an SVG string, headless. */
 export async function vegaLiteToSvg(spec: object): Promise<string> {
-  const compiled = vegaLite.compile(spec as vegaLite.TopLevelSpec).spec;
+  const vega = await loadOptional<VegaModule>("vega", "The report's scaling chart");
+  const vegaLite = await loadOptional<VegaLiteModule>("vega-lite", "The report's scaling chart");
+  const compiled = vegaLite.compile(spec as import("vega-lite").TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();

@@ -9,7 +9,7 @@
 
 import type { PlanPart } from "../index.js";
 import { compile, patterns, Rng } from "../index.js";
-import { tileAllows } from "../layout/part.js";
+import { tileAllows } from "./mask.js";
 import { escapeXml, type Fragment, figureSvg, PALETTE } from "./svg.js";
 
 export interface LshExample {
@@ -17,26 +17,39 @@ export interface LshExample {
   D: number;
   buckets: number;
   chunkLength: number;
+  /** Hash rounds planned, and the round this example shows. */
+  hashes: number;
+  round: number;
   /** x: [n, D] example vectors (shared query/key). */
   x: Float32Array;
-  /** rotations: [heads=1, D, hashes=1, buckets / 2]. */
+  /** rotations: [heads=1, D, hashes, buckets / 2]. */
   rot: Float64Array;
   /** Bucket of each token, computed here: [n]. */
   bucket: Int32Array;
-  /** The lsh pattern's plan for this input (one head, one round). */
+  /** The lsh pattern's plan of the shown round alone, and the plan of all rounds together. */
   part: PlanPart;
   allParts: PlanPart[];
 }
 
 /** Seeded example: n tokens drawn around `clusters` directions in D dimensions. */
 export function lshExample(
-  options: { n?: number; D?: number; buckets?: number; chunkLength?: number; seed?: number } = {},
+  options: {
+    n?: number;
+    D?: number;
+    buckets?: number;
+    chunkLength?: number;
+    seed?: number;
+    hashes?: number;
+    round?: number;
+  } = {},
 ): LshExample {
   const n = options.n ?? 24;
   const D = options.D ?? 2;
   const nb = options.buckets ?? 4;
   const C = options.chunkLength ?? 4;
   const half = nb / 2;
+  const hashes = options.hashes ?? 1;
+  const round = Math.min(hashes - 1, Math.max(0, options.round ?? 0));
   const rng = new Rng(options.seed ?? 0);
   const centres: number[][] = [];
   for (let c = 0; c < nb; c++) centres.push(Array.from({ length: D }, () => rng.normal()));
@@ -45,7 +58,7 @@ export function lshExample(
     const c = centres[rng.int(nb)];
     for (let d = 0; d < D; d++) x[i * D + d] = c[d] + 0.25 * rng.normal();
   }
-  const rot = new Float64Array(D * half); // rotations: [heads=1, D, hashes=1, half]
+  const rot = new Float64Array(D * hashes * half); // rotations: [heads=1, D, hashes, half]
   for (let i = 0; i < rot.length; i++) rot[i] = rng.normal();
   const bucket = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -54,7 +67,7 @@ export function lshExample(
     for (let s = 0; s < 2; s++) {
       for (let j = 0; j < half; j++) {
         let p = 0;
-        for (let d = 0; d < D; d++) p += x[i * D + d] * rot[d * half + j]; // x: [n, D], rot: [D, half]
+        for (let d = 0; d < D; d++) p += x[i * D + d] * rot[(d * hashes + round) * half + j]; // x: [n, D], rot: [D, hashes, half]
         const v = s === 0 ? p : -p;
         if (v > bestVal) {
           bestVal = v;
@@ -64,16 +77,19 @@ export function lshExample(
     }
     bucket[i] = best;
   }
-  const pattern = patterns.lsh({
-    chunkLength: C,
-    chunksBefore: 1,
-    chunksAfter: 0,
-    rotations: { data: rot, shape: [1, D, 1, half] },
-  });
+  // the shown round alone (rotations [1, D, 1, half] of round `round`): each round hashes,
+  // sorts and chunks independently; all rounds together only add the merge by log-sum-exp
+  const roundRot = new Float64Array(D * half);
+  for (let d = 0; d < D; d++) {
+    for (let j = 0; j < half; j++) roundRot[d * half + j] = rot[(d * hashes + round) * half + j]; // rot: [D, hashes, half]
+  }
+  const lsh = (data: Float64Array, h: number) =>
+    patterns.lsh({ chunkLength: C, chunksBefore: 1, chunksAfter: 0, rotations: { data, shape: [1, D, h, half] } });
   const t = { data: x, shape: [1, 1, n, D] as [number, number, number, number] };
-  const allParts = compile(pattern, { queryLength: n, headDim: D, q: t, k: t }).heads[0];
-  const part = allParts[0];
-  return { n, D, buckets: nb, chunkLength: C, x, rot, bucket, part, allParts };
+  const dims = { queryLength: n, headDim: D, q: t, k: t };
+  const part = compile(lsh(roundRot, 1), dims).heads[0][0];
+  const allParts = hashes === 1 ? [part] : compile(lsh(rot, hashes), dims).heads[0];
+  return { n, D, buckets: nb, chunkLength: C, hashes, round, x, rot, bucket, part, allParts };
 }
 
 /** Throws unless the plan's order is the stable sort of tokens by (bucket, position). */
@@ -104,8 +120,8 @@ function scatter(ex: LshExample): Fragment {
     `<g transform="translate(0,46)"><rect width="${size}" height="${size}" fill="#fafafa" stroke="#ccc"/>`,
   ];
   for (let j = 0; j < half; j++) {
-    const dx = ex.rot[j];
-    const dy = ex.rot[half + j]; // rot: [D=2, half]
+    const dx = ex.rot[ex.round * half + j];
+    const dy = ex.rot[(ex.hashes + ex.round) * half + j]; // rot: [D=2, hashes, half]
     const len = Math.hypot(dx, dy);
     for (const [sign, b] of [
       [1, j],
@@ -164,11 +180,9 @@ function scoredMatrix(ex: LshExample, cell: number, view: "sorted" | "sequence")
   for (let qt = 0; qt + 1 < part.qTiles.length; qt++) {
     for (let e = part.rowPtr[qt]; e < part.rowPtr[qt + 1]; e++) {
       const kt = part.colIdx[e];
-      const off = part.maskOff[e];
-      const cols = part.kTiles[kt + 1] - part.kTiles[kt];
       for (let si = part.qTiles[qt]; si < part.qTiles[qt + 1]; si++) {
         for (let sj = part.kTiles[kt]; sj < part.kTiles[kt + 1]; sj++) {
-          if (off >= 0 && !tileAllows(part, e, si - part.qTiles[qt], sj - part.kTiles[kt], cols)) continue;
+          if (!tileAllows(part, e, si - part.qTiles[qt], sj - part.kTiles[kt])) continue;
           const same = bucket[order[si]] === bucket[order[sj]];
           const fill = same ? PALETTE[bucket[order[si]] % PALETTE.length] : "#c9c9c9";
           out.push(`<rect x="${at(sj) * cell}" y="${at(si) * cell}" width="${cell}" height="${cell}" fill="${fill}"/>`);
@@ -197,7 +211,12 @@ function scoredMatrix(ex: LshExample, cell: number, view: "sorted" | "sequence")
   return { body: out.join("\n"), width: Math.max(n * cell, 330), height: 46 + n * cell + 34, legend: [] };
 }
 
-export function lshFigureSvg(ex: LshExample = lshExample()): string {
+/**
+ * Figure 1 as SVG. `step` draws the stages up to it (1 hash, 2 sort, 3 chunk, 4 the scored
+ * pairs), for step-by-step viewing; default all four.
+ */
+export function lshFigureSvg(ex: LshExample = lshExample(), options: { step?: number } = {}): string {
+  const step = Math.max(1, Math.min(4, options.step ?? 4));
   checkSortedByBucket(ex);
   const { n, part } = ex;
   const order = part.qIndex as Int32Array;
@@ -206,8 +225,12 @@ export function lshFigureSvg(ex: LshExample = lshExample()): string {
   const rows: string[] = [
     '<text x="0" y="14" font-size="13" font-weight="bold">hash → sort → chunk</text>',
     ...tokenRow(ex, identity, 40, "1. tokens in sequence order, coloured by LSH bucket (argmax [xR, −xR])", new Set()),
-    ...tokenRow(ex, order, 88, "2. stable sort by (bucket, position) — the plan's qIndex", new Set()),
-    ...tokenRow(ex, order, 136, `3. cut into chunks of ${ex.chunkLength} — the plan's tiles`, chunkStarts),
+    ...(step >= 2
+      ? tokenRow(ex, order, 88, "2. stable sort by (bucket, position) — the plan's qIndex", new Set())
+      : []),
+    ...(step >= 3
+      ? tokenRow(ex, order, 136, `3. cut into chunks of ${ex.chunkLength} — the plan's tiles`, chunkStarts)
+      : []),
   ];
   const legendY = 176;
   for (let b = 0; b < ex.buckets; b++) {
@@ -222,7 +245,8 @@ export function lshFigureSvg(ex: LshExample = lshExample()): string {
   };
   const cell = Math.max(6, Math.floor(240 / n));
   const panels = ex.D === 2 ? [scatter(ex), strip] : [strip];
-  return figureSvg([...panels, scoredMatrix(ex, cell, "sorted"), scoredMatrix(ex, cell, "sequence")], {
-    title: `Figure 1 — Reformer LSH attention: n = ${n}, ${ex.buckets} buckets, chunk ${ex.chunkLength}, 1 hash round`,
+  const matrices = step >= 4 ? [scoredMatrix(ex, cell, "sorted"), scoredMatrix(ex, cell, "sequence")] : [];
+  return figureSvg([...panels, ...matrices], {
+    title: `Figure 1 — Reformer LSH attention: n = ${n}, ${ex.buckets} buckets, chunk ${ex.chunkLength}, ${ex.hashes === 1 ? "1 hash round" : `hash round ${ex.round + 1} of ${ex.hashes} (rounds merge by log-sum-exp)`}`,
   });
 }

@@ -2,13 +2,14 @@
  * Rasterising a compiled plan back onto ORIGINAL positions: which part holds each allowed
  * (query, key) pair, optionally pooled into blocks for long sequences, and where each
  * visited tile lies. Everything is reconstructed from the plan arrays (full tiles and
- * partial-tile bit masks through qIndex / kIndex), never from the pattern's mask, so a
+ * partial-tile byte masks through qIndex / kIndex), never from the pattern's mask, so a
  * picture shows what the kernel will actually score.
  *
  * Names: qi / ki original positions, si / sj gathered row / column, qt / kt tile indices,
  * gr / gc raster rows / columns (a raster cell pools `bq × bk` original positions).
  */
 import type { PlanPart } from "../index.js";
+import { tileAllows, tileIsFull } from "./mask.js";
 
 export interface Raster {
   /** Raster size: rows pool `blockRows` queries each, columns pool `blockCols` keys each. */
@@ -18,6 +19,8 @@ export interface Raster {
   blockCols: number;
   queryLength: number;
   keyLength: number;
+  /** The rectangle of original positions rasterised. */
+  view: View;
   parts: number;
   /** Allowed pairs per part per cell: [parts, rows, cols]. */
   counts: Float64Array;
@@ -33,9 +36,22 @@ export function tileRange(index: Int32Array | null, s0: number, s1: number): [nu
   return [lo, lo + (s1 - s0)];
 }
 
-/** Adds `weight` pairs spread uniformly over the rectangle [q0,q1)×[k0,k1) to part p's counts. */
+/** A rectangle of original positions, half-open: queries [q0, q1) × keys [k0, k1). */
+export interface View {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+}
+
+/** Adds the pairs of the rectangle [q0,q1)×[k0,k1) (clipped to the raster's view) to part p's counts. */
 function addRect(r: Raster, p: number, q0: number, q1: number, k0: number, k1: number): void {
-  const { blockRows: bq, blockCols: bk, rows, cols } = r;
+  const { blockRows: bq, blockCols: bk, rows, cols, view } = r;
+  q0 = Math.max(q0, view.q0) - view.q0;
+  q1 = Math.min(q1, view.q1) - view.q0;
+  k0 = Math.max(k0, view.k0) - view.k0;
+  k1 = Math.min(k1, view.k1) - view.k0;
+  if (q0 >= q1 || k0 >= k1) return;
   const base = p * rows * cols; // counts: [parts, rows, cols]
   for (let gr = Math.floor(q0 / bq); gr * bq < q1; gr++) {
     const rq = Math.min(q1, (gr + 1) * bq) - Math.max(q0, gr * bq);
@@ -48,7 +64,8 @@ function addRect(r: Raster, p: number, q0: number, q1: number, k0: number, k1: n
 
 /**
  * Pools a head's plan into a `rows × cols` raster (at most; a cell never pools less than one
- * position). With rows = Lq and cols = Lk each cell is one pair.
+ * position). With rows = Lq and cols = Lk each cell is one pair. `view` restricts the
+ * raster to a rectangle of original positions (zooming); default the whole matrix.
  */
 export function rasterize(
   parts: readonly PlanPart[],
@@ -56,11 +73,14 @@ export function rasterize(
   keyLength: number,
   maxRows = queryLength,
   maxCols = keyLength,
+  view: View = { q0: 0, q1: queryLength, k0: 0, k1: keyLength },
 ): Raster {
-  const blockRows = Math.max(1, Math.ceil(queryLength / maxRows));
-  const blockCols = Math.max(1, Math.ceil(keyLength / maxCols));
-  const rows = Math.ceil(queryLength / blockRows);
-  const cols = Math.ceil(keyLength / blockCols);
+  const vq = view.q1 - view.q0;
+  const vk = view.k1 - view.k0;
+  const blockRows = Math.max(1, Math.ceil(vq / maxRows));
+  const blockCols = Math.max(1, Math.ceil(vk / maxCols));
+  const rows = Math.ceil(vq / blockRows);
+  const cols = Math.ceil(vk / blockCols);
   const r: Raster = {
     rows,
     cols,
@@ -68,46 +88,46 @@ export function rasterize(
     blockCols,
     queryLength,
     keyLength,
+    view,
     parts: parts.length,
     counts: new Float64Array(parts.length * rows * cols),
     area: new Float64Array(rows * cols),
   };
   for (let gr = 0; gr < rows; gr++) {
-    const h = Math.min(queryLength, (gr + 1) * blockRows) - gr * blockRows;
+    const h = Math.min(vq, (gr + 1) * blockRows) - gr * blockRows;
     for (let gc = 0; gc < cols; gc++) {
-      r.area[gr * cols + gc] = h * (Math.min(keyLength, (gc + 1) * blockCols) - gc * blockCols); // area: [rows, cols]
+      r.area[gr * cols + gc] = h * (Math.min(vk, (gc + 1) * blockCols) - gc * blockCols); // area: [rows, cols]
     }
   }
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
-    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff, maskWords } = part;
+    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx } = part;
     const base = p * rows * cols;
     for (let qt = 0; qt + 1 < qTiles.length; qt++) {
       const s0 = qTiles[qt];
       const s1 = qTiles[qt + 1];
       const qr = tileRange(qIndex, s0, s1);
+      if (qr !== null && (qr[1] <= view.q0 || qr[0] >= view.q1)) continue;
       for (let e = rowPtr[qt]; e < rowPtr[qt + 1]; e++) {
         const kt = colIdx[e];
         const t0 = kTiles[kt];
         const t1 = kTiles[kt + 1];
-        const off = maskOff[e];
-        if (off < 0 && qr !== null) {
-          const kr = tileRange(kIndex, t0, t1);
-          if (kr !== null) {
-            addRect(r, p, qr[0], qr[1], kr[0], kr[1]);
-            continue;
-          }
+        const full = tileIsFull(part, e);
+        const kr = tileRange(kIndex, t0, t1);
+        if (kr !== null && (kr[1] <= view.k0 || kr[0] >= view.k1)) continue;
+        if (full && qr !== null && kr !== null) {
+          addRect(r, p, qr[0], qr[1], kr[0], kr[1]);
+          continue;
         }
-        const cols0 = t1 - t0;
         for (let si = s0; si < s1; si++) {
           const qi = qIndex === null ? si : qIndex[si];
-          const rowBase = base + Math.floor(qi / blockRows) * cols; // counts: [parts, rows, cols]
-          const rowBit = (si - s0) * cols0; // bit-packed mask tile: [rows, cols], bit i at word off + (i >>> 5)
+          if (qi < view.q0 || qi >= view.q1) continue;
+          const rowBase = base + Math.floor((qi - view.q0) / blockRows) * cols; // counts: [parts, rows, cols]
           for (let sj = t0; sj < t1; sj++) {
-            const i = rowBit + (sj - t0);
-            if (off >= 0 && ((maskWords[off + (i >>> 5)] >>> (i & 31)) & 1) === 0) continue;
             const ki = kIndex === null ? sj : kIndex[sj];
-            r.counts[rowBase + Math.floor(ki / blockCols)] += 1;
+            if (ki < view.k0 || ki >= view.k1) continue;
+            if (!full && !tileAllows(part, e, si - s0, sj - t0)) continue;
+            r.counts[rowBase + Math.floor((ki - view.k0) / blockCols)] += 1;
           }
         }
       }
@@ -151,7 +171,7 @@ export interface TileBox {
 export function tileBoxes(parts: readonly PlanPart[], limit = 20000): TileBox[] {
   const out: TileBox[] = [];
   for (let p = 0; p < parts.length; p++) {
-    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx, maskOff } = parts[p];
+    const { qIndex, kIndex, qTiles, kTiles, rowPtr, colIdx } = parts[p];
     for (let qt = 0; qt + 1 < qTiles.length; qt++) {
       const qr = tileRange(qIndex, qTiles[qt], qTiles[qt + 1]);
       if (qr === null) continue;
@@ -159,7 +179,7 @@ export function tileBoxes(parts: readonly PlanPart[], limit = 20000): TileBox[] 
         const kt = colIdx[e];
         const kr = tileRange(kIndex, kTiles[kt], kTiles[kt + 1]);
         if (kr === null) continue;
-        out.push({ part: p, full: maskOff[e] < 0, q0: qr[0], q1: qr[1], k0: kr[0], k1: kr[1] });
+        out.push({ part: p, full: tileIsFull(parts[p], e), q0: qr[0], q1: qr[1], k0: kr[0], k1: kr[1] });
         if (out.length >= limit) return out;
       }
     }

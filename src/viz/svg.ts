@@ -34,8 +34,10 @@ export interface MatrixOptions {
   /** Outline visited tiles (default true). */
   tiles?: boolean;
   title?: string;
-  /** Up to two lines under the title, separated by "\n" (e.g. the call and its counts). */
+  /** Lines under the title, separated by "\n" (e.g. the call and its counts); long lines wrap. */
   subtitle?: string;
+  /** Minimum height of the title block, to line up matrices placed side by side (see Fragment.matrixTop). */
+  headerHeight?: number;
 }
 
 export interface Fragment {
@@ -45,6 +47,8 @@ export interface Fragment {
   height: number;
   /** Part labels in palette order. */
   legend: string[];
+  /** Where the matrix starts below the fragment's top (matrix fragments only). */
+  matrixTop?: number;
 }
 
 const TITLE_H = 46;
@@ -66,17 +70,21 @@ export function matrixFragment(
   const cw = cell;
   const w = r.cols * cw;
   const h = r.rows * cw;
-  const y0 = TITLE_H;
+  // text is wrapped to the matrix width, never cut: the header grows instead
+  const titleLines = options.title ? wrapText(options.title, Math.max(12, Math.floor(w / 7.8))) : [];
+  const subLines = (options.subtitle ?? "")
+    .split("\n")
+    .filter((line) => line !== "")
+    .flatMap((line) => wrapText(line, Math.max(16, Math.floor(w / 5.8))));
+  const headerH = 16 * titleLines.length + 12 * subLines.length + 8;
+  const y0 = Math.max(TITLE_H, headerH, options.headerHeight ?? 0);
   const out: string[] = [];
-  if (options.title) {
-    out.push(
-      `<text x="0" y="14" font-size="13" font-weight="bold">${escapeXml(truncate(options.title, Math.max(12, Math.floor(w / 7.5))))}</text>`,
-    );
-  }
-  (options.subtitle ?? "").split("\n").forEach((line, i) => {
-    if (line === "") return;
-    const text = escapeXml(truncate(line, Math.max(16, Math.floor(w / 5.6))));
-    out.push(`<text x="0" y="${28 + 12 * i}" font-size="10" fill="#555">${text}</text>`);
+  titleLines.forEach((line, i) => {
+    out.push(`<text x="0" y="${14 + 16 * i}" font-size="13" font-weight="bold">${escapeXml(line)}</text>`);
+  });
+  subLines.forEach((line, i) => {
+    const y = 16 * titleLines.length + 12 + 12 * i;
+    out.push(`<text x="0" y="${y}" font-size="10" fill="#555">${escapeXml(line)}</text>`);
   });
   out.push(`<g transform="translate(0,${y0})" shape-rendering="crispEdges">`);
   out.push(`<rect x="0" y="0" width="${w}" height="${h}" fill="${EMPTY_COLOR}"/>`);
@@ -116,18 +124,40 @@ export function matrixFragment(
   }
   out.push(`<rect x="0" y="0" width="${w}" height="${h}" fill="none" stroke="#888" stroke-width="1"/>`);
   out.push("</g>");
-  const legend = parts.map((p) => p.label);
-  const ly = y0 + h + 14;
+  // one entry per plan part, only when there are several (a single part's colour says nothing)
+  const legend = parts.length > 1 ? parts.map((p) => partLabel(p.label)) : [];
+  let ly = y0 + h + 14;
   legend.forEach((label, i) => {
-    const y = ly + i * LEGEND_ROW;
-    out.push(`<rect x="0" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
-    out.push(`<text x="14" y="${y}" font-size="10">${escapeXml(truncate(label, Math.floor(w / 6)))}</text>`);
+    const lines = wrapText(label, Math.max(12, Math.floor((w - 14) / 5.8)));
+    out.push(`<rect x="0" y="${ly - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    lines.forEach((line, j) => {
+      out.push(`<text x="14" y="${ly + 12 * j}" font-size="10">${escapeXml(line)}</text>`);
+    });
+    ly += LEGEND_ROW + 12 * (lines.length - 1);
   });
-  return { body: out.join("\n"), width: Math.max(w, 120), height: ly + legend.length * LEGEND_ROW, legend };
+  return { body: out.join("\n"), width: Math.max(w, 120), height: ly, legend, matrixTop: y0 };
 }
 
-function truncate(s: string, n: number): string {
-  return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
+/** A part label as a legend shows it ("grid" is the generic planner's single part: say so). */
+export function partLabel(label: string): string {
+  return label === "grid" ? "all pairs on one tile grid" : label;
+}
+
+/** Splits text into lines of at most `width` characters at spaces (a longer word gets its own line). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (word === "") continue;
+    if (line === "") line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 /** A complete SVG document from fragments placed left to right, with an optional caption. */

@@ -60,12 +60,12 @@ const cases: [string, Pattern][] = [
 describe("pictures from the real plans", () => {
   it.each(cases)(
     "PNG of %s at n = 32: every cell's colour is its part's, or empty, exactly as the dense mask says",
-    (_name, p) => {
+    async (_name, p) => {
       const dims = { queryLength: N, keyLength: N, heads: 1, headDim: 8 };
       const parts = compile(p, { queryLength: N, headDim: 8 }).heads[0];
       const mask = p.bind(dims).mask;
       const own = owners(parts, N, N);
-      const png = PNG.sync.read(svgToPng(matrixSvg(parts, N, N, { size: 256 })));
+      const png = PNG.sync.read(Buffer.from(await svgToPng(matrixSvg(parts, N, N, { size: 256 }))));
       const { x0, y0, cell } = matrixLayout(N, N, 256);
       expect(cell).toBe(8);
       for (let qi = 0; qi < N; qi++) {
