@@ -6,22 +6,14 @@
  * Serves the built library (dist/, `npm run build`) from 127.0.0.1. No browser or no adapter
  * is a failure, not a skip.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type StaticServer, serveStatic } from "./server.js";
+import type { StaticServer } from "../../src/cli/static-server.js";
+import { launchChromium, ROOT, serve } from "../browser/harness.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CHROMIUM = "/usr/bin/chromium";
 /** WebGPU in headless Chromium on Linux without a GPU: SwiftShader's Vulkan backend. */
-const WEBGPU_FLAGS = [
-  "--no-sandbox",
-  "--enable-unsafe-webgpu",
-  "--enable-features=Vulkan",
-  "--use-webgpu-adapter=swiftshader",
-];
+const WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"];
 
 let server: StaticServer;
 let browser: Browser;
@@ -29,14 +21,11 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, "dist/index.js"))) throw new Error("dist/index.js is missing: run npm run build");
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium libvulkan1 (.ci/run does)`);
-  server = await serveStatic(ROOT);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_FLAGS });
+  server = await serve({ "/test/browser-webgpu/": path.join(ROOT, "test/browser-webgpu") });
+  browser = await launchChromium(WEBGPU_FLAGS);
   page = await browser.newPage();
   page.on("pageerror", (e) => pageErrors.push(e.message));
-  await page.goto(`${server.url}/test/browser-webgpu/page.html`);
+  await page.goto(new URL("test/browser-webgpu/page.html", server.url).href);
   await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
 });
 
