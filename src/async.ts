@@ -15,8 +15,7 @@
 import { prepare } from "./attention.js";
 import { type Problem, selectBackend, toStats, transformKeys } from "./backends.js";
 import { AttentionArgumentError } from "./errors.js";
-import { cleanInputs, finishHead } from "./kernels/nonfinite.js";
-import type { HeadTask } from "./kernels/tiled.js";
+import { cleanInputs, finishAll } from "./kernels/nonfinite.js";
 import { callerGpu, defaultGpu, type GpuContext, looksLikeDevice } from "./kernels/webgpu/device.js";
 import { limitReasons, runWebGPU } from "./kernels/webgpu/run.js";
 import type { AttentionOptions, AttentionResult, PlanPart, Tensor } from "./types.js";
@@ -85,34 +84,9 @@ async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
   const k = transformKeys(p.pattern, c.k, s);
   const r = await runWebGPU(ctx, { shapes: s, q: c.q, k, v: c.v, plan: p.plan, scale: p.scale });
   if (c.bad !== null) {
-    const task: HeadTask = {
-      q: c.q,
-      k,
-      v: c.v,
-      qBase: 0,
-      kBase: 0,
-      vBase: 0,
-      lseBase: 0,
-      D: s.D,
-      scale: p.scale,
-      out: r.out,
-      lse: r.lse,
-    };
-    const group = s.H / s.Hkv;
-    for (let b = 0; b < s.B; b++) {
-      for (let h = 0; h < s.H; h++) {
-        const row = b * s.H + h;
-        const kvRow = b * s.Hkv + Math.floor(h / group);
-        task.qBase = row * s.Lq * s.D; // q, out: [B, H, Lq, D]
-        task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
-        task.vBase = task.kBase;
-        task.lseBase = row * s.Lq; // lse, qBad: [B, H, Lq]
-        const qBad = c.bad.qBad.subarray(row * s.Lq, (row + 1) * s.Lq);
-        const kvBad = c.bad.kvBad.subarray(kvRow * s.Lk, (kvRow + 1) * s.Lk); // kvBad: [B, Hkv, Lk]
-        finishHead(task, p.plan.rows[row], s.Lq, qBad, kvBad);
-      }
-    }
+    finishAll({ ...s, q: c.q, k, v: c.v, scale: p.scale, out: r.out, lse: r.lse }, p.plan.rows, c.bad);
   }
+
   const extra = p.pattern.content?.transformKeys ? k.byteLength : 0;
   const stats = toStats(r.totals, s.D, extra, "webgpu", 1, r.gpuBytes);
   stats.adapter = ctx.adapterName;

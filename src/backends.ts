@@ -9,7 +9,7 @@
  *              (src/async.ts); listed here so attention() names it and says where to go
  */
 import { AttentionArgumentError } from "./errors.js";
-import { cleanInputs, finishHead } from "./kernels/nonfinite.js";
+import { cleanInputs, finishAll } from "./kernels/nonfinite.js";
 import { referenceAttention } from "./kernels/reference.js";
 import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
 import { prepareWasm, runWasm, WasmMemoryError, type WasmPrepared, wasmHostReasons } from "./kernels/wasm.js";
@@ -173,24 +173,15 @@ const jsBackend: BackendImpl = {
     };
     for (let b = 0; b < s.B; b++) {
       for (let h = 0; h < s.H; h++) {
-        const parts = p.plan.rows[b * s.H + h];
         const kvRow = b * s.Hkv + Math.floor(h / group);
         task.qBase = (b * s.H + h) * s.Lq * s.D; // q, out: [B, H, Lq, D]
         task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
         task.vBase = task.kBase;
         task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
-        runHead(task, parts, scratch);
-        const qRow = (b * s.H + h) * s.Lq; // qBad: [B, H, Lq]
-        const kRow = kvRow * s.Lk; // kvBad: [B, Hkv, Lk]
-        finishHead(
-          task,
-          parts,
-          s.Lq,
-          c.bad?.qBad.subarray(qRow, qRow + s.Lq) ?? null,
-          c.bad?.kvBad.subarray(kRow, kRow + s.Lk) ?? null,
-        );
+        runHead(task, p.plan.rows[b * s.H + h], scratch);
       }
     }
+    finishAll({ ...s, q: c.q, k: kData, v: c.v, scale: p.scale, out, lse }, p.plan.rows, c.bad); // the NaN rule
     const totals = planTotals(p.plan);
     const extra = p.pattern.content?.transformKeys ? kData.byteLength : 0;
     return { out: { data: out, shape: [s.B, s.H, s.Lq, s.D] }, lse, stats: toStats(totals, s.D, extra, "js", 1) };

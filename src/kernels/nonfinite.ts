@@ -238,3 +238,45 @@ export function hasMarks(lse: Float32Array): boolean {
   for (let i = 0; i < lse.length; i++) if (Number.isNaN(lse[i])) return true;
   return false;
 }
+
+/** The tensors and result of one call, for finishAll: q [B, H, Lq, D], k, v [B, Hkv, Lk, D] (cleaned), out, lse. */
+export interface FinishProblem extends Shapes {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  scale: number;
+  out: Float32Array;
+  lse: Float32Array;
+}
+
+/** finishHead for every (batch, head) of a call: the NaN rule and the float64 path for marked rows. */
+export function finishAll(p: FinishProblem, rows: readonly PlanPart[][], bad: NonFinite | null | undefined): void {
+  const { B, H, Hkv, Lq, Lk, D } = p;
+  const group = H / Hkv;
+  const task: HeadTask = {
+    q: p.q,
+    k: p.k,
+    v: p.v,
+    qBase: 0,
+    kBase: 0,
+    vBase: 0,
+    lseBase: 0,
+    D,
+    scale: p.scale,
+    out: p.out,
+    lse: p.lse,
+  };
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const row = b * H + h;
+      const kvRow = b * Hkv + Math.floor(h / group);
+      task.qBase = row * Lq * D; // q, out: [B, H, Lq, D]
+      task.kBase = kvRow * Lk * D; // k, v: [B, Hkv, Lk, D]
+      task.vBase = task.kBase;
+      task.lseBase = row * Lq; // lse: [B, H, Lq]; qBad likewise
+      const qBad = bad ? bad.qBad.subarray(row * Lq, (row + 1) * Lq) : null;
+      const kvBad = bad ? bad.kvBad.subarray(kvRow * Lk, (kvRow + 1) * Lk) : null; // kvBad: [B, Hkv, Lk]
+      finishHead(task, rows[row], Lq, qBad, kvBad);
+    }
+  }
+}

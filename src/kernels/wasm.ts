@@ -16,9 +16,8 @@
  * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride].
  */
 import type { Plan } from "../types.js";
-import { cleanInputs, finishHead, hasMarks, type NonFinite } from "./nonfinite.js";
+import { cleanInputs, finishAll, hasMarks, type NonFinite } from "./nonfinite.js";
 import { CTL_WORDS, PoolError, WorkerPool } from "./pool.js";
-import type { HeadTask } from "./tiled.js";
 import {
   align16,
   Bump,
@@ -235,40 +234,8 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   }
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
-  if (pr.bad || hasMarks(lse)) finishAll(pr, out, lse);
+  if (pr.bad || hasMarks(lse)) finishAll({ ...pr, out, lse }, pr.plan.rows, pr.bad); // the NaN rule (nonfinite.ts)
   return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
-}
-
-/** The NaN rule and the float64 path for overflowed rows (nonfinite.ts), head by head. */
-function finishAll(pr: WasmProblem, out: Float32Array, lse: Float32Array): void {
-  const { B, H, Hkv, Lq, Lk, D } = pr;
-  const group = H / Hkv;
-  const task: HeadTask = {
-    q: pr.q,
-    k: pr.k,
-    v: pr.v,
-    qBase: 0,
-    kBase: 0,
-    vBase: 0,
-    lseBase: 0,
-    D,
-    scale: pr.scale,
-    out,
-    lse,
-  };
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const row = b * H + h;
-      const kvRow = b * Hkv + Math.floor(h / group);
-      task.qBase = row * Lq * D; // q, out: [B, H, Lq, D]
-      task.kBase = kvRow * Lk * D; // k, v: [B, Hkv, Lk, D]
-      task.vBase = task.kBase;
-      task.lseBase = row * Lq; // lse: [B, H, Lq]; qBad likewise
-      const qBad = pr.bad ? pr.bad.qBad.subarray(row * Lq, (row + 1) * Lq) : null;
-      const kvBad = pr.bad ? pr.bad.kvBad.subarray(kvRow * Lk, (kvRow + 1) * Lk) : null; // kvBad: [B, Hkv, Lk]
-      finishHead(task, pr.plan.rows[row], Lq, qBad, kvBad);
-    }
-  }
 }
 
 /** Control words must fit below DATA_START. */
