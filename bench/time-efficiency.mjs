@@ -13,7 +13,9 @@
 // disturbs less than wall time. Also prints each plan's shape (planShape in bench/efficiency.mjs).
 //
 // Usage: npm run bench:efficiency [-- --quick] [--n 65536] [--dense-n 8192] [--heads 8]
-//   [--reps 3] [--threads 1,2] [--patterns sliding,longformer,...] [--budget 60]
+//   [--reps 3] [--threads 1,2] [--patterns sliding,longformer,...] [--budget 60] [--sweep]
+// --sweep adds BigBird with blocks of 32, 16, 8 (full square tiles only): the cost of tile size
+//   alone, without masks, gathers or parts.
 // --budget s: a pattern predicted (at efficiency 0.4 of the dense rate just measured) to take
 //   longer than s seconds per call runs on fewer heads (never fewer than the largest thread
 //   count); its row says which H ran. The ratio is per pair, so H only changes the time.
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1,2" },
     patterns: { type: "string" },
     budget: { type: "string" },
+    sweep: { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
@@ -70,6 +73,14 @@ const CASES = [
   ["bigbird", "BigBird 64 / 3", () => patterns.bigBird({ blockSize: 64, randomBlocks: 3, seed: 0 })],
   ["causal", "causal", () => patterns.causal()],
   ["diagonal", "diagonal only (copy floor)", () => patterns.slidingWindow({ left: 0, right: 0 })],
+  // --sweep: the same kernel on full tiles only (no masks, no gathers, one part) of 32, 16, 8
+  ...(values.sweep
+    ? [32, 16, 8].map((b) => [
+        `bigbird${b}`,
+        `BigBird ${b} / 3 (full ${b}×${b} tiles)`,
+        () => patterns.bigBird({ blockSize: b, randomBlocks: 3, seed: 0 }),
+      ])
+    : []),
 ].filter(([key]) => !values.patterns || values.patterns.split(",").includes(key));
 
 const sub = (t, h, len) => ({ data: t.data.subarray(0, h * len * D), shape: [1, h, len, D] });
