@@ -27,8 +27,18 @@ export interface EfficiencyRow {
   effMin: number;
   effMax: number;
   cpuEff: number;
+  kernelEff: number;
 }
-export function efficiencyRows(dense: Record<number, DenseMeasurement>, cases: CaseMeasurement[]): EfficiencyRow[];
+export interface FloorMeasurement {
+  heads: number;
+  ms: number[];
+  denseMs: number[];
+}
+export function efficiencyRows(
+  dense: Record<number, DenseMeasurement>,
+  cases: CaseMeasurement[],
+  floor?: Record<number, FloorMeasurement>,
+): EfficiencyRow[];
 export const EFFICIENCY_HEADER: string[];
 export function efficiencyCells(r: EfficiencyRow): (string | number)[];
 export interface PartLike {

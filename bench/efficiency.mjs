@@ -13,9 +13,14 @@ import { median } from "./lib.mjs";
  *   timeEff = (allowed / median ms) / (dense pairs / median dense ms),
  *   effMin / effMax = min / max over repeats of the paired per-repeat ratio,
  *   cpuEff = the same ratio on CPU time (process.cpuUsage, all threads; robust to load),
- *   mpairsPerS = allowed pairs per second / 1e6 (median).
+ *   mpairsPerS = allowed pairs per second / 1e6 (median),
+ *   kernelEff = timeEff with the per-call floor taken off both times, when `floor[threads]`
+ *     = { heads, ms: [..] at the patterns' length, denseMs: [..] at the dense length } is
+ *     given (the median time of a diagonal-only plan on `heads` heads: copies in and out, the
+ *     output's allocation, the input scan; scaled by c.heads / heads for a case run on fewer
+ *     heads, since it is O(H·n·D)); NaN otherwise, or when a time is not above its floor.
  */
-export function efficiencyRows(dense, cases) {
+export function efficiencyRows(dense, cases, floor = {}) {
   const rows = [];
   for (const c of cases) {
     const d = dense[c.threads];
@@ -28,6 +33,13 @@ export function efficiencyRows(dense, cases) {
       c.cpuMs && d.cpuMs && c.cpuMs.length > 0 && d.cpuMs.length > 0
         ? c.allowedPairs / median(c.cpuMs) / (d.pairs / median(d.cpuMs))
         : Number.NaN;
+    const f = floor[c.threads];
+    let kernelEff = Number.NaN;
+    if (f !== undefined && f.ms.length > 0 && f.denseMs.length > 0) {
+      const ms = median(c.ms) - (median(f.ms) * c.heads) / f.heads;
+      const dms = median(d.ms) - median(f.denseMs);
+      if (ms > 0 && dms > 0) kernelEff = c.allowedPairs / ms / (d.pairs / dms);
+    }
     rows.push({
       label: c.label,
       threads: c.threads,
@@ -42,6 +54,7 @@ export function efficiencyRows(dense, cases) {
       effMin: Math.min(...paired),
       effMax: Math.max(...paired),
       cpuEff,
+      kernelEff,
     });
   }
   return rows;
@@ -59,6 +72,7 @@ export const EFFICIENCY_HEADER = [
   "time eff",
   "eff min–max",
   "cpu eff",
+  "eff w/o floor",
 ];
 export function efficiencyCells(r) {
   const f = (x) => (x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : x.toFixed(0));
@@ -73,6 +87,7 @@ export function efficiencyCells(r) {
     r.timeEff.toFixed(2),
     `${r.effMin.toFixed(2)}–${r.effMax.toFixed(2)}`,
     Number.isNaN(r.cpuEff) ? "-" : r.cpuEff.toFixed(2),
+    Number.isNaN(r.kernelEff) ? "-" : r.kernelEff.toFixed(2),
   ];
 }
 

@@ -4,8 +4,9 @@
 // at n = 65,536, H = 8, D = 64, beside the work efficiency (allowed / scored pairs, explain()).
 // Plans are compiled once (compile(), timed separately and reported) and run with
 // attention(q, k, v, { plan, backend: "wasm", threads }), so planning is not in the timed calls;
-// the timed call does include copying q, k, v into wasm memory and out / lse back (the
-// "diagonal only" row measures that floor). Repeats are interleaved: repeat i runs dense, then
+// the timed call does include copying q, k, v into wasm memory and out / lse back, and
+// allocating the result (the per-call floor: measured each repeat with a diagonal-only plan at
+// both lengths; "eff w/o floor" takes it off both times). Repeats are interleaved: repeat i runs dense, then
 // every pattern, so load drift hits the dense reference and the patterns alike. A warm-up at a
 // small length first tiers the kernel up (Liftoff -> TurboFan). Medians of the repeats; the
 // spread is min–max over repeats (each paired with the dense repeat that ran just before it).
@@ -63,7 +64,7 @@ const minHeads = Math.min(H, Math.max(...threadCounts));
 /** 16 global tokens spread over the sequence (as bench/patterns.mjs). */
 const globals = (len) => Array.from({ length: 16 }, (_, i) => Math.floor((i * len) / 16) + 7);
 
-/** [key, label, factory(n)]: the issue's seven patterns, plus the copy floor. */
+/** [key, label, factory(n)]: the issue's seven patterns. */
 const CASES = [
   ["sliding", "sliding ±256", () => patterns.slidingWindow({ left: 256, right: 256 })],
   ["longformer", "sliding ±256 + 16 global", (len) => patterns.longformer({ window: 256, global: globals(len) })],
@@ -72,7 +73,6 @@ const CASES = [
   ["fixed", "fixed 128 / 16", () => patterns.fixed({ block: 128, summary: 16 })],
   ["bigbird", "BigBird 64 / 3", () => patterns.bigBird({ blockSize: 64, randomBlocks: 3, seed: 0 })],
   ["causal", "causal", () => patterns.causal()],
-  ["diagonal", "diagonal only (copy floor)", () => patterns.slidingWindow({ left: 0, right: 0 })],
   // --sweep: the same kernel on full tiles only (no masks, no gathers, one part) of 32, 16, 8
   ...(values.sweep
     ? [32, 16, 8].map((b) => [
@@ -125,7 +125,11 @@ function planFor(key, make, h) {
   return plans.get(id).plan;
 }
 
+/** The per-call floor's pattern: each query its own key only (8×8 tiles, n·H·D of copying). */
+const diagonal = () => patterns.slidingWindow({ left: 0, right: 0 });
+const denseFloorPlan = compile(diagonal(), { queryLength: denseN, heads: H, headDim: D });
 const dense = {};
+const floor = {};
 const cases = [];
 const planning = [];
 for (const threads of threadCounts) {
@@ -138,16 +142,21 @@ for (const threads of threadCounts) {
   }
   // and one untimed call at the full size, so wasm memory has grown and its pages are touched
   // before the first timed call (that first growth alone took seconds)
-  const floorPlan = planFor("warm", () => patterns.slidingWindow({ left: 0, right: 0 }), H);
+  const floorPlan = planFor("floor", diagonal, H);
   attention(q, k, v, { plan: floorPlan, backend: "wasm", threads });
   const d = { pairs: densePairs, ms: [], cpuMs: [] };
   dense[threads] = d;
+  const fl = { heads: H, ms: [], denseMs: [] };
+  floor[threads] = fl;
   const mine = CASES.map(([key, label, make]) => ({ key, label, make, threads, heads: H, ms: [], cpuMs: [] }));
   for (let rep = 0; rep < reps; rep++) {
     const t = timed(() => attention(dq, dk, dv, { plan: densePlan, backend: "wasm", threads }));
     if (t.r.stats.threads !== threads) throw new Error(`dense ran on ${t.r.stats.threads} threads, not ${threads}`);
     d.ms.push(t.ms);
     d.cpuMs.push(t.cpuMs);
+    // the per-call floor: a diagonal-only plan at both lengths (copies, allocation, input scan)
+    fl.denseMs.push(timed(() => attention(dq, dk, dv, { plan: denseFloorPlan, backend: "wasm", threads })).ms);
+    fl.ms.push(timed(() => attention(q, k, v, { plan: floorPlan, backend: "wasm", threads })).ms);
     const denseRate = densePairs / median(d.ms); // pairs per ms
     for (const c of mine) {
       if (rep === 0) {
@@ -189,8 +198,9 @@ printTable(SHAPE_HEADER, shapeRows);
 
 console.log(`\nplanning: compile() once per pattern and head count, not in the timed calls (ms)`);
 printTable(["pattern", "H", "compile ms", "parts per head", "tiles (all heads)"], planning);
+console.log(`(the diagonal-only floor plan: H = ${H}, ${plans.get(`floor|${H}`).compileMs.toFixed(0)} ms)`);
 
-const rows = efficiencyRows(dense, cases);
+const rows = efficiencyRows(dense, cases, floor);
 console.log(`\ndense reference, n = ${denseN}, H = ${H} (wall ms, median and min–max of ${reps})`);
 printTable(
   ["threads", "median ms", "min–max ms", "Mpairs/s", "GFLOP/s"],
@@ -203,6 +213,17 @@ printTable(
       (densePairs / m / 1e3).toFixed(1),
       ((densePairs * 4 * D) / m / 1e6).toFixed(1),
     ];
+  }),
+);
+console.log(
+  `\nper-call floor: a diagonal-only plan (each query its own key), H = ${H} (wall ms, median and min–max of ${reps})`,
+);
+printTable(
+  ["threads", `n = ${n}`, "min–max", `n = ${denseN}`, "min–max"],
+  threadCounts.map((t) => {
+    const f = floor[t];
+    const mm = (xs) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+    return [t, median(f.ms).toFixed(1), mm(f.ms), median(f.denseMs).toFixed(1), mm(f.denseMs)];
   }),
 );
 console.log(
@@ -220,7 +241,21 @@ const file = values.out ?? join(here, "results", `efficiency-${new Date().toISOS
 writeFileSync(
   file,
   JSON.stringify(
-    { n, denseN, H, D, reps, threadCounts, load: [load0, load1], wasm: wasmVariant(), dense, cases, rows, planning },
+    {
+      n,
+      denseN,
+      H,
+      D,
+      reps,
+      threadCounts,
+      load: [load0, load1],
+      wasm: wasmVariant(),
+      dense,
+      floor,
+      cases,
+      rows,
+      planning,
+    },
     (key, val) => (key === "make" ? undefined : val),
     1,
   ),

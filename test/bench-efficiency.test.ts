@@ -38,6 +38,21 @@ describe("efficiencyRows", () => {
     expect(cells[8]).toBe("0.40–0.80");
   });
 
+  it("takes the per-call floor off both times, scaled to the heads the case ran on", () => {
+    const floor = { 1: { heads: 8, ms: [5, 6, 4], denseMs: [10, 10, 10] } };
+    const [r, half] = efficiencyRows(dense, [c, { ...c, heads: 4 }], floor);
+    // (800 / (30 − 5)) / (1000 / (20 − 10)) = 32 / 100
+    expect(r.kernelEff).toBeCloseTo(0.32, 12);
+    // floor on 4 of 8 heads: 2.5 ms
+    expect(half.kernelEff).toBeCloseTo(800 / 27.5 / 100, 12);
+    expect(efficiencyCells(r)[10]).toBe("0.32");
+    expect(Number.isNaN(efficiencyRows(dense, [c])[0].kernelEff)).toBe(true);
+    // a time not above its floor gives no number
+    expect(Number.isNaN(efficiencyRows(dense, [c], { 1: { heads: 8, ms: [40], denseMs: [1] } })[0].kernelEff)).toBe(
+      true,
+    );
+  });
+
   it("pairs each thread count with its own dense reference and refuses a missing one", () => {
     const two = { ...dense, 2: { pairs: 1000, ms: [5, 5, 5] } };
     const rows = efficiencyRows(two, [c, { ...c, threads: 2, cpuMs: undefined }]);
