@@ -5,8 +5,9 @@
  * Plan object. Workers share the memory, so a reused plan crosses to them without a copy.
  *
  * Work items and determinism: an item is either a range of query tiles of a single-part
- * plan whose rows are unique (every output row then belongs to exactly one tile), or a whole
- * (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
+ * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
+ * of a multi-part head (every part in plan order over rows no other block has, see rowCuts),
+ * or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
  * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
  * output rows and the item list does not depend on the thread count, so the result is
  * bitwise identical for any number of threads.
@@ -47,12 +48,139 @@ function rowsUnique(part: PlanPart, Lq: number): boolean {
   return true;
 }
 
-/** Work items of one head's plan: [partIndex, qtBegin, qtEnd, cost] quadruples. */
-function planItems(parts: readonly PlanPart[], Lq: number): number[] {
+let rowBlocks = true;
+/**
+ * Test hook: with false, multi-part heads run as whole-head items again (plans placed after
+ * the call), so a test can compare row blocks with the whole-head order bit for bit.
+ * Returns the previous setting.
+ */
+export function setRowBlocksForTests(enabled: boolean): boolean {
+  const old = rowBlocks;
+  rowBlocks = enabled;
+  return old;
+}
+
+/** Item kind: every part of a head, in order, over all its query tiles. */
+export const ITEM_WHOLE_HEAD = -1;
+/** Item kind: every part of a head, in order, each over its own tile range (a row block, see rowCuts). */
+export const ITEM_ROW_BLOCK = -2;
+
+/**
+ * Row blocks of a multi-part head whose parts all have unique rows: cut positions x (original
+ * query rows) where EVERY part has a tile boundary b with all tiles before b on rows < x and
+ * all tiles from b on rows >= x. An item then runs part 0's tiles of the block, then part 1's,
+ * and so on: each row still sees its parts' merges in plan order with the same arithmetic, so
+ * the result is bitwise what the whole-head item gives, and blocks never share a row.
+ * Returns [tile boundary per part] for each block end (the last is every part's tile count)
+ * and each block's cost, cut at about ITEM_PAIRS scored pairs; null when the plan allows no cut.
+ */
+function rowCuts(parts: readonly PlanPart[], Lq: number): { bounds: number[][]; costs: number[] } | null {
+  const P = parts.length;
+  // per part: clean boundaries b (tiles before: rows < x, tiles from b: rows >= x) and the x they allow
+  const lows: Int32Array[] = [];
+  const highs: Int32Array[] = [];
+  const bs: Int32Array[] = [];
+  const prefCost: Float64Array[] = [];
+  for (const p of parts) {
+    const T = p.qTiles.length - 1;
+    const lo = new Int32Array(T);
+    const hi = new Int32Array(T);
+    const cost = new Float64Array(T + 1);
+    for (let t = 0; t < T; t++) {
+      let a = Lq;
+      let z = -1;
+      for (let s = p.qTiles[t]; s < p.qTiles[t + 1]; s++) {
+        const qi = p.qIndex === null ? s : p.qIndex[s];
+        if (qi < a) a = qi;
+        if (qi > z) z = qi;
+      }
+      lo[t] = a;
+      hi[t] = z;
+      let c = 0;
+      const rows = p.qTiles[t + 1] - p.qTiles[t];
+      for (let e = p.rowPtr[t]; e < p.rowPtr[t + 1]; e++) {
+        const kt = p.colIdx[e];
+        c += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
+      }
+      cost[t + 1] = cost[t] + c;
+    }
+    const sufMin = new Int32Array(T + 1);
+    sufMin[T] = Lq;
+    for (let t = T - 1; t >= 0; t--) sufMin[t] = Math.min(sufMin[t + 1], lo[t]);
+    const cl: number[] = [];
+    const ch: number[] = [];
+    const cb: number[] = [];
+    let preMax = -1;
+    for (let b = 0; b <= T; b++) {
+      if (b > 0) preMax = Math.max(preMax, hi[b - 1]);
+      if (preMax < sufMin[b]) {
+        cl.push(preMax + 1); // cuts x in [preMax + 1, sufMin[b]]
+        ch.push(sufMin[b]);
+        cb.push(b);
+      }
+    }
+    lows.push(Int32Array.from(cl));
+    highs.push(Int32Array.from(ch));
+    bs.push(Int32Array.from(cb));
+    prefCost.push(cost);
+  }
+  const ptr = new Int32Array(P);
+  const bounds: number[][] = [];
+  const costs: number[] = [];
+  let prevCost = 0;
+  for (let x = 1; x < Lq; x++) {
+    let ok = true;
+    for (let i = 0; i < P && ok; i++) {
+      while (ptr[i] < highs[i].length && highs[i][ptr[i]] < x) ptr[i]++;
+      ok = ptr[i] < highs[i].length && lows[i][ptr[i]] <= x;
+    }
+    if (!ok) continue;
+    let cost = 0;
+    for (let i = 0; i < P; i++) cost += prefCost[i][bs[i][ptr[i]]];
+    if (cost - prevCost >= ITEM_PAIRS) {
+      const b = Array.from({ length: P }, (_, i) => bs[i][ptr[i]]);
+      bounds.push(b);
+      costs.push(cost - prevCost);
+      prevCost = cost;
+    }
+  }
+  if (bounds.length === 0) return null;
+  let total = 0;
+  for (let i = 0; i < P; i++) total += prefCost[i][prefCost[i].length - 1];
+  if (total - prevCost > 0) {
+    bounds.push(parts.map((p) => p.qTiles.length - 1));
+    costs.push(total - prevCost);
+  } else {
+    bounds[bounds.length - 1] = parts.map((p) => p.qTiles.length - 1); // nothing after the last cut
+  }
+  return { bounds, costs };
+}
+
+/**
+ * Work items of one head's plan: [kind or partIndex, qtBegin, qtEnd, cost] quadruples; for
+ * ITEM_ROW_BLOCK items qtBegin is the block's index into `blocks` (per part [begin, end) tiles).
+ */
+export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number[][]): number[] {
   if (parts.length !== 1 || !rowsUnique(parts[0], Lq)) {
     let cost = 0;
     for (const p of parts) cost += p.scoredPairs;
-    return [-1, 0, 0, cost];
+    if (rowBlocks && parts.length > 1 && parts.every((p) => rowsUnique(p, Lq))) {
+      const cuts = rowCuts(parts, Lq);
+      if (cuts !== null) {
+        const out: number[] = [];
+        let prev = parts.map(() => 0);
+        for (let j = 0; j < cuts.bounds.length; j++) {
+          const b = cuts.bounds[j];
+          const ranges: number[] = [];
+          for (let i = 0; i < parts.length; i++) ranges.push(prev[i], b[i]);
+          out.push(ITEM_ROW_BLOCK, blocks.length, 0, cuts.costs[j]);
+          blocks.push(ranges);
+          prev = b;
+        }
+        return out;
+      }
+    }
+    return [ITEM_WHOLE_HEAD, 0, 0, cost];
   }
   const p = parts[0];
   const out: number[] = [];
@@ -164,6 +292,10 @@ export function planFootprint(plan: Plan, D: number): { bytes: number; stride: n
     if (seen.has(parts)) continue;
     seen.add(parts);
     bytes += parts.length * 64;
+    if (parts.length > 1) {
+      // row-block tables (placePlan): at most one block per tile of the first part, [P][2] i32 each
+      bytes += align16(parts[0].qTiles.length * parts.length * 8);
+    }
     for (const p of parts) {
       for (const a of [p.qIndex, p.kIndex, p.qTiles, p.kTiles, p.rowPtr, p.colIdx, p.maskOff, p.maskWords]) {
         if (a !== null) bytes += align16(a.byteLength);
@@ -253,7 +385,19 @@ export function placePlan(
         i32[w + 11] = maxTile(p.qTiles);
         i32[w + 12] = maxTile(p.kTiles);
       }
-      info = { ptr, items: planItems(parts, Lq) };
+      const blocks: number[][] = [];
+      const its = planItems(parts, Lq, blocks);
+      if (blocks.length > 0) {
+        // row-block tables: per block, per part [qtBegin, qtEnd) i32 pairs; items point at them
+        const table = mem.take(blocks.length * parts.length * 8);
+        for (let j = 0; j < blocks.length; j++) {
+          i32.set(blocks[j], table / 4 + j * parts.length * 2);
+        }
+        for (let i = 0; i < its.length; i += 4) {
+          if (its[i] === ITEM_ROW_BLOCK) its[i + 1] = table + its[i + 1] * parts.length * 8;
+        }
+      }
+      info = { ptr, items: its };
       placed.set(parts, info);
     }
     rowParts[row] = info.ptr;
