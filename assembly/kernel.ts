@@ -51,7 +51,7 @@ export function runItem(item: usize, scratch: usize): void {
   }
   const numParts = load<i32>(head, 24);
   if (partIndex === -2) {
-    // a row block: every part in order, part p over tiles [ranges[2p], ranges[2p + 1]) (wasm-plan.ts rowCuts)
+    // a row block: every part in order, part p over tiles [ranges[2p], ranges[2p + 1]) (src/kernels/wasm-items.ts rowCuts)
     const ranges = <usize>load<i32>(item, 8); // [numParts][2] i32
     for (let p = 0; p < numParts; p++) {
       const r = ranges + <usize>p * 8;

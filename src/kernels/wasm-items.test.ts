@@ -12,7 +12,7 @@ import { attention } from "../index.js";
 import * as patterns from "../pattern/index.js";
 import type { Pattern, PlanPart } from "../types.js";
 import { Rng } from "../util/rng.js";
-import { ITEM_ROW_BLOCK, planItems, setRowBlocksForTests } from "./wasm-plan.js";
+import { ITEM_ROW_BLOCK, planItems, setRowBlocksForTests } from "./wasm-items.js";
 
 /** Checks that the blocks tile every part in order and that no row belongs to two blocks. */
 function checkBlocks(parts: readonly PlanPart[], Lq: number, items: number[], blocks: number[][]): void {
