@@ -22,7 +22,8 @@
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
  *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
  *                    selfScore (f32), tqMax, tkMax
- *   item (4 words):  headPtr, part index (-1 = every part, in order), qtBegin, qtEnd
+ *   item (4 words):  headPtr, part index (-1 = every part, in order; -2 = every part, in order,
+ *                    over a row block: word 2 points at [numParts][2] i32 tile ranges), qtBegin, qtEnd
  */
 
 import { LN2, LOG2E, madd, softmax } from "./softmax";
@@ -39,7 +40,7 @@ export function runItems(items: usize, count: i32, scratch: usize): void {
   for (let i = 0; i < count; i++) runItem(items + <usize>i * ITEM_BYTES, scratch);
 }
 
-/** Runs one work item: a query-tile range of one part, or every part of a head in order. */
+/** Runs one work item: a query-tile range of one part, every part of a head in order, or every part over a row block. */
 export function runItem(item: usize, scratch: usize): void {
   const head = <usize>load<i32>(item);
   const partIndex = load<i32>(item, 4);
@@ -49,6 +50,15 @@ export function runItem(item: usize, scratch: usize): void {
     return;
   }
   const numParts = load<i32>(head, 24);
+  if (partIndex === -2) {
+    // a row block: every part in order, part p over tiles [ranges[2p], ranges[2p + 1]) (src/kernels/wasm-items.ts rowCuts)
+    const ranges = <usize>load<i32>(item, 8); // [numParts][2] i32
+    for (let p = 0; p < numParts; p++) {
+      const r = ranges + <usize>p * 8;
+      runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(r), load<i32>(r, 4), scratch);
+    }
+    return;
+  }
   for (let p = 0; p < numParts; p++) {
     const part = partsPtr + <usize>p * PART_BYTES;
     runPart(head, part, 0, load<i32>(part, 12), scratch);

@@ -26,6 +26,7 @@ const program = new Command()
   .option("--patterns <list>", `comma-separated subset of ${ALL_PATTERNS.join(",")}`)
   .option("--contenders <list>", "comma-separated subset of contender names")
   .option("--heads <h>", "heads", (x) => Number.parseInt(x, 10), 8)
+  .option("--no-efficiency", "skip the time-efficiency table (bench/time-efficiency.mjs)")
   .parse();
 const o = program.opts();
 const quick = Boolean(o.quick);
@@ -234,3 +235,15 @@ writeFileSync(
   ),
 );
 console.log(`\nwrote ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+
+// Time efficiency per pattern and thread count beside the work efficiency (issue #12):
+// bench/time-efficiency.mjs in its own process (n = 65,536, H = 8; --quick: n = 4,096, H = 2).
+if (o.efficiency) {
+  console.log("");
+  const args = [join(here, "time-efficiency.mjs"), ...(quick ? ["--quick"] : [])];
+  const r = spawnSync(process.execPath, args, { stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`bench/time-efficiency.mjs failed (status ${r.status})`);
+    process.exitCode = 1;
+  }
+}

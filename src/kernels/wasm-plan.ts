@@ -5,8 +5,9 @@
  * Plan object. Workers share the memory, so a reused plan crosses to them without a copy.
  *
  * Work items and determinism: an item is either a range of query tiles of a single-part
- * plan whose rows are unique (every output row then belongs to exactly one tile), or a whole
- * (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
+ * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
+ * of a multi-part head (every part in plan order over rows no other block has, see rowCuts),
+ * or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
  * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
  * output rows and the item list does not depend on the thread count, so the result is
  * bitwise identical for any number of threads.
@@ -14,13 +15,12 @@
 import type { Plan, PlanPart } from "../types.js";
 import { MAX_ITEMS } from "./pool.js";
 import { maxTile } from "./tiled.js";
+import { ITEM_ROW_BLOCK, planItems } from "./wasm-items.js";
 
 export const PAGE = 65536;
 export const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
 export const DATA_START = CTL_OFFSET + 4096;
 export const MAX_BYTES = 65536 * PAGE; // 4 GiB: 32-bit WebAssembly
-/** Scored pairs per work item before a tile range is cut (≈ 16 MFLOP at D = 64). */
-const ITEM_PAIRS = 65536;
 
 /** What the arena needs of the runtime: its memory. */
 export interface ArenaRuntime {
@@ -32,46 +32,6 @@ function scratchFor(part: PlanPart, D: number): number {
   const rp = (maxTile(part.qTiles) + 7) & ~7;
   const tk = maxTile(part.kTiles);
   return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
-}
-
-/** True when every row of the part appears once (so its query tiles may run in parallel). */
-function rowsUnique(part: PlanPart, Lq: number): boolean {
-  if (part.qIndex === null) return true;
-  const seen = new Uint8Array(Lq);
-  const n = part.qTiles[part.qTiles.length - 1];
-  for (let s = part.qTiles[0]; s < n; s++) {
-    const qi = part.qIndex[s];
-    if (seen[qi] !== 0) return false;
-    seen[qi] = 1;
-  }
-  return true;
-}
-
-/** Work items of one head's plan: [partIndex, qtBegin, qtEnd, cost] quadruples. */
-function planItems(parts: readonly PlanPart[], Lq: number): number[] {
-  if (parts.length !== 1 || !rowsUnique(parts[0], Lq)) {
-    let cost = 0;
-    for (const p of parts) cost += p.scoredPairs;
-    return [-1, 0, 0, cost];
-  }
-  const p = parts[0];
-  const out: number[] = [];
-  const numQT = p.qTiles.length - 1;
-  let begin = 0;
-  let cost = 0;
-  for (let qt = 0; qt < numQT; qt++) {
-    const rows = p.qTiles[qt + 1] - p.qTiles[qt];
-    for (let e = p.rowPtr[qt]; e < p.rowPtr[qt + 1]; e++) {
-      const kt = p.colIdx[e];
-      cost += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
-    }
-    if (cost >= ITEM_PAIRS || qt === numQT - 1) {
-      if (cost > 0) out.push(0, begin, qt + 1, cost);
-      begin = qt + 1;
-      cost = 0;
-    }
-  }
-  return out;
 }
 
 export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -164,6 +124,10 @@ export function planFootprint(plan: Plan, D: number): { bytes: number; stride: n
     if (seen.has(parts)) continue;
     seen.add(parts);
     bytes += parts.length * 64;
+    if (parts.length > 1) {
+      // row-block tables (placePlan): at most one block per tile of the first part, [P][2] i32 each
+      bytes += align16(parts[0].qTiles.length * parts.length * 8);
+    }
     for (const p of parts) {
       for (const a of [p.qIndex, p.kIndex, p.qTiles, p.kTiles, p.rowPtr, p.colIdx, p.maskOff, p.maskWords]) {
         if (a !== null) bytes += align16(a.byteLength);
@@ -253,7 +217,19 @@ export function placePlan(
         i32[w + 11] = maxTile(p.qTiles);
         i32[w + 12] = maxTile(p.kTiles);
       }
-      info = { ptr, items: planItems(parts, Lq) };
+      const blocks: number[][] = [];
+      const its = planItems(parts, Lq, blocks);
+      if (blocks.length > 0) {
+        // row-block tables: per block, per part [qtBegin, qtEnd) i32 pairs; items point at them
+        const table = mem.take(blocks.length * parts.length * 8);
+        for (let j = 0; j < blocks.length; j++) {
+          i32.set(blocks[j], table / 4 + j * parts.length * 2);
+        }
+        for (let i = 0; i < its.length; i += 4) {
+          if (its[i] === ITEM_ROW_BLOCK) its[i + 1] = table + its[i + 1] * parts.length * 8;
+        }
+      }
+      info = { ptr, items: its };
       placed.set(parts, info);
     }
     rowParts[row] = info.ptr;

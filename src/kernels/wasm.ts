@@ -5,8 +5,9 @@
  * on the calling thread or on the worker pool.
  *
  * Work items and determinism: an item is either a range of query tiles of a single-part
- * plan whose rows are unique (every output row then belongs to exactly one tile), or a whole
- * (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
+ * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
+ * of a multi-part head (every part in plan order over rows no other block has; wasm-items.ts
+ * rowCuts), or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
  * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
  * output rows and the item list does not depend on the thread count, so the result is
  * bitwise identical for any number of threads.

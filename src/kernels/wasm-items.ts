@@ -1,0 +1,176 @@
+/**
+ * Work items of one head's plan in the wasm backend (placed by wasm-plan.ts): query-tile
+ * ranges of a single-part plan with unique rows, row blocks of a multi-part head (rowCuts),
+ * or the whole head. The list depends on the plan alone, never on the thread count.
+ */
+import type { PlanPart } from "../types.js";
+
+/** Scored pairs per work item before a tile range is cut (≈ 16 MFLOP at D = 64). */
+export const ITEM_PAIRS = 65536;
+
+/** True when every row of the part appears once (so its query tiles may run in parallel). */
+function rowsUnique(part: PlanPart, Lq: number): boolean {
+  if (part.qIndex === null) return true;
+  const seen = new Uint8Array(Lq);
+  const n = part.qTiles[part.qTiles.length - 1];
+  for (let s = part.qTiles[0]; s < n; s++) {
+    const qi = part.qIndex[s];
+    if (seen[qi] !== 0) return false;
+    seen[qi] = 1;
+  }
+  return true;
+}
+
+let rowBlocks = true;
+/**
+ * Test hook: with false, multi-part heads run as whole-head items again (plans placed after
+ * the call), so a test can compare row blocks with the whole-head order bit for bit.
+ * Returns the previous setting.
+ */
+export function setRowBlocksForTests(enabled: boolean): boolean {
+  const old = rowBlocks;
+  rowBlocks = enabled;
+  return old;
+}
+
+/** Item kind: every part of a head, in order, over all its query tiles. */
+export const ITEM_WHOLE_HEAD = -1;
+/** Item kind: every part of a head, in order, each over its own tile range (a row block, see rowCuts). */
+export const ITEM_ROW_BLOCK = -2;
+
+/**
+ * Row blocks of a multi-part head whose parts all have unique rows: cut positions x (original
+ * query rows) where EVERY part has a tile boundary b with all tiles before b on rows < x and
+ * all tiles from b on rows >= x. An item then runs part 0's tiles of the block, then part 1's,
+ * and so on: each row still sees its parts' merges in plan order with the same arithmetic, so
+ * the result is bitwise what the whole-head item gives, and blocks never share a row.
+ * Returns [tile boundary per part] for each block end (the last is every part's tile count)
+ * and each block's cost, cut at about ITEM_PAIRS scored pairs; null when the plan allows no cut.
+ */
+function rowCuts(parts: readonly PlanPart[], Lq: number): { bounds: number[][]; costs: number[] } | null {
+  const P = parts.length;
+  // per part: clean boundaries b (tiles before: rows < x, tiles from b: rows >= x) and the x they allow
+  const lows: Int32Array[] = [];
+  const highs: Int32Array[] = [];
+  const bs: Int32Array[] = [];
+  const prefCost: Float64Array[] = [];
+  for (const p of parts) {
+    const T = p.qTiles.length - 1;
+    const lo = new Int32Array(T);
+    const hi = new Int32Array(T);
+    const cost = new Float64Array(T + 1);
+    for (let t = 0; t < T; t++) {
+      let a = Lq;
+      let z = -1;
+      for (let s = p.qTiles[t]; s < p.qTiles[t + 1]; s++) {
+        const qi = p.qIndex === null ? s : p.qIndex[s];
+        if (qi < a) a = qi;
+        if (qi > z) z = qi;
+      }
+      lo[t] = a;
+      hi[t] = z;
+      let c = 0;
+      const rows = p.qTiles[t + 1] - p.qTiles[t];
+      for (let e = p.rowPtr[t]; e < p.rowPtr[t + 1]; e++) {
+        const kt = p.colIdx[e];
+        c += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
+      }
+      cost[t + 1] = cost[t] + c;
+    }
+    const sufMin = new Int32Array(T + 1);
+    sufMin[T] = Lq;
+    for (let t = T - 1; t >= 0; t--) sufMin[t] = Math.min(sufMin[t + 1], lo[t]);
+    const cl: number[] = [];
+    const ch: number[] = [];
+    const cb: number[] = [];
+    let preMax = -1;
+    for (let b = 0; b <= T; b++) {
+      if (b > 0) preMax = Math.max(preMax, hi[b - 1]);
+      if (preMax < sufMin[b]) {
+        cl.push(preMax + 1); // cuts x in [preMax + 1, sufMin[b]]
+        ch.push(sufMin[b]);
+        cb.push(b);
+      }
+    }
+    lows.push(Int32Array.from(cl));
+    highs.push(Int32Array.from(ch));
+    bs.push(Int32Array.from(cb));
+    prefCost.push(cost);
+  }
+  const ptr = new Int32Array(P);
+  const bounds: number[][] = [];
+  const costs: number[] = [];
+  let prevCost = 0;
+  for (let x = 1; x < Lq; x++) {
+    let ok = true;
+    for (let i = 0; i < P && ok; i++) {
+      while (ptr[i] < highs[i].length && highs[i][ptr[i]] < x) ptr[i]++;
+      ok = ptr[i] < highs[i].length && lows[i][ptr[i]] <= x;
+    }
+    if (!ok) continue;
+    let cost = 0;
+    for (let i = 0; i < P; i++) cost += prefCost[i][bs[i][ptr[i]]];
+    if (cost - prevCost >= ITEM_PAIRS) {
+      const b = Array.from({ length: P }, (_, i) => bs[i][ptr[i]]);
+      bounds.push(b);
+      costs.push(cost - prevCost);
+      prevCost = cost;
+    }
+  }
+  if (bounds.length === 0) return null;
+  let total = 0;
+  for (let i = 0; i < P; i++) total += prefCost[i][prefCost[i].length - 1];
+  if (total - prevCost > 0) {
+    bounds.push(parts.map((p) => p.qTiles.length - 1));
+    costs.push(total - prevCost);
+  } else {
+    bounds[bounds.length - 1] = parts.map((p) => p.qTiles.length - 1); // nothing after the last cut
+  }
+  return { bounds, costs };
+}
+
+/**
+ * Work items of one head's plan: [kind or partIndex, qtBegin, qtEnd, cost] quadruples; for
+ * ITEM_ROW_BLOCK items qtBegin is the block's index into `blocks` (per part [begin, end) tiles).
+ */
+export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number[][]): number[] {
+  if (parts.length !== 1 || !rowsUnique(parts[0], Lq)) {
+    let cost = 0;
+    for (const p of parts) cost += p.scoredPairs;
+    if (rowBlocks && parts.length > 1 && parts.every((p) => rowsUnique(p, Lq))) {
+      const cuts = rowCuts(parts, Lq);
+      if (cuts !== null) {
+        const out: number[] = [];
+        let prev = parts.map(() => 0);
+        for (let j = 0; j < cuts.bounds.length; j++) {
+          const b = cuts.bounds[j];
+          const ranges: number[] = [];
+          for (let i = 0; i < parts.length; i++) ranges.push(prev[i], b[i]);
+          out.push(ITEM_ROW_BLOCK, blocks.length, 0, cuts.costs[j]);
+          blocks.push(ranges);
+          prev = b;
+        }
+        return out;
+      }
+    }
+    return [ITEM_WHOLE_HEAD, 0, 0, cost];
+  }
+  const p = parts[0];
+  const out: number[] = [];
+  const numQT = p.qTiles.length - 1;
+  let begin = 0;
+  let cost = 0;
+  for (let qt = 0; qt < numQT; qt++) {
+    const rows = p.qTiles[qt + 1] - p.qTiles[qt];
+    for (let e = p.rowPtr[qt]; e < p.rowPtr[qt + 1]; e++) {
+      const kt = p.colIdx[e];
+      cost += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
+    }
+    if (cost >= ITEM_PAIRS || qt === numQT - 1) {
+      if (cost > 0) out.push(0, begin, qt + 1, cost);
+      begin = qt + 1;
+      cost = 0;
+    }
+  }
+  return out;
+}
