@@ -5,8 +5,7 @@
  * the browser is /usr/bin/chromium (CHROMIUM_PATH overrides), which .ci/run installs with
  * apt-get when missing. A browser that cannot launch fails the test; it never skips.
  */
-import { chmodSync, existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -16,13 +15,6 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const DIST = path.join(ROOT, "dist");
 export const PAGES = path.join(ROOT, "test/browser/pages");
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-let xdg: string | null = null;
-function runtimeDir(): string {
-  xdg ??= mkdtempSync(path.join(tmpdir(), "sa-xdg-"));
-  chmodSync(xdg, 0o700);
-  return xdg;
-}
 
 /** Launches headless chromium; throws (the test fails) with the fix when it cannot. */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
@@ -37,8 +29,6 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       executablePath: CHROMIUM,
       headless: true,
       args: ["--no-sandbox", "--disable-dev-shm-usage", ...extraArgs],
-      // chromium complains on stderr without a runtime dir (CI has none): give it a private one
-      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? runtimeDir() },
     });
   } catch (e) {
     throw new Error(`could not launch ${CHROMIUM}: ${e instanceof Error ? e.message : String(e)}`);
