@@ -240,8 +240,6 @@ function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
   const colIdx = build ? new GrowableI32() : null;
   const maskOff = build ? new GrowableI32() : null;
   const words = build ? new GrowableU32() : null;
-  let nnz = 0;
-  let nWords = 0;
   let allowed = 0;
   let scored = 0;
   const pending: number[] = [];
@@ -283,11 +281,8 @@ function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
           off = -1;
         } else if (build) {
           words!.length = off + maskWordsOf(rows, cols);
-        } else {
-          nWords += maskWordsOf(rows, cols);
         }
       }
-      nnz++;
       allowed += n;
       scored += area;
       if (build) {
@@ -296,22 +291,6 @@ function run(spec: PartSpec, build: boolean): PlanPart | PartCount {
       }
     }
     if (rowPtr !== null) rowPtr[qt + 1] = colIdx!.length;
-  }
-  if (!build) {
-    checkInt32Count("tile entries", nnz);
-    checkInt32Count("mask words", nWords);
-    let bytes = qTiles.byteLength + kTiles.byteLength + 4 * (numQT + 1) + 8 * nnz + 4 * nWords;
-    if (qIndex) bytes += qIndex.byteLength;
-    if (kIndex) bytes += kIndex.byteLength;
-    return {
-      label: spec.label,
-      tiles: nnz,
-      allowedPairs: allowed,
-      scoredPairs: scored,
-      bytes,
-      tqMax: maxTileOf(qTiles),
-      tkMax: maxTileOf(kTiles),
-    };
   }
   builtParts++;
   const part: PlanPart = {
