@@ -3,10 +3,15 @@
 //   (allowed pairs per second) / (dense pairs per second at n = 8,192, same thread count, same run)
 // at n = 65,536, H = 8, D = 64, beside the work efficiency (allowed / scored pairs, explain()).
 // Plans are compiled once (compile(), timed separately and reported) and run with
-// attention(q, k, v, { plan, backend: "wasm", threads }), so planning is not in the timed calls;
-// the timed call does include copying q, k, v into wasm memory and out / lse back, and
-// allocating the result (the per-call floor: measured each repeat with a diagonal-only plan at
-// both lengths; "eff w/o floor" takes it off both times). Repeats are interleaved: repeat i runs dense, then
+// attention(q, k, v, { plan, backend: "wasm", threads, out, lse }), so planning is not in the
+// timed calls. Every timed call (dense reference, floor probe, every pattern) writes into a
+// reused `out` tensor and `lse` array (options.out / options.lse), allocated and touched once
+// per shape outside the timed calls, as a long-context caller looping over attention() would;
+// --fresh-out drops them (the old behaviour: each call allocates and first-touches a fresh
+// result, ~0.5 s of page faults for 134 MB at n = 65,536, H = 8). The timed call still
+// includes copying q, k, v into wasm memory and out / lse back (the per-call floor: measured
+// each repeat with a diagonal-only plan at both lengths; "eff w/o floor" takes it off both
+// times). Repeats are interleaved: repeat i runs dense, then
 // every pattern, so load drift hits the dense reference and the patterns alike. A warm-up at a
 // small length first tiers the kernel up (Liftoff -> TurboFan). Medians of the repeats; the
 // spread is min–max over repeats (each paired with the dense repeat that ran just before it).
@@ -15,6 +20,11 @@
 //
 // Usage: npm run bench:efficiency [-- --quick] [--n 65536] [--dense-n 8192] [--heads 8]
 //   [--reps 3] [--threads 1,2] [--patterns sliding,longformer,...] [--budget 60] [--sweep]
+//   [--fresh-out] [--floor-only] [--out results.json]
+// --fresh-out: no options.out / options.lse (every call allocates its result), to measure the
+//   floor as it was before options.out.
+// --floor-only: only the warm-up and the per-call floor (no dense reference, no patterns): a
+//   quick probe of the floor, e.g. with and without --fresh-out.
 // --sweep adds BigBird with blocks of 32, 16, 8 (full square tiles only): the cost of tile size
 //   alone, without masks, gathers or parts.
 // --budget s: a pattern predicted (at efficiency 0.4 of the dense rate just measured) to take
@@ -47,10 +57,13 @@ const { values } = parseArgs({
     patterns: { type: "string" },
     budget: { type: "string" },
     sweep: { type: "boolean", default: false },
+    "fresh-out": { type: "boolean", default: false },
+    "floor-only": { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
 const quick = values.quick;
+const floorOnly = values["floor-only"];
 const n = Number(values.n ?? (quick ? 4096 : 65536));
 const denseN = Number(values["dense-n"] ?? (quick ? 1024 : 8192));
 const H = Number(values.heads ?? (quick ? 2 : 8));
@@ -81,9 +94,28 @@ const CASES = [
         () => patterns.bigBird({ blockSize: b, randomBlocks: 3, seed: 0 }),
       ])
     : []),
-].filter(([key]) => !values.patterns || values.patterns.split(",").includes(key));
+]
+  .filter(([key]) => !values.patterns || values.patterns.split(",").includes(key))
+  .filter(() => !floorOnly);
 
 const sub = (t, h, len) => ({ data: t.data.subarray(0, h * len * D), shape: [1, h, len, D] });
+
+const freshOut = values["fresh-out"];
+/** Result buffers per length: [1, H, len, D] and [1, H, len], allocated and touched once, outside the timed calls. */
+const resultBuffers = new Map();
+/**
+ * The options.out / options.lse of a call on h heads of length len (views of the length's
+ * buffers: the same memory every call), or {} with --fresh-out.
+ */
+function into(h, len) {
+  if (freshOut) return {};
+  let b = resultBuffers.get(len);
+  if (b === undefined) {
+    b = { out: new Float32Array(H * len * D).fill(0), lse: new Float32Array(H * len).fill(0) };
+    resultBuffers.set(len, b);
+  }
+  return { out: { data: b.out.subarray(0, h * len * D), shape: [1, h, len, D] }, lse: b.lse.subarray(0, h * len) };
+}
 
 function timed(fn) {
   const c0 = process.cpuUsage();
@@ -101,7 +133,12 @@ console.log(
 );
 console.log(`load average at start ${load0.map((x) => x.toFixed(2)).join(" ")}`);
 console.log(
-  `n = ${n}, H = ${H}, D = ${D}, dense reference at n = ${denseN}; threads ${threadCounts.join(", ")}; ${reps} interleaved repeats after a warm-up at n = ${WARM_N}\n`,
+  `n = ${n}, H = ${H}, D = ${D}, dense reference at n = ${denseN}; threads ${threadCounts.join(", ")}; ${reps} interleaved repeats after a warm-up at n = ${WARM_N}`,
+);
+console.log(
+  freshOut
+    ? "result: a fresh out / lse allocated by every timed call (--fresh-out: the behaviour before options.out)\n"
+    : "result: every timed call writes into a reused options.out / options.lse (allocated once per shape, outside the timed calls; --fresh-out for the old behaviour)\n",
 );
 
 const q = randomTensor([1, H, n, D], 1);
@@ -143,20 +180,26 @@ for (const threads of threadCounts) {
   // and one untimed call at the full size, so wasm memory has grown and its pages are touched
   // before the first timed call (that first growth alone took seconds)
   const floorPlan = planFor("floor", diagonal, H);
-  attention(q, k, v, { plan: floorPlan, backend: "wasm", threads });
+  attention(q, k, v, { plan: floorPlan, backend: "wasm", threads, ...into(H, n) });
   const d = { pairs: densePairs, ms: [], cpuMs: [] };
   dense[threads] = d;
   const fl = { heads: H, ms: [], denseMs: [] };
   floor[threads] = fl;
   const mine = CASES.map(([key, label, make]) => ({ key, label, make, threads, heads: H, ms: [], cpuMs: [] }));
   for (let rep = 0; rep < reps; rep++) {
-    const t = timed(() => attention(dq, dk, dv, { plan: densePlan, backend: "wasm", threads }));
-    if (t.r.stats.threads !== threads) throw new Error(`dense ran on ${t.r.stats.threads} threads, not ${threads}`);
-    d.ms.push(t.ms);
-    d.cpuMs.push(t.cpuMs);
+    const dInto = into(H, denseN);
+    if (!floorOnly) {
+      const t = timed(() => attention(dq, dk, dv, { plan: densePlan, backend: "wasm", threads, ...dInto }));
+      if (t.r.stats.threads !== threads) throw new Error(`dense ran on ${t.r.stats.threads} threads, not ${threads}`);
+      d.ms.push(t.ms);
+      d.cpuMs.push(t.cpuMs);
+    }
     // the per-call floor: a diagonal-only plan at both lengths (copies, allocation, input scan)
-    fl.denseMs.push(timed(() => attention(dq, dk, dv, { plan: denseFloorPlan, backend: "wasm", threads })).ms);
-    fl.ms.push(timed(() => attention(q, k, v, { plan: floorPlan, backend: "wasm", threads })).ms);
+    fl.denseMs.push(
+      timed(() => attention(dq, dk, dv, { plan: denseFloorPlan, backend: "wasm", threads, ...dInto })).ms,
+    );
+    const fInto = into(H, n);
+    fl.ms.push(timed(() => attention(q, k, v, { plan: floorPlan, backend: "wasm", threads, ...fInto })).ms);
     const denseRate = densePairs / median(d.ms); // pairs per ms
     for (const c of mine) {
       if (rep === 0) {
@@ -168,9 +211,9 @@ for (const threads of threadCounts) {
       const plan = planFor(c.key, c.make, c.heads);
       c.allowedPairs = plan.allowedPairs;
       c.scoredPairs = plan.scoredPairs;
-      const r = timed(() =>
-        attention(sub(q, c.heads, n), sub(k, c.heads, n), sub(v, c.heads, n), { plan, backend: "wasm", threads }),
-      );
+      const args = [sub(q, c.heads, n), sub(k, c.heads, n), sub(v, c.heads, n)];
+      const cInto = into(c.heads, n);
+      const r = timed(() => attention(...args, { plan, backend: "wasm", threads, ...cInto }));
       if (r.r.stats.allowedPairs !== plan.allowedPairs) throw new Error(`${c.label}: stats disagree with the plan`);
       c.ms.push(r.ms);
       c.cpuMs.push(r.cpuMs);
@@ -193,30 +236,35 @@ for (const [key, label, make] of CASES) {
       planning.push([label, pid.split("|")[1], p.compileMs.toFixed(0), p.plan.heads[0].length, p.plan.tiles]);
   }
 }
-console.log(`plan shape at n = ${n} (head 0): partial = tiles with a bit mask; gather = rows (q) / keys (k) gathered`);
-printTable(SHAPE_HEADER, shapeRows);
-
-console.log(`\nplanning: compile() once per pattern and head count, not in the timed calls (ms)`);
-printTable(["pattern", "H", "compile ms", "parts per head", "tiles (all heads)"], planning);
+if (!floorOnly) {
+  console.log(
+    `plan shape at n = ${n} (head 0): partial = tiles with a bit mask; gather = rows (q) / keys (k) gathered`,
+  );
+  printTable(SHAPE_HEADER, shapeRows);
+  console.log(`\nplanning: compile() once per pattern and head count, not in the timed calls (ms)`);
+  printTable(["pattern", "H", "compile ms", "parts per head", "tiles (all heads)"], planning);
+}
 console.log(`(the diagonal-only floor plan: H = ${H}, ${plans.get(`floor|${H}`).compileMs.toFixed(0)} ms)`);
 
 const rows = efficiencyRows(dense, cases, floor);
-console.log(`\ndense reference, n = ${denseN}, H = ${H} (wall ms, median and min–max of ${reps})`);
-printTable(
-  ["threads", "median ms", "min–max ms", "Mpairs/s", "GFLOP/s"],
-  threadCounts.map((t) => {
-    const m = median(dense[t].ms);
-    return [
-      t,
-      m.toFixed(1),
-      `${Math.min(...dense[t].ms).toFixed(1)}–${Math.max(...dense[t].ms).toFixed(1)}`,
-      (densePairs / m / 1e3).toFixed(1),
-      ((densePairs * 4 * D) / m / 1e6).toFixed(1),
-    ];
-  }),
-);
+if (!floorOnly) {
+  console.log(`\ndense reference, n = ${denseN}, H = ${H} (wall ms, median and min–max of ${reps})`);
+  printTable(
+    ["threads", "median ms", "min–max ms", "Mpairs/s", "GFLOP/s"],
+    threadCounts.map((t) => {
+      const m = median(dense[t].ms);
+      return [
+        t,
+        m.toFixed(1),
+        `${Math.min(...dense[t].ms).toFixed(1)}–${Math.max(...dense[t].ms).toFixed(1)}`,
+        (densePairs / m / 1e3).toFixed(1),
+        ((densePairs * 4 * D) / m / 1e6).toFixed(1),
+      ];
+    }),
+  );
+}
 console.log(
-  `\nper-call floor: a diagonal-only plan (each query its own key), H = ${H} (wall ms, median and min–max of ${reps})`,
+  `\nper-call floor: a diagonal-only plan (each query its own key), H = ${H}, ${freshOut ? "fresh result each call (--fresh-out)" : "into a reused options.out / options.lse"} (wall ms, median and min–max of ${reps})`,
 );
 printTable(
   ["threads", `n = ${n}`, "min–max", `n = ${denseN}`, "min–max"],
@@ -226,10 +274,12 @@ printTable(
     return [t, median(f.ms).toFixed(1), mm(f.ms), median(f.denseMs).toFixed(1), mm(f.denseMs)];
   }),
 );
-console.log(
-  `\ntime efficiency at n = ${n}, D = ${D} (allowed pairs per second / dense pairs per second, same threads, same run; target 0.85)`,
-);
-printTable(EFFICIENCY_HEADER, rows.map(efficiencyCells));
+if (!floorOnly) {
+  console.log(
+    `\ntime efficiency at n = ${n}, D = ${D} (allowed pairs per second / dense pairs per second, same threads, same run; target 0.85)`,
+  );
+  printTable(EFFICIENCY_HEADER, rows.map(efficiencyCells));
+}
 const load1 = os.loadavg();
 console.log(
   `\nload average at end ${load1.map((x) => x.toFixed(2)).join(" ")}; ${((Date.now() - t00) / 1000).toFixed(0)} s`,
@@ -248,6 +298,7 @@ writeFileSync(
       D,
       reps,
       threadCounts,
+      freshOut,
       load: [load0, load1],
       wasm: wasmVariant(),
       dense,

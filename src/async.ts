@@ -13,7 +13,7 @@
  *   reference          the oracle runs on the calling thread (it takes the mask function).
  */
 import { prepare } from "./attention.js";
-import { type Problem, selectBackend, toStats, transformKeys } from "./backends.js";
+import { type Problem, resultTensor, selectBackend, toStats, transformKeys } from "./backends.js";
 import { AttentionArgumentError } from "./errors.js";
 import { cleanInputs, finishAll } from "./kernels/nonfinite.js";
 import { callerGpu, defaultGpu, type GpuContext, looksLikeDevice } from "./kernels/webgpu/device.js";
@@ -82,7 +82,16 @@ async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
   // inputs, then rows touching a non-finite value become NaN
   const c = cleanInputs(p.q.data, p.k.data, p.v.data, s);
   const k = transformKeys(p.pattern, c.k, s);
-  const r = await runWebGPU(ctx, { shapes: s, q: c.q, k, v: c.v, plan: p.plan, scale: p.scale });
+  const r = await runWebGPU(ctx, {
+    shapes: s,
+    q: c.q,
+    k,
+    v: c.v,
+    plan: p.plan,
+    scale: p.scale,
+    out: p.out?.data,
+    lse: p.lse ?? undefined,
+  });
   if (c.bad !== null) {
     finishAll({ ...s, q: c.q, k, v: c.v, scale: p.scale, out: r.out, lse: r.lse }, p.plan.rows, c.bad);
   }
@@ -90,7 +99,7 @@ async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
   const extra = p.pattern.content?.transformKeys ? k.byteLength : 0;
   const stats = toStats(r.totals, s.D, extra, "webgpu", 1, r.gpuBytes);
   stats.adapter = ctx.adapterName;
-  return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
+  return { out: resultTensor(p, r.out), lse: r.lse, stats };
 }
 
 /** A page's main thread: the one place a synchronous kernel would freeze the page. */
@@ -229,8 +238,21 @@ function runInWorker(p: Problem, backend: string): Promise<AttentionResult> {
     threads: p.threadsExplicit ? p.threads : undefined,
   };
   const w = managedWorker();
-  return new Promise((resolve, reject) => {
+  return new Promise<AttentionResult>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     w.postMessage(request);
-  });
+  }).then((r) => intoCallerBuffers(p, r));
+}
+
+/** A result that came back from the worker, copied into options.out / options.lse when given (and returned as them). */
+function intoCallerBuffers(p: Problem, r: AttentionResult): AttentionResult {
+  if (p.out !== null) {
+    p.out.data.set(r.out.data);
+    r.out = p.out;
+  }
+  if (p.lse !== null) {
+    p.lse.set(r.lse);
+    r.lse = p.lse;
+  }
+  return r;
 }

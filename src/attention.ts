@@ -7,12 +7,12 @@ import { buildPlan, isPlan } from "./layout/plan.js";
 import { checkKeys } from "./options.js";
 import { checkPattern, dense } from "./pattern/algebra.js";
 import type { AttentionOptions, AttentionResult, Plan, Tensor } from "./types.js";
-import { type Shapes, validateInputs } from "./validate.js";
+import { type Shapes, validateInputs, validateOutputs } from "./validate.js";
 
 export { transformKeys } from "./backends.js";
 export { resolveScale } from "./compile.js";
 
-const OPTION_KEYS = ["pattern", "plan", "scale", "backend", "threads"];
+const OPTION_KEYS = ["pattern", "plan", "scale", "backend", "threads", "out", "lse"];
 
 /** Throws unless `plan` was compiled for these shapes; the error names both. */
 function checkPlanShapes(plan: Plan, s: Shapes): void {
@@ -30,7 +30,8 @@ function checkPlanShapes(plan: Plan, s: Shapes): void {
  * Attention over `q` [B, H, Lq, D], `k`, `v` [B, Hkv, Lk, D] restricted to the pairs
  * `options.pattern` allows (default dense), or running `options.plan` from compile() with no
  * planning. Returns the output [B, H, Lq, D], the log-sum-exp per row [B, H, Lq] (-Infinity
- * for a row with no allowed key, whose output is 0) and the work accounting. Synchronous on
+ * for a row with no allowed key, whose output is 0) and the work accounting; `options.out` /
+ * `options.lse` are written and returned instead of new arrays when given. Synchronous on
  * every backend (the wasm thread pool blocks the calling thread with Atomics.wait, which Node
  * allows on its main thread).
  */
@@ -53,6 +54,7 @@ export function prepare(
 ): { problem: Problem; backend: (typeof BACKEND_NAMES)[number] } {
   const o = checkKeys("attention(q, k, v, options)", options, [...OPTION_KEYS, ...extraKeys]) as AttentionOptions;
   const shapes = validateInputs(q, k, v);
+  const outputs = validateOutputs(o.out, o.lse, shapes, q, k, v);
   let plan: Plan;
   if (o.plan !== undefined) {
     if (!isPlan(o.plan)) {
@@ -95,5 +97,8 @@ export function prepare(
   }
   const threadsExplicit = o.threads !== undefined;
   const threads = threadsExplicit ? checkInt("options.threads", o.threads, 1, 256) : defaultThreads();
-  return { problem: { q, k, v, shapes, pattern, plan, scale, threads, threadsExplicit }, backend };
+  return {
+    problem: { q, k, v, shapes, pattern, plan, scale, threads, threadsExplicit, out: outputs.out, lse: outputs.lse },
+    backend,
+  };
 }

@@ -31,6 +31,15 @@ export interface Problem {
   /** Threads the caller asked for (or the default), and whether they asked explicitly. */
   threads: number;
   threadsExplicit: boolean;
+  /** options.out / options.lse, checked: the caller's buffers the result is written into (null: new arrays). */
+  out: Tensor | null;
+  lse: Float32Array | null;
+}
+
+/** The result tensor of `p`: options.out itself (its data holds the result by now), or a new tensor over `data`. */
+export function resultTensor(p: Problem, data: Float32Array): Tensor {
+  const s = p.shapes;
+  return p.out ?? { data, shape: [s.B, s.H, s.Lq, s.D] };
 }
 
 export interface BackendImpl {
@@ -115,7 +124,18 @@ function wasmPrepared(p: Problem): WasmPrepared {
         : cleanInputs(p.q.data, p.k.data, p.v.data, s);
     const k = transformKeys(p.pattern, c.k, s);
     const threads = wasmThreads(p);
-    prepared = prepareWasm({ ...s, q: c.q, k, v: c.v, bad: c.bad, scale: p.scale, plan: p.plan, threads });
+    prepared = prepareWasm({
+      ...s,
+      q: c.q,
+      k,
+      v: c.v,
+      bad: c.bad,
+      scale: p.scale,
+      plan: p.plan,
+      threads,
+      outInto: p.out?.data ?? null,
+      lseInto: p.lse,
+    });
     wasmPlans.set(p, prepared);
   }
   return prepared;
@@ -143,7 +163,7 @@ const wasmBackend: BackendImpl = {
     const stats = toStats(planTotals(p.plan), s.D, extra, "wasm", pr.threads, r.memoryBytes);
     const requested = effectiveThreads(p).requested;
     if (requested !== undefined) stats.threadsRequested = requested;
-    return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
+    return { out: resultTensor(p, r.out), lse: r.lse, stats };
   },
 };
 
@@ -154,8 +174,10 @@ const jsBackend: BackendImpl = {
     const s = p.shapes;
     const c = cleanInputs(p.q.data, p.k.data, p.v.data, s); // the NaN rule: see kernels/nonfinite.ts
     const kData = transformKeys(p.pattern, c.k, s);
-    const out = new Float32Array(s.B * s.H * s.Lq * s.D);
-    const lse = new Float32Array(s.B * s.H * s.Lq).fill(Number.NEGATIVE_INFINITY);
+    // the kernel merges into out / lse: zeroed and -Infinity first (a caller's buffer too,
+    // whatever it held; rows with no allowed key keep these values)
+    const out = p.out === null ? new Float32Array(s.B * s.H * s.Lq * s.D) : p.out.data.fill(0);
+    const lse = (p.lse ?? new Float32Array(s.B * s.H * s.Lq)).fill(Number.NEGATIVE_INFINITY);
     const scratch = new TiledScratch();
     const group = s.H / s.Hkv;
     const task: HeadTask = {
@@ -184,7 +206,7 @@ const jsBackend: BackendImpl = {
     finishAll({ ...s, q: c.q, k: kData, v: c.v, scale: p.scale, out, lse }, p.plan.rows, c.bad); // the NaN rule
     const totals = planTotals(p.plan);
     const extra = p.pattern.content?.transformKeys ? kData.byteLength : 0;
-    return { out: { data: out, shape: [s.B, s.H, s.Lq, s.D] }, lse, stats: toStats(totals, s.D, extra, "js", 1) };
+    return { out: resultTensor(p, out), lse, stats: toStats(totals, s.D, extra, "js", 1) };
   },
 };
 
@@ -198,12 +220,21 @@ const referenceBackend: BackendImpl = {
   run(p) {
     const s = p.shapes;
     const bound = p.pattern.bind({ ...dimsOf(s), batch: s.B });
-    const r = referenceAttention({ q: p.q.data, k: p.k.data, v: p.v.data, ...s, scale: p.scale, mask: bound.mask });
+    const r = referenceAttention({
+      q: p.q.data,
+      k: p.k.data,
+      v: p.v.data,
+      ...s,
+      scale: p.scale,
+      mask: bound.mask,
+      out: p.out?.data,
+      lse: p.lse ?? undefined,
+    });
     const totals = planTotals(p.plan);
     const stats = toStats(totals, s.D, 0, "reference", 1, 8 * s.Lk + 8 * s.D);
     stats.scoredPairs = s.B * s.H * s.Lq * s.Lk;
     stats.flops = 4 * s.D * stats.scoredPairs;
-    return { out: { data: r.out, shape: [s.B, s.H, s.Lq, s.D] }, lse: r.lse, stats };
+    return { out: resultTensor(p, r.out), lse: r.lse, stats };
   },
 };
 

@@ -211,6 +211,22 @@ export interface AttentionOptions {
    * Results are bitwise identical for every thread count.
    */
   threads?: number;
+  /**
+   * A tensor to write the result into (PyTorch's `out=`): shape [B, H, Lq, D], the result's
+   * shape (q's batch, heads and length, v's headDim), and `data` a Float32Array of exactly
+   * B·H·Lq·D entries. The call overwrites every entry (its previous content, NaN or garbage,
+   * does not matter: the result is bit for bit that of a call without `out`) and returns
+   * `result.out === out`. Reusing one buffer across calls saves allocating and first-touching
+   * a fresh result each call (at H = 8, n = 65,536, D = 64: 134 MB, ~0.5 s). It may not share
+   * memory with q, k or v. If the call throws, its content is unspecified.
+   */
+  out?: Tensor;
+  /**
+   * A Float32Array of exactly B·H·Lq entries to write the log-sum-exp into, as `out` does for
+   * the output: overwritten entirely, returned as `result.lse === lse`; may not share memory
+   * with q, k, v or `out`.
+   */
+  lse?: Float32Array;
 }
 
 export interface AttentionStats {
@@ -244,8 +260,9 @@ export interface AttentionStats {
 }
 
 export interface AttentionResult {
+  /** The output [B, H, Lq, D]: `options.out` itself when given, else a new tensor. */
   out: Tensor;
-  /** Natural-log log-sum-exp of the scaled, masked scores: [B, H, Lq]; -Infinity for a row with no allowed key. */
+  /** Natural-log log-sum-exp of the scaled, masked scores: [B, H, Lq]; -Infinity for a row with no allowed key. `options.lse` itself when given. */
   lse: Float32Array;
   stats: AttentionStats;
 }

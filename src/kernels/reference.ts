@@ -23,6 +23,9 @@ export interface ReferenceArgs extends Shapes {
   mask?: MaskFn;
   /** Score used where query and key position coincide (Reformer's self mask). */
   selfScore?: number;
+  /** Arrays to write the result into ([B, H, Lq, D] and [B, H, Lq]; every entry is written); default new ones. */
+  out?: Float32Array;
+  lse?: Float32Array;
 }
 
 /** True when the D entries of x from `off` are all finite (Σ (x − x) is 0 unless one is NaN / ±∞). */
@@ -35,8 +38,8 @@ function finite(x: Float32Array, off: number, D: number): boolean {
 export function referenceAttention(a: ReferenceArgs): { out: Float32Array; lse: Float32Array } {
   const { q, k, v, B, H, Hkv, Lq, Lk, D, scale, mask } = a;
   const group = H / Hkv;
-  const out = new Float32Array(B * H * Lq * D);
-  const lse = new Float32Array(B * H * Lq);
+  const out = a.out ?? new Float32Array(B * H * Lq * D);
+  const lse = a.lse ?? new Float32Array(B * H * Lq);
   const s = new Float64Array(Lk);
   const acc = new Float64Array(D);
   const keyBad = new Uint8Array(Lk); // [Lk] k or v row holds NaN / ±∞
@@ -73,7 +76,8 @@ export function referenceAttention(a: ReferenceArgs): { out: Float32Array; lse: 
           continue;
         }
         if (!any || m === Number.NEGATIVE_INFINITY) {
-          lse[rowLse] = Number.NEGATIVE_INFINITY; // fully masked row: out stays 0
+          out.fill(0, qBase + i * D, qBase + (i + 1) * D); // fully masked row: out 0
+          lse[rowLse] = Number.NEGATIVE_INFINITY;
           continue;
         }
         let l = 0;

@@ -77,6 +77,9 @@ export interface WasmProblem {
    * them in and cleans them there when needed (patterns that plan without data only).
    */
   bad?: NonFinite | null;
+  /** The caller's arrays to copy the result into (options.out's data [B, H, Lq, D], options.lse [B, H, Lq]); null / absent: new arrays. */
+  outInto?: Float32Array | null;
+  lseInto?: Float32Array | null;
 }
 
 export interface WasmResult {
@@ -233,10 +236,18 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
       );
     }
   }
-  const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
-  const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
+  // the result out of wasm memory: into the caller's arrays when given (no allocation), else new ones
+  const out = copyOut(f32.subarray(outPtr / 4, outPtr / 4 + pr.q.length), pr.outInto);
+  const lse = copyOut(f32.subarray(lsePtr / 4, lsePtr / 4 + B * H * Lq), pr.lseInto);
   if (pr.bad || hasMarks(lse)) finishAll({ ...pr, out, lse }, pr.plan.rows, pr.bad); // the NaN rule (nonfinite.ts)
   return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
+}
+
+/** `src` (a view of wasm memory) copied into `into` when given, else into a new array. */
+function copyOut(src: Float32Array, into: Float32Array | null | undefined): Float32Array {
+  if (into === null || into === undefined) return src.slice();
+  into.set(src);
+  return into;
 }
 
 /** Control words must fit below DATA_START. */

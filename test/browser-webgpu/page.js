@@ -11,6 +11,15 @@ function maxAbsDiff(a, b) {
   return m;
 }
 
+/** True when a and b hold the same bits. */
+function sameBits(a, b) {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 const SEEDS = [
   ["dense", () => patterns.dense()],
   ["causal", () => patterns.causal()],
@@ -92,7 +101,7 @@ window.ticksDuring = async (mode) => {
   };
 };
 
-/** attentionAsync through the managed worker vs attention() here: the same bits and stats, every seed pattern (LSH with separate q and k: keys transformed here). */
+/** attentionAsync through the managed worker vs attention() here: the same bits and stats, every seed pattern (LSH with separate q and k: keys transformed here), also into options.out / options.lse. */
 window.workerMatches = async () => {
   const [B, H, Hkv, n, D] = [2, 2, 1, 200, 16];
   const rows = [];
@@ -105,11 +114,23 @@ window.workerMatches = async () => {
     for (const backend of ["wasm", "js"]) {
       const got = await attentionAsync(q, k, v, { pattern, backend });
       const want = attention(q, k, v, { pattern, backend });
+      // options.out / options.lse: the worker's result copied into the caller's buffers, which
+      // held NaN with an odd payload (a leftover entry would show), and returned as them
+      const out = { data: new Float32Array(want.out.data.length), shape: q.shape };
+      new Uint32Array(out.data.buffer).fill(0x7fc0dead);
+      const lse = new Float32Array(want.lse.length);
+      new Uint32Array(lse.buffer).fill(0x7fc0dead);
+      const into = await attentionAsync(q, k, v, { pattern, backend, out, lse });
       rows.push({
         name: `${name} ${backend}`,
         out: maxAbsDiff(got.out.data, want.out.data),
         lse: maxAbsDiff(got.lse, want.lse),
         stats: JSON.stringify(got.stats) === JSON.stringify(want.stats),
+        intoSame: into.out === out && into.lse === lse,
+        intoBits:
+          sameBits(out.data, want.out.data) &&
+          sameBits(lse, want.lse) &&
+          JSON.stringify(into.stats) === JSON.stringify(want.stats),
       });
     }
   }

@@ -50,14 +50,16 @@ describe("in Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
-  test("attentionAsync's worker gives attention()'s bits and stats for every seed pattern (wasm and js)", async () => {
-    type Row = { name: string; out: number; lse: number; stats: boolean };
+  test("attentionAsync's worker gives attention()'s bits and stats for every seed pattern (wasm and js), into options.out too", async () => {
+    type Row = { name: string; out: number; lse: number; stats: boolean; intoSame: boolean; intoBits: boolean };
     const rows = await page.evaluate(() => (window as unknown as { workerMatches(): Promise<Row[]> }).workerMatches());
     expect(rows.length).toBe(14);
     for (const r of rows) {
       expect(r.out, r.name).toBe(0);
       expect(r.lse, r.name).toBe(0);
       expect(r.stats, r.name).toBe(true);
+      expect(r.intoSame, `${r.name}: result.out === options.out, result.lse === options.lse`).toBe(true);
+      expect(r.intoBits, `${r.name}: options.out / options.lse hold attention()'s bits`).toBe(true);
     }
     expect(pageErrors).toEqual([]);
   });

@@ -28,6 +28,9 @@ export interface GpuProblem {
   /** The compiled plan (its dims match the shapes). */
   plan: Plan;
   scale: number;
+  /** Arrays to read the result back into ([B, H, Lq, D], [B, H, Lq]; every entry is written); default new ones. */
+  out?: Float32Array;
+  lse?: Float32Array;
   /** Tests only: a smaller storage-binding limit than the device's, to exercise dispatch splitting. */
   maxBindingBytes?: number;
 }
@@ -250,8 +253,9 @@ export async function runWebGPU(ctx: GpuContext, p: GpuProblem): Promise<GpuResu
   const bindLimit = Math.min(maxBinding(device.limits), p.maxBindingBytes ?? Number.POSITIVE_INFINITY);
   const chunks = splitChunks(heads, s, bindLimit);
   const counter = { uploads: 0 };
-  const out = new Float32Array(s.B * s.H * s.Lq * s.D);
-  const lse = new Float32Array(s.B * s.H * s.Lq);
+  // the chunks cover every (batch, head): each entry of out / lse is read back into
+  const out = p.out ?? new Float32Array(s.B * s.H * s.Lq * s.D);
+  const lse = p.lse ?? new Float32Array(s.B * s.H * s.Lq);
   const LqD = s.Lq * s.D;
   const LkD = s.Lk * s.D;
   let gpuBytes = 0;
