@@ -5,8 +5,11 @@
  */
 import { madd } from "./softmax";
 
-/** AccT [rb][d][8] ← AccT · Alpha + P [rb][c][8] · V[cols], 8 rows × 4 d per register block. */
-export function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
+/**
+ * AccT [rb][d][8] ← AccT · Alpha + P [rb][c][8] · V[cols], 8 rows × 4 d per register block;
+ * Vp [d/4][·][4] holds the pass's values from its first key on, `vGroup` bytes per 4-d group.
+ */
+export function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, vGroup: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
   const panel = <usize>cols * 32;
   const d4 = D & ~3;
   for (let rb = 0; rb < rp >> 3; rb++) {
@@ -26,7 +29,7 @@ export function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOf
       let a30 = f32x4.mul(v128.load(ap, 96), al0);
       let a31 = f32x4.mul(v128.load(ap, 112), al1);
       let pp = pPanel;
-      let vp = Vp + <usize>(d >> 2) * <usize>cols * 16; // Vp [d/4][c][4]
+      let vp = Vp + <usize>(d >> 2) * vGroup; // Vp [d/4][c][4]
       const vEnd = vp + <usize>cols * 16;
       for (; vp < vEnd; vp += 16) {
         const p0 = v128.load(pp, 0);

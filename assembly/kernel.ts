@@ -21,12 +21,14 @@
  *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32)
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
  *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
- *                    selfScore (f32), tqMax, tkMax
+ *                    selfScore (f32), tqMax, tkMax, kWin (columns of the packed key window, ≥ the
+ *                    pass cap max(tkMax, RUN_COLS), a multiple of 4)
  *   item (4 words):  headPtr, part index (-1 = every part, in order; -2 = every part, in order,
  *                    over a row block: word 2 points at [numParts][2] i32 tile ranges), qtBegin, qtEnd
  */
 
 import { accumulate } from "./accumulate";
+import { maskTile, packK, packV } from "./pack";
 import { LN2, LOG2E, madd, softmax } from "./softmax";
 
 export { allFinite } from "./softmax";
@@ -35,6 +37,8 @@ const NEG_INF: f32 = -Infinity;
 const HEAD_WORDS: usize = 16;
 const PART_BYTES: usize = 64;
 const ITEM_BYTES: usize = 16;
+/** Columns one pass may span (consecutive key tiles merged, see runPart); mirrored by RUN_COLS in src/kernels/wasm-plan.ts. */
+const RUN_COLS: i32 = 128;
 
 /** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
 export function runItems(items: usize, count: i32, scratch: usize): void {
@@ -67,9 +71,10 @@ export function runItem(item: usize, scratch: usize): void {
 }
 
 /** Bytes of scratch one thread needs for a part (mirrored by wasmScratchBytes in wasm.ts). */
-export function scratchBytes(tqMax: i32, tkMax: i32, D: i32): i32 {
+export function scratchBytes(tqMax: i32, tkMax: i32, kWin: i32, D: i32): i32 {
   const rp = (tqMax + 7) & ~7;
-  return (2 * D * rp + tkMax * rp + 4 * rp + 2 * tkMax + 2 * tkMax * D) * 4 + 64;
+  const tk = max(tkMax, RUN_COLS);
+  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * kWin * D) * 4 + 64;
 }
 
 function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
@@ -92,22 +97,30 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const selfScore = load<f32>(part, 40);
   const tqMax = load<i32>(part, 44);
   const tkMax = load<i32>(part, 48);
+  const kWin = load<i32>(part, 52);
   const rpMax = (tqMax + 7) & ~7;
-  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [tk] | Kp, Vp [tk·D]
+  const cap = max(tkMax, RUN_COLS); // columns of one pass
+  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [cap·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [cap] | Kp, Vp [kWin·D]
   const base = (scratch + 15) & ~(<usize>15);
   const Qp = base;
   const Acc = Qp + <usize>(D * rpMax) * 4;
   const St = Acc + <usize>(D * rpMax) * 4;
-  const M = St + <usize>(tkMax * rpMax) * 4;
+  const M = St + <usize>(cap * rpMax) * 4;
   const L = M + <usize>rpMax * 4;
   const Alpha = L + <usize>rpMax * 4;
   const Bad = Alpha + <usize>rpMax * 4; // Σ (s − s) per row: 0 unless a score overflowed float32
   const colOff = Bad + <usize>rpMax * 4;
-  const colKi = colOff + <usize>tkMax * 4;
-  const Kp = colKi + <usize>tkMax * 4; // [tk/4][D][4]
-  const Vp = Kp + <usize>(tkMax * D) * 4; // [D/4][tk][4]
+  const colKi = colOff + <usize>cap * 4;
+  // the packed key window: columns [wBase, wBase + kWin) of the part's key order, K packed in
+  // groups of 4 up to hiK, V up to hiV; passes that overlap earlier ones pack only new columns
+  const Kp = colKi + <usize>cap * 4; // [kWin/4][D][4]
+  const Vp = Kp + <usize>(kWin * D) * 4; // [D/4][kWin][4]
+  const vGroup = <usize>kWin * 16; // bytes per 4-d group of Vp
+  let wBase = 0;
+  let hiK = -1; // nothing packed yet
+  let hiV = -1;
   const dBytes = <usize>D * 4;
-  const qScale = scale * LOG2E; // scores in base-2 units (see vexp2)
+  const qScale = scale * LOG2E; // scores in wBase-2 units (see vexp2)
   const self2 = selfScore * LOG2E;
 
   for (let qt = qtBegin; qt < qtEnd; qt++) {
@@ -133,31 +146,61 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
     }
     memory.fill(Acc, 0, <usize>(D * rp) * 4);
 
-    for (let e = e0; e < e1; e++) {
-      const kt = load<i32>(colIdx + <usize>e * 4);
-      const t0 = load<i32>(kTiles + <usize>kt * 4);
-      const cols = load<i32>(kTiles + <usize>kt * 4, 4) - t0;
-      const mOff = load<i32>(maskOff + <usize>e * 4);
+    // one pass per run of CSR entries whose key tiles follow each other in the part's key
+    // order (colIdx[e + 1] = colIdx[e] + 1), up to `cap` columns: one pack, scores over the
+    // run, each tile's mask at its column offset, one softmax step and one P·V step
+    for (let e = e0; e < e1; ) {
+      const kt0 = load<i32>(colIdx + <usize>e * 4);
+      const t0 = load<i32>(kTiles + <usize>kt0 * 4);
+      let tEnd = load<i32>(kTiles + <usize>kt0 * 4, 4);
+      let eEnd = e + 1;
+      let ktNext = kt0 + 1;
+      while (eEnd < e1 && load<i32>(colIdx + <usize>eEnd * 4) === ktNext) {
+        const t1 = load<i32>(kTiles + <usize>ktNext * 4, 4);
+        if (t1 - t0 > cap) break;
+        tEnd = t1;
+        eEnd++;
+        ktNext++;
+      }
+      const cols = tEnd - t0;
       for (let c = 0; c < cols; c++) {
         const ki = kIndex === 0 ? t0 + c : load<i32>(kIndex + <usize>(t0 + c) * 4);
         store<i32>(colKi + <usize>c * 4, ki);
         store<i32>(colOff + <usize>c * 4, ki * D * 4); // byte offset of row ki in k / v: [Lk, D]
       }
-      pack(Kp, Vp, colOff, kPtr, vPtr, cols, D);
-      scores(Qp, St, Bad, Kp, colOff, kPtr, cols, rp, D);
-      const panel = <usize>cols * 32; // bytes per row block of St
-      if (mOff >= 0) {
-        const tileWords = maskWords + <usize>mOff * 4; // bit-packed mask: bit i = r·cols + c at word i >>> 5, bit i & 31
-        for (let r = 0; r < rows; r++) {
-          const bRow = r * cols;
-          const sRow = St + <usize>(r >> 3) * panel + <usize>(r & 7) * 4;
-          for (let c = 0; c < cols; c++) {
-            const i = bRow + c;
-            if (((load<u32>(tileWords + <usize>(i >>> 5) * 4) >>> (i & 31)) & 1) === 0) {
-              store<f32>(sRow + <usize>c * 32, NEG_INF);
-            }
-          }
+      if (t0 < wBase || t0 > hiK || ((t0 - wBase) & 3) !== 0) {
+        wBase = t0; // not a continuation of the window: start it here
+        hiK = t0;
+        hiV = t0;
+      } else if (tEnd - wBase > kWin) {
+        // slide the window to start at t0, keeping what is packed from t0 on
+        memory.copy(Kp, Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16, <usize>((hiK - t0) >> 2) * <usize>D * 16);
+        for (let g = 0; g < D >> 2; g++) {
+          const vg = Vp + <usize>g * vGroup;
+          memory.copy(vg, vg + <usize>(t0 - wBase) * 16, <usize>(hiV - t0) * 16);
         }
+        wBase = t0;
+      }
+      const c4 = t0 + (cols & ~3); // keys packed in whole groups of 4; the rest read in place
+      if (hiK < c4) {
+        packK(Kp + <usize>((hiK - wBase) >> 2) * <usize>D * 16, colOff + <usize>(hiK - t0) * 4, kPtr, c4 - hiK, D);
+        hiK = c4;
+      }
+      if (hiV < tEnd) {
+        packV(Vp + <usize>(hiV - wBase) * 16, vGroup, colOff + <usize>(hiV - t0) * 4, vPtr, tEnd - hiV, D);
+        hiV = tEnd;
+      }
+      const kp = Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16; // the pass's first key group
+      const vp = Vp + <usize>(t0 - wBase) * 16; // the pass's first key in each d group
+      scores(Qp, St, Bad, kp, colOff, kPtr, cols, rp, D);
+      const panel = <usize>cols * 32; // bytes per row block of St [rb][c][8]
+      for (let f = e; f < eEnd; f++) {
+        const mOff = load<i32>(maskOff + <usize>f * 4);
+        if (mOff < 0) continue;
+        const kt = kt0 + (f - e);
+        const c0 = load<i32>(kTiles + <usize>kt * 4) - t0; // the tile's first column in the pass
+        const tc = load<i32>(kTiles + <usize>kt * 4, 4) - t0 - c0;
+        maskTile(St + <usize>c0 * 32, panel, maskWords + <usize>mOff * 4, rows, tc);
       }
       if (hasSelf !== 0) {
         for (let r = 0; r < rows; r++) {
@@ -170,57 +213,10 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         }
       }
       softmax(St, M, L, Alpha, cols, rp);
-      accumulate(St, Acc, Alpha, Vp, colOff, vPtr, cols, rp, D);
+      accumulate(St, Acc, Alpha, vp, vGroup, colOff, vPtr, cols, rp, D);
+      e = eEnd;
     }
     merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D);
-  }
-}
-
-/**
- * Packs the key tile for scores(): Kp [c/4][d][4] (four keys side by side per d, so one
- * pointer and immediate offsets address the 4 broadcasts), via 4×4 transposes; and the value
- * tile for accumulate(): Vp [d/4][c][4]. Columns past the last multiple of 4 (keys) and
- * values past the last multiple of 4 (d) are read in place through colOff.
- */
-function pack(Kp: usize, Vp: usize, colOff: usize, kPtr: usize, vPtr: usize, cols: i32, D: i32): void {
-  const c4 = cols & ~3;
-  const d4 = D & ~3;
-  const dBytes = <usize>D * 16; // bytes per 4-key group of Kp
-  for (let c = 0; c < c4; c += 4) {
-    const r0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
-    const r1 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 4);
-    const r2 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 8);
-    const r3 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 12);
-    const g = Kp + <usize>(c >> 2) * dBytes;
-    let d = 0;
-    for (; d < d4; d += 4) {
-      const x0 = v128.load(r0 + <usize>d * 4);
-      const x1 = v128.load(r1 + <usize>d * 4);
-      const x2 = v128.load(r2 + <usize>d * 4);
-      const x3 = v128.load(r3 + <usize>d * 4);
-      const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
-      const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-      const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-      const o = g + <usize>d * 16;
-      v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
-      v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-      v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-      v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-    }
-    for (; d < D; d++) {
-      const o = g + <usize>d * 16;
-      store<f32>(o, load<f32>(r0 + <usize>d * 4), 0);
-      store<f32>(o, load<f32>(r1 + <usize>d * 4), 4);
-      store<f32>(o, load<f32>(r2 + <usize>d * 4), 8);
-      store<f32>(o, load<f32>(r3 + <usize>d * 4), 12);
-    }
-  }
-  const vGroup = <usize>cols * 16; // bytes per 4-d group of Vp
-  for (let c = 0; c < cols; c++) {
-    const src = vPtr + <usize>load<i32>(colOff + <usize>c * 4);
-    const dst = Vp + <usize>c * 16;
-    for (let d = 0; d < d4; d += 4) v128.store(dst + <usize>(d >> 2) * vGroup, v128.load(src + <usize>d * 4));
   }
 }
 

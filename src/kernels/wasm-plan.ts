@@ -27,11 +27,29 @@ export interface ArenaRuntime {
   memory: WebAssembly.Memory;
 }
 
+/** Columns one kernel pass may span (consecutive key tiles merged); RUN_COLS in assembly/kernel.ts. */
+const RUN_COLS = 128;
+/** Most columns of a part's packed key window (K and V packed once, reused by later passes). */
+const KEY_WINDOW = 512;
+
+/** Columns of one kernel pass of a part: its widest key tile, at least RUN_COLS. */
+const passCols = (part: PlanPart): number => Math.max(maxTile(part.kTiles), RUN_COLS);
+
+/**
+ * Columns of the part's packed key window (descriptor word 13): its key columns rounded up to
+ * a multiple of 4, at most KEY_WINDOW, at least one pass.
+ */
+export function keyWindow(part: PlanPart): number {
+  const keys = part.kTiles[part.kTiles.length - 1];
+  return Math.max(passCols(part), Math.min(KEY_WINDOW, (keys + 3) & ~3));
+}
+
 /** Scratch bytes one thread needs for a part; mirrors scratchBytes() in assembly/kernel.ts. */
 function scratchFor(part: PlanPart, D: number): number {
   const rp = (maxTile(part.qTiles) + 7) & ~7;
-  const tk = maxTile(part.kTiles);
-  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
+  const tk = passCols(part);
+  const kw = keyWindow(part);
+  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * kw * D) * 4 + 64;
 }
 
 export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -216,6 +234,7 @@ export function placePlan(
         f32[w + 10] = p.selfScore ?? 0;
         i32[w + 11] = maxTile(p.qTiles);
         i32[w + 12] = maxTile(p.kTiles);
+        i32[w + 13] = keyWindow(p);
       }
       const blocks: number[][] = [];
       const its = planItems(parts, Lq, blocks);
