@@ -21,8 +21,9 @@
  *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32)
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
  *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
- *                    selfScore (f32), tqMax, tkMax, kWin (columns of the packed key window, ≥ the
- *                    pass cap max(tkMax, RUN_COLS), a multiple of 4)
+ *                    selfScore (f32), tqMax, tkMax, kWin (columns of the packed key window, a
+ *                    multiple of 4, ≥ cap), cap (most columns of one pass, ≥ tkMax); the host
+ *                    chooses kWin and cap (passCols, keyWindow in src/kernels/wasm-plan.ts)
  *   item (4 words):  headPtr, part index (-1 = every part, in order; -2 = every part, in order,
  *                    over a row block: word 2 points at [numParts][2] i32 tile ranges), qtBegin, qtEnd
  */
@@ -37,8 +38,6 @@ const NEG_INF: f32 = -Infinity;
 const HEAD_WORDS: usize = 16;
 const PART_BYTES: usize = 64;
 const ITEM_BYTES: usize = 16;
-/** Columns one pass may span (consecutive key tiles merged, see runPart); mirrored by RUN_COLS in src/kernels/wasm-plan.ts. */
-const RUN_COLS: i32 = 128;
 
 /** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
 export function runItems(items: usize, count: i32, scratch: usize): void {
@@ -71,10 +70,18 @@ export function runItem(item: usize, scratch: usize): void {
 }
 
 /** Bytes of scratch one thread needs for a part (mirrored by wasmScratchBytes in wasm.ts). */
-export function scratchBytes(tqMax: i32, tkMax: i32, kWin: i32, D: i32): i32 {
+export function scratchBytes(tqMax: i32, cap: i32, kWin: i32, D: i32): i32 {
   const rp = (tqMax + 7) & ~7;
-  const tk = max(tkMax, RUN_COLS);
-  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * kWin * D) * 4 + 64;
+  return (2 * D * rp + cap * rp + 4 * rp + 2 * cap + (kWin + vCols(kWin)) * D) * 4 + 64;
+}
+
+/**
+ * Columns between two 4-d groups of Vp: kWin, plus 128 when kWin · 16 bytes is a multiple of
+ * 4 KiB, so that a pass's 4-d groups (read one after another by accumulate(), again for every
+ * row block) do not all fall into the same L1 sets.
+ */
+function vCols(kWin: i32): i32 {
+  return (kWin & 255) === 0 ? kWin + 128 : kWin;
 }
 
 function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
@@ -96,11 +103,10 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const hasSelf = load<i32>(part, 36);
   const selfScore = load<f32>(part, 40);
   const tqMax = load<i32>(part, 44);
-  const tkMax = load<i32>(part, 48);
   const kWin = load<i32>(part, 52);
+  const cap = load<i32>(part, 56); // columns of one pass
   const rpMax = (tqMax + 7) & ~7;
-  const cap = max(tkMax, RUN_COLS); // columns of one pass
-  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [cap·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [cap] | Kp, Vp [kWin·D]
+  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [cap·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [cap] | Kp [kWin·D] | Vp [vCols·D]
   const base = (scratch + 15) & ~(<usize>15);
   const Qp = base;
   const Acc = Qp + <usize>(D * rpMax) * 4;
@@ -114,8 +120,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   // the packed key window: columns [wBase, wBase + kWin) of the part's key order, K packed in
   // groups of 4 up to hiK, V up to hiV; passes that overlap earlier ones pack only new columns
   const Kp = colKi + <usize>cap * 4; // [kWin/4][D][4]
-  const Vp = Kp + <usize>(kWin * D) * 4; // [D/4][kWin][4]
-  const vGroup = <usize>kWin * 16; // bytes per 4-d group of Vp
+  const Vp = Kp + <usize>(kWin * D) * 4; // [D/4][vCols][4]
+  const vGroup = <usize>vCols(kWin) * 16; // bytes per 4-d group of Vp
   let wBase = 0;
   let hiK = -1; // nothing packed yet
   let hiV = -1;
@@ -147,20 +153,24 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
     memory.fill(Acc, 0, <usize>(D * rp) * 4);
 
     // one pass per run of CSR entries whose key tiles follow each other in the part's key
-    // order (colIdx[e + 1] = colIdx[e] + 1), up to `cap` columns: one pack, scores over the
-    // run, each tile's mask at its column offset, one softmax step and one P·V step
+    // order (colIdx[e + 1] = colIdx[e] + 1), a run longer than `cap` columns cut into passes
+    // of about equal width: one pack, scores over the pass, each tile's mask at its column
+    // offset, one softmax step and one P·V step
     for (let e = e0; e < e1; ) {
       const kt0 = load<i32>(colIdx + <usize>e * 4);
       const t0 = load<i32>(kTiles + <usize>kt0 * 4);
-      let tEnd = load<i32>(kTiles + <usize>kt0 * 4, 4);
+      let eRun = e + 1;
+      while (eRun < e1 && load<i32>(colIdx + <usize>eRun * 4) === kt0 + (eRun - e)) eRun++;
+      const runCols = load<i32>(kTiles + <usize>(kt0 + (eRun - e)) * 4) - t0; // kTiles[last + 1] − t0
+      const nPass = (runCols + cap - 1) / cap;
+      const width = (runCols + nPass - 1) / nPass; // ≤ cap
       let eEnd = e + 1;
-      let ktNext = kt0 + 1;
-      while (eEnd < e1 && load<i32>(colIdx + <usize>eEnd * 4) === ktNext) {
-        const t1 = load<i32>(kTiles + <usize>ktNext * 4, 4);
-        if (t1 - t0 > cap) break;
+      let tEnd = load<i32>(kTiles + <usize>kt0 * 4, 4);
+      while (eEnd < eRun) {
+        const t1 = load<i32>(kTiles + <usize>(kt0 + (eEnd - e)) * 4, 4);
+        if (t1 - t0 > width) break;
         tEnd = t1;
         eEnd++;
-        ktNext++;
       }
       const cols = tEnd - t0;
       for (let c = 0; c < cols; c++) {
