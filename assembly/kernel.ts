@@ -239,12 +239,13 @@ function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr
   const panel = <usize>cols * 32;
   const c4 = cols & ~3;
   const dBytes = <usize>D * 16;
-  for (let rb = 0; rb < rp >> 3; rb++) {
-    const qPanel = Qp + <usize>rb * <usize>D * 32;
-    const sPanel = St + <usize>rb * panel;
-    let chk0 = f32x4.splat(0);
-    let chk1 = f32x4.splat(0);
-    for (let c = 0; c < c4; c += 4) {
+  const nrb = rp >> 3;
+  // key groups outside, row blocks inside: a group of Kp (D·16 bytes) stays in L1 while every
+  // row block reads it, and Qp (D·rp·4 bytes) is re-read from L1
+  for (let c = 0; c < c4; c += 4) {
+    const kGroup = Kp + <usize>(c >> 2) * dBytes;
+    const kEnd = kGroup + dBytes;
+    for (let rb = 0; rb < nrb; rb++) {
       let a00 = f32x4.splat(0);
       let a01 = f32x4.splat(0);
       let a10 = f32x4.splat(0);
@@ -253,9 +254,8 @@ function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr
       let a21 = f32x4.splat(0);
       let a30 = f32x4.splat(0);
       let a31 = f32x4.splat(0);
-      let qp = qPanel;
-      let kp = Kp + <usize>(c >> 2) * dBytes;
-      const kEnd = kp + dBytes;
+      let qp = Qp + <usize>rb * <usize>D * 32;
+      let kp = kGroup;
       // one d per iteration: unrolling makes V8 hoist every broadcast and spill (docs/performance.md)
       for (; kp < kEnd; kp += 16) {
         const q0 = v128.load(qp, 0);
@@ -274,7 +274,7 @@ function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr
         a31 = madd(a31, q1, b);
         qp += 32;
       }
-      const sp = sPanel + <usize>c * 32; // St [rb][c][8]
+      const sp = St + <usize>rb * panel + <usize>c * 32; // St [rb][c][8]
       v128.store(sp, a00, 0);
       v128.store(sp, a01, 16);
       v128.store(sp, a10, 32);
@@ -285,9 +285,16 @@ function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr
       v128.store(sp, a31, 112);
       const u0 = f32x4.add(f32x4.add(a00, a10), f32x4.add(a20, a30));
       const u1 = f32x4.add(f32x4.add(a01, a11), f32x4.add(a21, a31));
-      chk0 = f32x4.add(chk0, f32x4.sub(u0, u0));
-      chk1 = f32x4.add(chk1, f32x4.sub(u1, u1));
+      const bp = Bad + <usize>rb * 32; // Bad [rp]
+      v128.store(bp, f32x4.add(v128.load(bp), f32x4.sub(u0, u0)));
+      v128.store(bp, f32x4.add(v128.load(bp, 16), f32x4.sub(u1, u1)), 16);
     }
+  }
+  for (let rb = 0; rb < nrb; rb++) {
+    const qPanel = Qp + <usize>rb * <usize>D * 32;
+    const sPanel = St + <usize>rb * panel;
+    let chk0 = f32x4.splat(0);
+    let chk1 = f32x4.splat(0);
     for (let c = c4; c < cols; c++) {
       let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
       let a0 = f32x4.splat(0);
