@@ -30,6 +30,7 @@
 
 import { accumulate } from "./accumulate";
 import { maskTile, packK, packV } from "./pack";
+import { scores, scoresRows64 } from "./scores";
 import { LN2, LOG2E, madd, softmax } from "./softmax";
 
 export { allFinite } from "./softmax";
@@ -122,6 +123,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const Kp = colKi + <usize>cap * 4; // [kWin/4][D][4]
   const Vp = Kp + <usize>(kWin * D) * 4; // [D/4][vCols][4]
   const vGroup = <usize>vCols(kWin) * 16; // bytes per 4-d group of Vp
+  const directV = kIndex === 0; // identity key order: values read in place
+  const directK = directV && D === 64; // and keys (scoresRows64's offsets are D = 64 constants)
   let wBase = 0;
   let hiK = -1; // nothing packed yet
   let hiV = -1;
@@ -178,31 +181,45 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         store<i32>(colKi + <usize>c * 4, ki);
         store<i32>(colOff + <usize>c * 4, ki * D * 4); // byte offset of row ki in k / v: [Lk, D]
       }
-      if (t0 < wBase || t0 > hiK || ((t0 - wBase) & 3) !== 0) {
-        wBase = t0; // not a continuation of the window: start it here
-        hiK = t0;
-        hiV = t0;
-      } else if (tEnd - wBase > kWin) {
-        // slide the window to start at t0, keeping what is packed from t0 on
-        memory.copy(Kp, Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16, <usize>((hiK - t0) >> 2) * <usize>D * 16);
-        for (let g = 0; g < D >> 2; g++) {
-          const vg = Vp + <usize>g * vGroup;
-          memory.copy(vg, vg + <usize>(t0 - wBase) * 16, <usize>(hiV - t0) * 16);
+      // identity key order: V (and K when D = 64) read in place, rows D·4 bytes apart
+      let kp = kPtr + <usize>t0 * 256; // k: [Lk, 64], the pass's first key
+      let vp = vPtr + <usize>t0 * dBytes; // v: [Lk, D]
+      let vg: usize = 16; // bytes from one 4-d group of a key to the next
+      let vStep = dBytes; // bytes from one key to the next
+      if (!directK) {
+        if (t0 < wBase || t0 > hiK || ((t0 - wBase) & 3) !== 0) {
+          wBase = t0; // not a continuation of the window: start it here
+          hiK = t0;
+          hiV = t0;
+        } else if (tEnd - wBase > kWin) {
+          // slide the window to start at t0, keeping what is packed from t0 on
+          memory.copy(Kp, Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16, <usize>((hiK - t0) >> 2) * <usize>D * 16);
+          if (!directV) {
+            for (let g = 0; g < D >> 2; g++) {
+              const vgp = Vp + <usize>g * vGroup;
+              memory.copy(vgp, vgp + <usize>(t0 - wBase) * 16, <usize>(hiV - t0) * 16);
+            }
+          }
+          wBase = t0;
         }
-        wBase = t0;
+        const c4 = t0 + (cols & ~3); // keys packed in whole groups of 4; the rest read in place
+        if (hiK < c4) {
+          packK(Kp + <usize>((hiK - wBase) >> 2) * <usize>D * 16, colOff + <usize>(hiK - t0) * 4, kPtr, c4 - hiK, D);
+          hiK = c4;
+        }
+        if (!directV && hiV < tEnd) {
+          packV(Vp + <usize>(hiV - wBase) * 16, vGroup, colOff + <usize>(hiV - t0) * 4, vPtr, tEnd - hiV, D);
+          hiV = tEnd;
+        }
+        kp = Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16; // the pass's first key group
+        if (!directV) {
+          vp = Vp + <usize>(t0 - wBase) * 16; // the pass's first key in each d group
+          vg = vGroup;
+          vStep = 16;
+        }
       }
-      const c4 = t0 + (cols & ~3); // keys packed in whole groups of 4; the rest read in place
-      if (hiK < c4) {
-        packK(Kp + <usize>((hiK - wBase) >> 2) * <usize>D * 16, colOff + <usize>(hiK - t0) * 4, kPtr, c4 - hiK, D);
-        hiK = c4;
-      }
-      if (hiV < tEnd) {
-        packV(Vp + <usize>(hiV - wBase) * 16, vGroup, colOff + <usize>(hiV - t0) * 4, vPtr, tEnd - hiV, D);
-        hiV = tEnd;
-      }
-      const kp = Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16; // the pass's first key group
-      const vp = Vp + <usize>(t0 - wBase) * 16; // the pass's first key in each d group
-      scores(Qp, St, Bad, kp, colOff, kPtr, cols, rp, D);
+      if (directK) scoresRows64(Qp, St, Bad, kp, colOff, kPtr, cols, rp);
+      else scores(Qp, St, Bad, kp, colOff, kPtr, cols, rp, D);
       const panel = <usize>cols * 32; // bytes per row block of St [rb][c][8]
       for (let f = e; f < eEnd; f++) {
         const mOff = load<i32>(maskOff + <usize>f * 4);
@@ -223,99 +240,10 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         }
       }
       softmax(St, M, L, Alpha, cols, rp);
-      accumulate(St, Acc, Alpha, vp, vGroup, colOff, vPtr, cols, rp, D);
+      accumulate(St, Acc, Alpha, vp, vg, vStep, colOff, vPtr, cols, rp, D);
       e = eEnd;
     }
     merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D);
-  }
-}
-
-/**
- * St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. Bad [rp]
- * gains Σ (s − s) over the row's scores (of four-key sums): 0 for finite scores, NaN when one
- * overflowed float32 (the inputs are finite here, see src/kernels/nonfinite.ts).
- */
-function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
-  const panel = <usize>cols * 32;
-  const c4 = cols & ~3;
-  const dBytes = <usize>D * 16;
-  const nrb = rp >> 3;
-  // key groups outside, row blocks inside: a group of Kp (D·16 bytes) stays in L1 while every
-  // row block reads it, and Qp (D·rp·4 bytes) is re-read from L1
-  for (let c = 0; c < c4; c += 4) {
-    const kGroup = Kp + <usize>(c >> 2) * dBytes;
-    const kEnd = kGroup + dBytes;
-    for (let rb = 0; rb < nrb; rb++) {
-      let a00 = f32x4.splat(0);
-      let a01 = f32x4.splat(0);
-      let a10 = f32x4.splat(0);
-      let a11 = f32x4.splat(0);
-      let a20 = f32x4.splat(0);
-      let a21 = f32x4.splat(0);
-      let a30 = f32x4.splat(0);
-      let a31 = f32x4.splat(0);
-      let qp = Qp + <usize>rb * <usize>D * 32;
-      let kp = kGroup;
-      // one d per iteration: unrolling makes V8 hoist every broadcast and spill (docs/performance.md)
-      for (; kp < kEnd; kp += 16) {
-        const q0 = v128.load(qp, 0);
-        const q1 = v128.load(qp, 16);
-        let b = v128.load32_splat(kp, 0);
-        a00 = madd(a00, q0, b);
-        a01 = madd(a01, q1, b);
-        b = v128.load32_splat(kp, 4);
-        a10 = madd(a10, q0, b);
-        a11 = madd(a11, q1, b);
-        b = v128.load32_splat(kp, 8);
-        a20 = madd(a20, q0, b);
-        a21 = madd(a21, q1, b);
-        b = v128.load32_splat(kp, 12);
-        a30 = madd(a30, q0, b);
-        a31 = madd(a31, q1, b);
-        qp += 32;
-      }
-      const sp = St + <usize>rb * panel + <usize>c * 32; // St [rb][c][8]
-      v128.store(sp, a00, 0);
-      v128.store(sp, a01, 16);
-      v128.store(sp, a10, 32);
-      v128.store(sp, a11, 48);
-      v128.store(sp, a20, 64);
-      v128.store(sp, a21, 80);
-      v128.store(sp, a30, 96);
-      v128.store(sp, a31, 112);
-      const u0 = f32x4.add(f32x4.add(a00, a10), f32x4.add(a20, a30));
-      const u1 = f32x4.add(f32x4.add(a01, a11), f32x4.add(a21, a31));
-      const bp = Bad + <usize>rb * 32; // Bad [rp]
-      v128.store(bp, f32x4.add(v128.load(bp), f32x4.sub(u0, u0)));
-      v128.store(bp, f32x4.add(v128.load(bp, 16), f32x4.sub(u1, u1)), 16);
-    }
-  }
-  for (let rb = 0; rb < nrb; rb++) {
-    const qPanel = Qp + <usize>rb * <usize>D * 32;
-    const sPanel = St + <usize>rb * panel;
-    let chk0 = f32x4.splat(0);
-    let chk1 = f32x4.splat(0);
-    for (let c = c4; c < cols; c++) {
-      let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let qp = qPanel;
-      for (let d = 0; d < D; d++) {
-        const b = v128.load32_splat(k0);
-        a0 = madd(a0, v128.load(qp, 0), b);
-        a1 = madd(a1, v128.load(qp, 16), b);
-        qp += 32;
-        k0 += 4;
-      }
-      const sp = sPanel + <usize>c * 32;
-      v128.store(sp, a0, 0);
-      v128.store(sp, a1, 16);
-      chk0 = f32x4.add(chk0, f32x4.sub(a0, a0));
-      chk1 = f32x4.add(chk1, f32x4.sub(a1, a1));
-    }
-    const bp = Bad + <usize>rb * 32; // Bad [rp]
-    v128.store(bp, f32x4.add(v128.load(bp), chk0));
-    v128.store(bp, f32x4.add(v128.load(bp, 16), chk1), 16);
   }
 }
 
