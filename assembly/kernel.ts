@@ -13,8 +13,11 @@
  *   softmax: row max, exp and row sums vectorised over 4 rows at a time.
  *   overflow: scores() sums (s − s) per row into Bad; a row with a non-finite score or
  *           accumulator is marked (lse NaN) for the float64 path (src/kernels/nonfinite.ts).
- *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the key
- *           tile: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
+ *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the
+ *           pass: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
+ * Passes: consecutive key tiles of a query tile's CSR row are scored as one pass (up to the
+ * part's cap columns). Identity key orders read k / v in place; gathered ones pack K and V
+ * into a window of the part's key order that later, overlapping passes reuse.
  * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
  *
  * Descriptors (little-endian i32 words, written by src/kernels/wasm.ts):
