@@ -5,8 +5,13 @@
  */
 import { madd } from "./softmax";
 
-/** AccT [rb][d][8] ← AccT · Alpha + P [rb][c][8] · V[cols], 8 rows × 4 d per register block. */
-export function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
+/**
+ * AccT [rb][d][8] ← AccT · Alpha + P [rb][c][8] · V[cols], 8 rows × 4 d per register block;
+ * The pass's values from its first key on: 4 consecutive d of key c at Vp + (d/4)·vGroup +
+ * c·vStep (packed Vp [d/4][·][4]: vGroup = its row of groups, vStep = 16; v [Lk, D] read in
+ * place: vGroup = 16, vStep = D·4).
+ */
+export function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, vGroup: usize, vStep: usize, colOff: usize, vPtr: usize, cols: i32, rp: i32, D: i32): void {
   const panel = <usize>cols * 32;
   const d4 = D & ~3;
   for (let rb = 0; rb < rp >> 3; rb++) {
@@ -26,9 +31,9 @@ export function accumulate(St: usize, Acc: usize, Alpha: usize, Vp: usize, colOf
       let a30 = f32x4.mul(v128.load(ap, 96), al0);
       let a31 = f32x4.mul(v128.load(ap, 112), al1);
       let pp = pPanel;
-      let vp = Vp + <usize>(d >> 2) * <usize>cols * 16; // Vp [d/4][c][4]
-      const vEnd = vp + <usize>cols * 16;
-      for (; vp < vEnd; vp += 16) {
+      let vp = Vp + <usize>(d >> 2) * vGroup; // Vp [d/4][c][4]
+      const vEnd = vp + <usize>cols * vStep;
+      for (; vp < vEnd; vp += vStep) {
         const p0 = v128.load(pp, 0);
         const p1 = v128.load(pp, 16);
         let b = v128.load32_splat(vp, 0);

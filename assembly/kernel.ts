@@ -13,20 +13,27 @@
  *   softmax: row max, exp and row sums vectorised over 4 rows at a time.
  *   overflow: scores() sums (s − s) per row into Bad; a row with a non-finite score or
  *           accumulator is marked (lse NaN) for the float64 path (src/kernels/nonfinite.ts).
- *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the key
- *           tile: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
+ *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the
+ *           pass: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
+ * Passes: consecutive key tiles of a query tile's CSR row are scored as one pass (up to the
+ * part's cap columns). Identity key orders read k / v in place; gathered ones pack K and V
+ * into a window of the part's key order that later, overlapping passes reuse.
  * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
  *
  * Descriptors (little-endian i32 words, written by src/kernels/wasm.ts):
  *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32)
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
  *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
- *                    selfScore (f32), tqMax, tkMax
+ *                    selfScore (f32), tqMax, tkMax, kWin (columns of the packed key window, a
+ *                    multiple of 4, ≥ cap), cap (most columns of one pass, ≥ tkMax); the host
+ *                    chooses kWin and cap (passCols, keyWindow in src/kernels/wasm-plan.ts)
  *   item (4 words):  headPtr, part index (-1 = every part, in order; -2 = every part, in order,
  *                    over a row block: word 2 points at [numParts][2] i32 tile ranges), qtBegin, qtEnd
  */
 
 import { accumulate } from "./accumulate";
+import { maskTile, packK, packV } from "./pack";
+import { scores, scoresRows64 } from "./scores";
 import { LN2, LOG2E, madd, softmax } from "./softmax";
 
 export { allFinite } from "./softmax";
@@ -67,9 +74,18 @@ export function runItem(item: usize, scratch: usize): void {
 }
 
 /** Bytes of scratch one thread needs for a part (mirrored by wasmScratchBytes in wasm.ts). */
-export function scratchBytes(tqMax: i32, tkMax: i32, D: i32): i32 {
+export function scratchBytes(tqMax: i32, cap: i32, kWin: i32, D: i32): i32 {
   const rp = (tqMax + 7) & ~7;
-  return (2 * D * rp + tkMax * rp + 4 * rp + 2 * tkMax + 2 * tkMax * D) * 4 + 64;
+  return (2 * D * rp + cap * rp + 4 * rp + 2 * cap + (kWin + vCols(kWin)) * D) * 4 + 64;
+}
+
+/**
+ * Columns between two 4-d groups of Vp: kWin, plus 128 when kWin · 16 bytes is a multiple of
+ * 4 KiB, so that a pass's 4-d groups (read one after another by accumulate(), again for every
+ * row block) do not all fall into the same L1 sets.
+ */
+function vCols(kWin: i32): i32 {
+  return (kWin & 255) === 0 ? kWin + 128 : kWin;
 }
 
 function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
@@ -91,23 +107,32 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
   const hasSelf = load<i32>(part, 36);
   const selfScore = load<f32>(part, 40);
   const tqMax = load<i32>(part, 44);
-  const tkMax = load<i32>(part, 48);
+  const kWin = load<i32>(part, 52);
+  const cap = load<i32>(part, 56); // columns of one pass
   const rpMax = (tqMax + 7) & ~7;
-  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [tk·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [tk] | Kp, Vp [tk·D]
+  // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [cap·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [cap] | Kp [kWin·D] | Vp [vCols·D]
   const base = (scratch + 15) & ~(<usize>15);
   const Qp = base;
   const Acc = Qp + <usize>(D * rpMax) * 4;
   const St = Acc + <usize>(D * rpMax) * 4;
-  const M = St + <usize>(tkMax * rpMax) * 4;
+  const M = St + <usize>(cap * rpMax) * 4;
   const L = M + <usize>rpMax * 4;
   const Alpha = L + <usize>rpMax * 4;
   const Bad = Alpha + <usize>rpMax * 4; // Σ (s − s) per row: 0 unless a score overflowed float32
   const colOff = Bad + <usize>rpMax * 4;
-  const colKi = colOff + <usize>tkMax * 4;
-  const Kp = colKi + <usize>tkMax * 4; // [tk/4][D][4]
-  const Vp = Kp + <usize>(tkMax * D) * 4; // [D/4][tk][4]
+  const colKi = colOff + <usize>cap * 4;
+  // the packed key window: columns [wBase, wBase + kWin) of the part's key order, K packed in
+  // groups of 4 up to hiK, V up to hiV; passes that overlap earlier ones pack only new columns
+  const Kp = colKi + <usize>cap * 4; // [kWin/4][D][4]
+  const Vp = Kp + <usize>(kWin * D) * 4; // [D/4][vCols][4]
+  const vGroup = <usize>vCols(kWin) * 16; // bytes per 4-d group of Vp
+  const directV = kIndex === 0; // identity key order: values read in place
+  const directK = directV && D === 64; // and keys (scoresRows64's offsets are D = 64 constants)
+  let wBase = 0;
+  let hiK = -1; // nothing packed yet
+  let hiV = -1;
   const dBytes = <usize>D * 4;
-  const qScale = scale * LOG2E; // scores in base-2 units (see vexp2)
+  const qScale = scale * LOG2E; // scores in wBase-2 units (see vexp2)
   const self2 = selfScore * LOG2E;
 
   for (let qt = qtBegin; qt < qtEnd; qt++) {
@@ -133,31 +158,79 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
     }
     memory.fill(Acc, 0, <usize>(D * rp) * 4);
 
-    for (let e = e0; e < e1; e++) {
-      const kt = load<i32>(colIdx + <usize>e * 4);
-      const t0 = load<i32>(kTiles + <usize>kt * 4);
-      const cols = load<i32>(kTiles + <usize>kt * 4, 4) - t0;
-      const mOff = load<i32>(maskOff + <usize>e * 4);
+    // one pass per run of CSR entries whose key tiles follow each other in the part's key
+    // order (colIdx[e + 1] = colIdx[e] + 1), a run longer than `cap` columns cut into passes
+    // of about equal width: one pack, scores over the pass, each tile's mask at its column
+    // offset, one softmax step and one P·V step
+    for (let e = e0; e < e1; ) {
+      const kt0 = load<i32>(colIdx + <usize>e * 4);
+      const t0 = load<i32>(kTiles + <usize>kt0 * 4);
+      let eRun = e + 1;
+      while (eRun < e1 && load<i32>(colIdx + <usize>eRun * 4) === kt0 + (eRun - e)) eRun++;
+      const runCols = load<i32>(kTiles + <usize>(kt0 + (eRun - e)) * 4) - t0; // kTiles[last + 1] − t0
+      const nPass = (runCols + cap - 1) / cap;
+      const width = (runCols + nPass - 1) / nPass; // ≤ cap
+      let eEnd = e + 1;
+      let tEnd = load<i32>(kTiles + <usize>kt0 * 4, 4);
+      while (eEnd < eRun) {
+        const t1 = load<i32>(kTiles + <usize>(kt0 + (eEnd - e)) * 4, 4);
+        if (t1 - t0 > width) break;
+        tEnd = t1;
+        eEnd++;
+      }
+      const cols = tEnd - t0;
       for (let c = 0; c < cols; c++) {
         const ki = kIndex === 0 ? t0 + c : load<i32>(kIndex + <usize>(t0 + c) * 4);
         store<i32>(colKi + <usize>c * 4, ki);
         store<i32>(colOff + <usize>c * 4, ki * D * 4); // byte offset of row ki in k / v: [Lk, D]
       }
-      pack(Kp, Vp, colOff, kPtr, vPtr, cols, D);
-      scores(Qp, St, Bad, Kp, colOff, kPtr, cols, rp, D);
-      const panel = <usize>cols * 32; // bytes per row block of St
-      if (mOff >= 0) {
-        const tileWords = maskWords + <usize>mOff * 4; // bit-packed mask: bit i = r·cols + c at word i >>> 5, bit i & 31
-        for (let r = 0; r < rows; r++) {
-          const bRow = r * cols;
-          const sRow = St + <usize>(r >> 3) * panel + <usize>(r & 7) * 4;
-          for (let c = 0; c < cols; c++) {
-            const i = bRow + c;
-            if (((load<u32>(tileWords + <usize>(i >>> 5) * 4) >>> (i & 31)) & 1) === 0) {
-              store<f32>(sRow + <usize>c * 32, NEG_INF);
+      // identity key order: V (and K when D = 64) read in place, rows D·4 bytes apart
+      let kp = kPtr + <usize>t0 * 256; // k: [Lk, 64], the pass's first key
+      let vp = vPtr + <usize>t0 * dBytes; // v: [Lk, D]
+      let vg: usize = 16; // bytes from one 4-d group of a key to the next
+      let vStep = dBytes; // bytes from one key to the next
+      if (!directK) {
+        if (t0 < wBase || t0 > hiK || ((t0 - wBase) & 3) !== 0) {
+          wBase = t0; // not a continuation of the window: start it here
+          hiK = t0;
+          hiV = t0;
+        } else if (tEnd - wBase > kWin) {
+          // slide the window to start at t0, keeping what is packed from t0 on
+          memory.copy(Kp, Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16, <usize>((hiK - t0) >> 2) * <usize>D * 16);
+          if (!directV) {
+            for (let g = 0; g < D >> 2; g++) {
+              const vgp = Vp + <usize>g * vGroup;
+              memory.copy(vgp, vgp + <usize>(t0 - wBase) * 16, <usize>(hiV - t0) * 16);
             }
           }
+          wBase = t0;
         }
+        const c4 = t0 + (cols & ~3); // keys packed in whole groups of 4; the rest read in place
+        if (hiK < c4) {
+          packK(Kp + <usize>((hiK - wBase) >> 2) * <usize>D * 16, colOff + <usize>(hiK - t0) * 4, kPtr, c4 - hiK, D);
+          hiK = c4;
+        }
+        if (!directV && hiV < tEnd) {
+          packV(Vp + <usize>(hiV - wBase) * 16, vGroup, colOff + <usize>(hiV - t0) * 4, vPtr, tEnd - hiV, D);
+          hiV = tEnd;
+        }
+        kp = Kp + <usize>((t0 - wBase) >> 2) * <usize>D * 16; // the pass's first key group
+        if (!directV) {
+          vp = Vp + <usize>(t0 - wBase) * 16; // the pass's first key in each d group
+          vg = vGroup;
+          vStep = 16;
+        }
+      }
+      if (directK) scoresRows64(Qp, St, Bad, kp, colOff, kPtr, cols, rp);
+      else scores(Qp, St, Bad, kp, colOff, kPtr, cols, rp, D);
+      const panel = <usize>cols * 32; // bytes per row block of St [rb][c][8]
+      for (let f = e; f < eEnd; f++) {
+        const mOff = load<i32>(maskOff + <usize>f * 4);
+        if (mOff < 0) continue;
+        const kt = kt0 + (f - e);
+        const c0 = load<i32>(kTiles + <usize>kt * 4) - t0; // the tile's first column in the pass
+        const tc = load<i32>(kTiles + <usize>kt * 4, 4) - t0 - c0;
+        maskTile(St + <usize>c0 * 32, panel, maskWords + <usize>mOff * 4, rows, tc);
       }
       if (hasSelf !== 0) {
         for (let r = 0; r < rows; r++) {
@@ -170,139 +243,10 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
         }
       }
       softmax(St, M, L, Alpha, cols, rp);
-      accumulate(St, Acc, Alpha, Vp, colOff, vPtr, cols, rp, D);
+      accumulate(St, Acc, Alpha, vp, vg, vStep, colOff, vPtr, cols, rp, D);
+      e = eEnd;
     }
     merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D);
-  }
-}
-
-/**
- * Packs the key tile for scores(): Kp [c/4][d][4] (four keys side by side per d, so one
- * pointer and immediate offsets address the 4 broadcasts), via 4×4 transposes; and the value
- * tile for accumulate(): Vp [d/4][c][4]. Columns past the last multiple of 4 (keys) and
- * values past the last multiple of 4 (d) are read in place through colOff.
- */
-function pack(Kp: usize, Vp: usize, colOff: usize, kPtr: usize, vPtr: usize, cols: i32, D: i32): void {
-  const c4 = cols & ~3;
-  const d4 = D & ~3;
-  const dBytes = <usize>D * 16; // bytes per 4-key group of Kp
-  for (let c = 0; c < c4; c += 4) {
-    const r0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
-    const r1 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 4);
-    const r2 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 8);
-    const r3 = kPtr + <usize>load<i32>(colOff + <usize>c * 4, 12);
-    const g = Kp + <usize>(c >> 2) * dBytes;
-    let d = 0;
-    for (; d < d4; d += 4) {
-      const x0 = v128.load(r0 + <usize>d * 4);
-      const x1 = v128.load(r1 + <usize>d * 4);
-      const x2 = v128.load(r2 + <usize>d * 4);
-      const x3 = v128.load(r3 + <usize>d * 4);
-      const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
-      const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-      const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-      const o = g + <usize>d * 16;
-      v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
-      v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-      v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-      v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-    }
-    for (; d < D; d++) {
-      const o = g + <usize>d * 16;
-      store<f32>(o, load<f32>(r0 + <usize>d * 4), 0);
-      store<f32>(o, load<f32>(r1 + <usize>d * 4), 4);
-      store<f32>(o, load<f32>(r2 + <usize>d * 4), 8);
-      store<f32>(o, load<f32>(r3 + <usize>d * 4), 12);
-    }
-  }
-  const vGroup = <usize>cols * 16; // bytes per 4-d group of Vp
-  for (let c = 0; c < cols; c++) {
-    const src = vPtr + <usize>load<i32>(colOff + <usize>c * 4);
-    const dst = Vp + <usize>c * 16;
-    for (let d = 0; d < d4; d += 4) v128.store(dst + <usize>(d >> 2) * vGroup, v128.load(src + <usize>d * 4));
-  }
-}
-
-/**
- * St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. Bad [rp]
- * gains Σ (s − s) over the row's scores (of four-key sums): 0 for finite scores, NaN when one
- * overflowed float32 (the inputs are finite here, see src/kernels/nonfinite.ts).
- */
-function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
-  const panel = <usize>cols * 32;
-  const c4 = cols & ~3;
-  const dBytes = <usize>D * 16;
-  for (let rb = 0; rb < rp >> 3; rb++) {
-    const qPanel = Qp + <usize>rb * <usize>D * 32;
-    const sPanel = St + <usize>rb * panel;
-    let chk0 = f32x4.splat(0);
-    let chk1 = f32x4.splat(0);
-    for (let c = 0; c < c4; c += 4) {
-      let a00 = f32x4.splat(0);
-      let a01 = f32x4.splat(0);
-      let a10 = f32x4.splat(0);
-      let a11 = f32x4.splat(0);
-      let a20 = f32x4.splat(0);
-      let a21 = f32x4.splat(0);
-      let a30 = f32x4.splat(0);
-      let a31 = f32x4.splat(0);
-      let qp = qPanel;
-      let kp = Kp + <usize>(c >> 2) * dBytes;
-      const kEnd = kp + dBytes;
-      // one d per iteration: unrolling makes V8 hoist every broadcast and spill (docs/performance.md)
-      for (; kp < kEnd; kp += 16) {
-        const q0 = v128.load(qp, 0);
-        const q1 = v128.load(qp, 16);
-        let b = v128.load32_splat(kp, 0);
-        a00 = madd(a00, q0, b);
-        a01 = madd(a01, q1, b);
-        b = v128.load32_splat(kp, 4);
-        a10 = madd(a10, q0, b);
-        a11 = madd(a11, q1, b);
-        b = v128.load32_splat(kp, 8);
-        a20 = madd(a20, q0, b);
-        a21 = madd(a21, q1, b);
-        b = v128.load32_splat(kp, 12);
-        a30 = madd(a30, q0, b);
-        a31 = madd(a31, q1, b);
-        qp += 32;
-      }
-      const sp = sPanel + <usize>c * 32; // St [rb][c][8]
-      v128.store(sp, a00, 0);
-      v128.store(sp, a01, 16);
-      v128.store(sp, a10, 32);
-      v128.store(sp, a11, 48);
-      v128.store(sp, a20, 64);
-      v128.store(sp, a21, 80);
-      v128.store(sp, a30, 96);
-      v128.store(sp, a31, 112);
-      const u0 = f32x4.add(f32x4.add(a00, a10), f32x4.add(a20, a30));
-      const u1 = f32x4.add(f32x4.add(a01, a11), f32x4.add(a21, a31));
-      chk0 = f32x4.add(chk0, f32x4.sub(u0, u0));
-      chk1 = f32x4.add(chk1, f32x4.sub(u1, u1));
-    }
-    for (let c = c4; c < cols; c++) {
-      let k0 = kPtr + <usize>load<i32>(colOff + <usize>c * 4);
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
-      let qp = qPanel;
-      for (let d = 0; d < D; d++) {
-        const b = v128.load32_splat(k0);
-        a0 = madd(a0, v128.load(qp, 0), b);
-        a1 = madd(a1, v128.load(qp, 16), b);
-        qp += 32;
-        k0 += 4;
-      }
-      const sp = sPanel + <usize>c * 32;
-      v128.store(sp, a0, 0);
-      v128.store(sp, a1, 16);
-      chk0 = f32x4.add(chk0, f32x4.sub(a0, a0));
-      chk1 = f32x4.add(chk1, f32x4.sub(a1, a1));
-    }
-    const bp = Bad + <usize>rb * 32; // Bad [rp]
-    v128.store(bp, f32x4.add(v128.load(bp), chk0));
-    v128.store(bp, f32x4.add(v128.load(bp, 16), chk1), 16);
   }
 }
 

@@ -224,6 +224,32 @@ describe("wasm kernel equals the reference, on 1 and 2 threads", () => {
   });
 });
 
+describe("wasm kernel passes over a packed key window that slides", () => {
+  // assembly/kernel.ts packs gathered key orders (and keys at D != 64) into a window of 1,024
+  // columns that later passes reuse and that slides when a pass runs past it: parts with more
+  // keys than that (residue classes of 1,300 keys; a long band) exercise reuse and slides
+  test("dilated and strided residues, a band at D = 80: the oracle's result, bitwise on 1 and 2 threads", () => {
+    const n = 2600;
+    const cases: [Pattern, number][] = [
+      [patterns.dilatedWindow({ left: 40, right: 40, dilation: 2 }), 64],
+      [patterns.strided({ stride: 2 }), 64],
+      [patterns.slidingWindow({ left: 100, right: 100 }), 80],
+    ];
+    for (const [i, [pattern, D]] of cases.entries()) {
+      const rng = new Rng(500 + i);
+      const q = tensor([1, 1, n, D], rng);
+      const k = tensor([1, 1, n, D], rng);
+      const v = tensor([1, 1, n, D], rng);
+      const one = attention(q, k, v, { pattern, backend: "wasm", threads: 1 });
+      const two = attention(q, k, v, { pattern, backend: "wasm", threads: 2 });
+      expect(Buffer.from(two.out.data.buffer).equals(Buffer.from(one.out.data.buffer))).toBe(true);
+      expect(Buffer.from(two.lse.buffer).equals(Buffer.from(one.lse.buffer))).toBe(true);
+      const bound = pattern.bind({ queryLength: n, keyLength: n, heads: 1, headDim: D });
+      expectMatchesOracle({ out: one.out.data, lse: one.lse }, oracle(q, k, v, 1 / Math.sqrt(D), bound.mask), D, 1);
+    }
+  });
+});
+
 describe("wasm on content-dependent plans (LSH: gathered rows, rounds repeat rows, self score)", () => {
   test("equals the js kernel on the same plan; thread count never changes a bit", () => {
     fc.assert(

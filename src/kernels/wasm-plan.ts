@@ -27,11 +27,39 @@ export interface ArenaRuntime {
   memory: WebAssembly.Memory;
 }
 
+/**
+ * Columns of one kernel pass of a part (descriptor word 14; assembly/kernel.ts merges a run of
+ * consecutive key tiles into passes of about equal width, at most this many): RUN_COLS, or the
+ * part's widest key tile. Wider passes ran slower (St, Kp and Vp of a pass leave L1).
+ */
+const RUN_COLS = 128;
+export function passCols(part: PlanPart): number {
+  return Math.max(maxTile(part.kTiles), RUN_COLS);
+}
+
+/**
+ * Columns of the part's packed key window (descriptor word 13; a multiple of 4, at least one
+ * pass). Query tiles of at most 32 rows (bands, strided residues) get WINDOW_COLS, so a pass
+ * that overlaps earlier ones (the next query tile's band) packs only its new keys; wider
+ * tiles (dense) pack every pass afresh into one pass's room, which stays in cache.
+ */
+const WINDOW_COLS = 1024;
+export function keyWindow(part: PlanPart): number {
+  const cap = (passCols(part) + 3) & ~3;
+  if (maxTile(part.qTiles) > 32) return cap;
+  const keys = part.kTiles[part.kTiles.length - 1];
+  return Math.max(cap, Math.min(WINDOW_COLS, (keys + 3) & ~3));
+}
+
+/** Columns between two 4-d groups of Vp; vCols() in assembly/kernel.ts. */
+const vCols = (kWin: number): number => ((kWin & 255) === 0 ? kWin + 128 : kWin);
+
 /** Scratch bytes one thread needs for a part; mirrors scratchBytes() in assembly/kernel.ts. */
 function scratchFor(part: PlanPart, D: number): number {
   const rp = (maxTile(part.qTiles) + 7) & ~7;
-  const tk = maxTile(part.kTiles);
-  return (2 * D * rp + tk * rp + 4 * rp + 2 * tk + 2 * tk * D) * 4 + 64;
+  const cap = passCols(part);
+  const kw = keyWindow(part);
+  return (2 * D * rp + cap * rp + 4 * rp + 2 * cap + (kw + vCols(kw)) * D) * 4 + 64;
 }
 
 export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -216,6 +244,8 @@ export function placePlan(
         f32[w + 10] = p.selfScore ?? 0;
         i32[w + 11] = maxTile(p.qTiles);
         i32[w + 12] = maxTile(p.kTiles);
+        i32[w + 13] = keyWindow(p);
+        i32[w + 14] = passCols(p);
       }
       const blocks: number[][] = [];
       const its = planItems(parts, Lq, blocks);
