@@ -22,6 +22,29 @@ function rowsUnique(part: PlanPart, Lq: number): boolean {
 }
 
 let rowBlocks = true;
+let deferMode: "auto" | "always" | "never" = "auto";
+/**
+ * Test hook: "always" runs every deferrable head (deferrable()) deferred, on any thread count;
+ * "never" never; "auto" (default) when it pays (wasm.ts useDeferred). Returns the previous mode.
+ */
+export function setDeferForTests(mode: "auto" | "always" | "never"): "auto" | "always" | "never" {
+  const old = deferMode;
+  deferMode = mode;
+  return old;
+}
+
+/**
+ * Deferred heads cost a second pool dispatch and (P − 1)·Lq·(D + 3) floats of records per head,
+ * so they run only where whole heads leave threads idle: fewer multi-part rows than
+ * DEFER_HEADS_PER_THREAD per thread (results are bitwise the same either way).
+ */
+export const DEFER_HEADS_PER_THREAD = 4;
+
+/** Whether a call with `multiPartRows` (batch, head) rows of several parts runs them deferred. */
+export function useDeferred(multiPartRows: number, threads: number): boolean {
+  if (deferMode !== "auto") return deferMode === "always" && multiPartRows > 0;
+  return threads > 1 && multiPartRows > 0 && multiPartRows < DEFER_HEADS_PER_THREAD * threads;
+}
 /**
  * Test hook: with false, multi-part heads run as whole-head items again (plans placed after
  * the call), so a test can compare row blocks with the whole-head order bit for bit.
@@ -155,8 +178,16 @@ export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number
     }
     return [ITEM_WHOLE_HEAD, 0, 0, cost];
   }
-  const p = parts[0];
   const out: number[] = [];
+  tileRanges(parts[0], 0, out);
+  return out;
+}
+
+/**
+ * Cuts a part's query tiles into ranges of about ITEM_PAIRS scored pairs; appends
+ * [kind, qtBegin, qtEnd, cost] per range (tiles without key tiles cost nothing and ride along).
+ */
+function tileRanges(p: PlanPart, kind: number, out: number[]): void {
   const numQT = p.qTiles.length - 1;
   let begin = 0;
   let cost = 0;
@@ -167,10 +198,42 @@ export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number
       cost += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
     }
     if (cost >= ITEM_PAIRS || qt === numQT - 1) {
-      if (cost > 0) out.push(0, begin, qt + 1, cost);
+      if (cost > 0) out.push(kind, begin, qt + 1, cost);
       begin = qt + 1;
       cost = 0;
     }
   }
-  return out;
+}
+
+/** Item kind: merge the records of rows [qtBegin, qtEnd) of a deferred head (second phase). */
+export const ITEM_MERGE = -3;
+/** Item kind ITEM_STORE - p: part p's tiles [qtBegin, qtEnd) to its records (first phase). */
+export const ITEM_STORE = -16;
+/** Rows per merge-phase item. */
+const MERGE_ROWS = 512;
+
+/** True when a head's parts may run deferred: several parts, each with unique rows. */
+export function deferrable(parts: readonly PlanPart[], Lq: number): boolean {
+  return parts.length > 1 && parts.every((p) => rowsUnique(p, Lq));
+}
+
+/**
+ * The deferred items of a multi-part head whose parts have unique rows (assembly/merge.ts):
+ * phase 1, every part cut into query-tile ranges like a single-part plan, part 0 merging
+ * into out / lse in place (it is first in plan order), parts p >= 1 storing each row's state
+ * as a record; phase 2, row ranges whose records are merged in plan order. A row then sees
+ * the merges of the whole-head item, in the same order with the same arithmetic: the result
+ * is bitwise the same. Costs: scored pairs; a merge row counts (P − 1) / 4 pairs (its
+ * float64 work, about D flops per record, against a pair's 4·D flops).
+ */
+export function deferItems(parts: readonly PlanPart[], Lq: number): { first: number[]; second: number[] } {
+  const first: number[] = [];
+  tileRanges(parts[0], 0, first);
+  for (let p = 1; p < parts.length; p++) tileRanges(parts[p], ITEM_STORE - p, first);
+  const second: number[] = [];
+  for (let r = 0; r < Lq; r += MERGE_ROWS) {
+    const end = Math.min(Lq, r + MERGE_ROWS);
+    second.push(ITEM_MERGE, r, end, Math.max(1, Math.round(((end - r) * (parts.length - 1)) / 4)));
+  }
+  return { first, second };
 }
