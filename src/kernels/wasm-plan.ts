@@ -15,7 +15,7 @@
 import type { Plan, PlanPart } from "../types.js";
 import { MAX_ITEMS } from "./pool.js";
 import { maxTile } from "./tiled.js";
-import { deferItems, deferrable, ITEM_ROW_BLOCK, planItems } from "./wasm-items.js";
+import { deferItems, deferrable, ITEM_ROW_BLOCK, itemPairsFor, planItems } from "./wasm-items.js";
 
 export const PAGE = 65536;
 export const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
@@ -246,6 +246,7 @@ export function placePlan(
   const H = plan.dims.heads;
   const Lq = plan.dims.queryLength;
   const rowParts = new Int32Array(B * H);
+  const itemPairs = itemPairsFor(plan.scoredPairs); // item size: every row's work (wasm-items.ts)
   const placed = new Map<
     PlanPart[],
     { ptr: number; items: number[]; deferred: { first: number[]; second: number[] } | null }
@@ -286,7 +287,7 @@ export function placePlan(
         i32[w + 12] = maxTile(p.kTiles);
       }
       const blocks: number[][] = [];
-      const its = planItems(parts, Lq, blocks);
+      const its = planItems(parts, Lq, blocks, itemPairs);
       if (blocks.length > 0) {
         // row-block tables: per block, per part [qtBegin, qtEnd) i32 pairs; items point at them
         const table = mem.take(blocks.length * parts.length * 8);
@@ -297,7 +298,11 @@ export function placePlan(
           if (its[i] === ITEM_ROW_BLOCK) its[i + 1] = table + its[i + 1] * parts.length * 8;
         }
       }
-      info = { ptr, items: its, deferred: lopsided(its) && deferrable(parts, Lq) ? deferItems(parts, Lq) : null };
+      info = {
+        ptr,
+        items: its,
+        deferred: lopsided(its) && deferrable(parts, Lq) ? deferItems(parts, Lq, itemPairs) : null,
+      };
       placed.set(parts, info);
     }
     rowParts[row] = info.ptr;

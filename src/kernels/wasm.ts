@@ -102,6 +102,8 @@ export interface WasmPrepared {
 }
 
 let memoryLimit = MAX_BYTES;
+/** Records of deferred merges a call may hold at most (wasm-items.ts useDeferred; above it, whole heads run). */
+const MAX_RECORD_BYTES = 256 * 2 ** 20;
 
 /**
  * Test hook: pretend 32-bit WebAssembly memory holds only `bytes` (default 4 GiB), so a test
@@ -136,7 +138,9 @@ export function prepareWasm(pr: WasmProblem): WasmPrepared {
   const base = DATA_START + planBytes;
   let recordBytes = useDeferred(multiPartRows(pr.plan), pr.threads) ? recordBytesBound(pr.plan, pr.D) : 0;
   // the deferred mode only changes time: without room for its records the call runs whole heads
-  if (base + callBytes(pr, itemsBound(pr.plan), stride, recordBytes) > memoryLimit) recordBytes = 0;
+  if (recordBytes > MAX_RECORD_BYTES || base + callBytes(pr, itemsBound(pr.plan), stride, recordBytes) > memoryLimit) {
+    recordBytes = 0;
+  }
   const total = base + callBytes(pr, itemsBound(pr.plan), stride, recordBytes);
   const reasons: string[] = [];
   if (total > memoryLimit) {
@@ -247,26 +251,26 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
     }
   };
   writeItems(list, itemsPtr);
+  // phase 2 (deferred heads): merge items after a barrier, once every part-0 merge and record is written
+  if (deferred !== null) writeItems(deferred.second, itemsPtr + itemCount * 16);
   const maxItemFlops = 4 * D * (deferred === null ? entry.maxItemCost : deferred.maxItemCost);
-  runItemsOn(rt, threads, itemsPtr, itemCount, scratch, stride, maxItemFlops);
-  if (deferred !== null) {
-    // phase 2: every part-0 merge and record is written; merge the records row by row in plan order
-    const mergePtr = itemsPtr + itemCount * 16;
-    writeItems(deferred.second, mergePtr);
-    runItemsOn(rt, threads, mergePtr, mergeCount, scratch, stride, maxItemFlops);
-  }
+  runItemsOn(rt, threads, itemsPtr, itemCount + mergeCount, itemCount, scratch, stride, maxItemFlops);
   const out = f32.slice(outPtr / 4, outPtr / 4 + pr.q.length);
   const lse = f32.slice(lsePtr / 4, lsePtr / 4 + B * H * Lq);
   if (pr.bad || hasMarks(lse)) finishAll({ ...pr, out, lse }, pr.plan.rows, pr.bad); // the NaN rule (nonfinite.ts)
   return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
 }
 
-/** Runs `count` items at `items` on the calling thread, or on the pool with `threads` threads. */
+/**
+ * Runs `count` items at `items` on the calling thread (in order), or on the pool with `threads`
+ * threads; items from index `barrier` on start once every earlier item is done.
+ */
 function runItemsOn(
   rt: Runtime,
   threads: number,
   items: number,
   count: number,
+  barrier: number,
   scratch: number,
   stride: number,
   maxItemFlops: number,
@@ -278,7 +282,7 @@ function runItemsOn(
   try {
     if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
     rt.pool.ensure(threads - 1);
-    rt.pool.run(rt.kernel, threads, items, count, scratch, stride, maxItemFlops);
+    rt.pool.run(rt.kernel, threads, items, count, scratch, stride, maxItemFlops, 0, barrier);
   } catch (e) {
     if (!(e instanceof PoolError)) throw e;
     // A dead or stuck worker may still hold this memory: stop every worker and drop the
