@@ -8,7 +8,8 @@
  * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
  * of a multi-part head (every part in plan order over rows no other block has, see rowCuts),
  * or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
- * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
+ * and merge them by log-sum-exp, so their order is fixed inside one item); a placed plan also
+ * keeps the deferred form of such heads (wasm-items.ts deferItems) for calls that use it. Items never share
  * output rows and the item list does not depend on the thread count, so the result is
  * bitwise identical for any number of threads.
  */

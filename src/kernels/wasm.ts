@@ -8,13 +8,16 @@
  * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
  * of a multi-part head (every part in plan order over rows no other block has; wasm-items.ts
  * rowCuts), or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
- * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
- * output rows and the item list does not depend on the thread count, so the result is
- * bitwise identical for any number of threads.
+ * and merge them by log-sum-exp, so their order is fixed inside one item). With threads and few
+ * multi-part heads, a whole head whose parts have unique rows runs deferred instead (its parts'
+ * tile ranges as items, parts >= 1 to records, then merge items behind a barrier: wasm-items.ts
+ * deferItems, assembly/merge.ts). Items never share output rows and no row's arithmetic
+ * depends on how the work is cut, so the result is bitwise identical for any number of threads.
  *
  * Memory layout (bytes): [0, 64 KiB) the module's own constant tables | control words |
  * plan arena (compiled plans, kept across calls: src/kernels/wasm-plan.ts) | items [n, 4 i32] |
- * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride].
+ * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride] | records (deferred
+ * heads: [P − 1][Lq][D + 3] f32 each).
  */
 import type { Plan } from "../types.js";
 import { cleanInputs, finishAll, hasMarks, type NonFinite } from "./nonfinite.js";
