@@ -21,20 +21,24 @@
  * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
  *
  * Descriptors (little-endian i32 words, written by src/kernels/wasm.ts):
- *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32)
+ *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32),
+ *                    records (deferred merges, assembly/merge.ts; 0 = none), Lq
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
  *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
  *                    selfScore (f32), tqMax, tkMax, kWin (columns of the packed key window, a
  *                    multiple of 4, ≥ cap), cap (most columns of one pass, ≥ tkMax); the host
  *                    chooses kWin and cap (passCols, keyWindow in src/kernels/wasm-plan.ts)
  *   item (4 words):  headPtr, part index (-1 = every part, in order; -2 = every part, in order,
- *                    over a row block: word 2 points at [numParts][2] i32 tile ranges), qtBegin, qtEnd
+ *                    over a row block: word 2 points at [numParts][2] i32 tile ranges;
+ *                    -16 - p = part p's tiles to its records; -3 = merge records of rows
+ *                    [word 2, word 3), see assembly/merge.ts), qtBegin, qtEnd
  */
 
 import { accumulate } from "./accumulate";
 import { maskTile, packK, packV } from "./pack";
 import { scores, scoresRows64 } from "./scores";
-import { LN2, LOG2E, madd, softmax } from "./softmax";
+import { mergeRecords, mergeRow, partRecords, storeRow } from "./merge";
+import { LOG2E, madd, softmax } from "./softmax";
 
 export { allFinite } from "./softmax";
 
@@ -42,6 +46,8 @@ const NEG_INF: f32 = -Infinity;
 const HEAD_WORDS: usize = 16;
 const PART_BYTES: usize = 64;
 const ITEM_BYTES: usize = 16;
+const ITEM_MERGE: i32 = -3; // merge records of rows [qtBegin, qtEnd) (src/kernels/wasm-items.ts)
+const ITEM_STORE: i32 = -16; // -16 - p: part p's tiles [qtBegin, qtEnd) to records
 
 /** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
 export function runItems(items: usize, count: i32, scratch: usize): void {
@@ -54,7 +60,17 @@ export function runItem(item: usize, scratch: usize): void {
   const partIndex = load<i32>(item, 4);
   const partsPtr = <usize>load<i32>(head, 20);
   if (partIndex >= 0) {
-    runPart(head, partsPtr + <usize>partIndex * PART_BYTES, load<i32>(item, 8), load<i32>(item, 12), scratch);
+    runPart(head, partsPtr + <usize>partIndex * PART_BYTES, load<i32>(item, 8), load<i32>(item, 12), scratch, 0);
+    return;
+  }
+  if (partIndex <= ITEM_STORE) {
+    // a deferred part p >= 1: its tiles' rows go to records, merged later by ITEM_MERGE items (merge.ts)
+    const p = ITEM_STORE - partIndex;
+    runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(item, 8), load<i32>(item, 12), scratch, partRecords(head, p));
+    return;
+  }
+  if (partIndex === ITEM_MERGE) {
+    mergeRecords(head, load<i32>(item, 8), load<i32>(item, 12));
     return;
   }
   const numParts = load<i32>(head, 24);
@@ -63,13 +79,13 @@ export function runItem(item: usize, scratch: usize): void {
     const ranges = <usize>load<i32>(item, 8); // [numParts][2] i32
     for (let p = 0; p < numParts; p++) {
       const r = ranges + <usize>p * 8;
-      runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(r), load<i32>(r, 4), scratch);
+      runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(r), load<i32>(r, 4), scratch, 0);
     }
     return;
   }
   for (let p = 0; p < numParts; p++) {
     const part = partsPtr + <usize>p * PART_BYTES;
-    runPart(head, part, 0, load<i32>(part, 12), scratch);
+    runPart(head, part, 0, load<i32>(part, 12), scratch, 0);
   }
 }
 
@@ -88,7 +104,8 @@ function vCols(kWin: i32): i32 {
   return (kWin & 255) === 0 ? kWin + 128 : kWin;
 }
 
-function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize): void {
+/** Runs query tiles [qtBegin, qtEnd) of one part; rec: 0 = merge each tile into out / lse, else the part's records (merge.ts). */
+function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize, rec: usize): void {
   const qPtr = <usize>load<i32>(head, 0);
   const kPtr = <usize>load<i32>(head, 4);
   const vPtr = <usize>load<i32>(head, 8);
@@ -246,50 +263,26 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
       accumulate(St, Acc, Alpha, vp, vg, vStep, colOff, vPtr, cols, rp, D);
       e = eEnd;
     }
-    merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D);
+    merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D, rec);
   }
 }
 
 /**
- * Merges this tile's rows into out / lse by log-sum-exp (float64, as the JS kernel does). A
- * row whose scores or accumulator overflowed float32 is marked instead: lse NaN (the
- * marker survives later merges), and src/kernels/nonfinite.ts recomputes it in float64.
+ * Merges this tile's rows into out / lse by log-sum-exp (assembly/merge.ts mergeRow), or, when
+ * rec is not 0 (a deferred part, see merge.ts), stores each row's state as its record there.
  */
-function merge(Acc: usize, M: usize, L: usize, Bad: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32): void {
+function merge(Acc: usize, M: usize, L: usize, Bad: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32, rec: usize): void {
   for (let r = 0; r < rows; r++) {
     const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
-    const li = lsePtr + <usize>qi * 4; // lse: [Lq]
     const lane = Acc + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4; // AccT [rb][d][8]
     let chk = load<f32>(Bad + <usize>r * 4);
     for (let d = 0; d < D; d++) {
       const a = load<f32>(lane + <usize>d * 32);
       chk += a - a;
     }
-    if (chk !== 0) {
-      store<f32>(li, NaN);
-      continue;
-    }
-    const l = <f64>load<f32>(L + <usize>r * 4);
-    if (!(l > 0)) continue;
-    const partLse = <f64>load<f32>(M + <usize>r * 4) * LN2 + Math.log(l); // M in base-2 units
-    const oRow = outPtr + <usize>qi * <usize>D * 4; // out: [Lq, D]
-    const old = <f64>load<f32>(li);
-    if (old === -Infinity) {
-      const inv = 1 / l;
-      for (let d = 0; d < D; d++) store<f32>(oRow + <usize>d * 4, <f32>(<f64>load<f32>(lane + <usize>d * 32) * inv));
-      store<f32>(li, <f32>partLse);
-      continue;
-    }
-    const mx = old > partLse ? old : partLse;
-    const wOld = Math.exp(old - mx);
-    const wNew = Math.exp(partLse - mx);
-    const total = wOld + wNew;
-    const cOld = wOld / total;
-    const cNew = wNew / total / l;
-    for (let d = 0; d < D; d++) {
-      const o = oRow + <usize>d * 4;
-      store<f32>(o, <f32>(<f64>load<f32>(o) * cOld + <f64>load<f32>(lane + <usize>d * 32) * cNew));
-    }
-    store<f32>(li, <f32>(mx + Math.log(total)));
+    const m = load<f32>(M + <usize>r * 4);
+    const l = load<f32>(L + <usize>r * 4);
+    if (rec !== 0) storeRow(lane, m, l, chk, rec + <usize>qi * <usize>(D + 3) * 4, D); // records [Lq][D + 3]
+    else mergeRow(lane, 32, m, l, chk, qi, outPtr, lsePtr, D);
   }
 }

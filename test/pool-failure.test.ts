@@ -5,7 +5,7 @@
  * same bits as before. Workers are made to fail through test hooks in src/kernels/pool.ts.
  */
 import { afterAll, expect, test } from "vitest";
-import { attention } from "../src/index.js";
+import { attention, patterns } from "../src/index.js";
 import { setPoolStallForTests } from "../src/kernels/pool.js";
 import { failNextWorkerItemForTests, wasmPoolSize } from "../src/kernels/wasm.js";
 import { Rng } from "../src/util/rng.js";
@@ -37,6 +37,41 @@ test.each([
   expect(run).not.toThrow(); // the next call works: a fresh memory and a new pool
   expect(wasmPoolSize()).toBe(1);
   const again = run();
+  expect(Array.from(again.out.data)).toEqual(Array.from(good.out.data));
+  expect(Array.from(again.lse)).toEqual(Array.from(good.lse));
+});
+
+// one head of strided attention on 2 threads runs deferred (src/kernels/wasm-items.ts): its
+// merge items wait at a barrier for the first phase, so a failed worker must not leave the
+// caller waiting there
+const q1 = tensor([1, 1, 8192, 32], rng);
+const k1 = tensor([1, 1, 8192, 32], rng);
+const v1 = tensor([1, 1, 8192, 32], rng);
+const runDeferred = () =>
+  attention(q1, k1, v1, { pattern: patterns.strided({ stride: 64 }), backend: "wasm", threads: 2 });
+
+test.each([
+  ["throw", /a worker died during the run/],
+  ["exit", /a worker died during the run/],
+  ["hang", /no work item finished for \d+ ms .*a worker was killed or is stuck/],
+] as const)("deferred merges: a worker that fails mid-run (%s) fails the call at the barrier too", (kind, message) => {
+  const good = runDeferred();
+  expect(good.stats.threads).toBe(2);
+  setPoolStallForTests(kind === "hang" ? 300 : 60_000);
+  failNextWorkerItemForTests(kind);
+  // a worker that wakes late may claim no item of a short call (the hook then waits for the
+  // next call): a few calls, until one fails
+  let error: unknown = null;
+  for (let i = 0; i < 5 && error === null; i++) {
+    try {
+      runDeferred();
+    } catch (e) {
+      error = e;
+    }
+  }
+  expect(String(error)).toMatch(message);
+  setPoolStallForTests();
+  const again = runDeferred();
   expect(Array.from(again.out.data)).toEqual(Array.from(good.out.data));
   expect(Array.from(again.lse)).toEqual(Array.from(good.lse));
 });

@@ -47,10 +47,13 @@ const ERROR = 9; // 1: a kernel trap in a worker; 2: a worker died (its handlers
 const READY = 10; // workers started
 const HOOK = 11; // test hook: 1 = the next worker to claim an item throws, 2 = it never returns, 3 = it exits
 const ENTRY = 12; // gemm: which export runs the items (0 = runItem, 1 = gemmItem)
+const BARRIER = 13; // items from this index on start only once every earlier item is done (count: none)
 export const CTL_WORDS = 16;
 
 /** Minimum wait without progress before a run is declared failed (ms); see the class comment. */
 const STALL_BASE_MS = 5000;
+/** Loads of DONE a thread spins on at a barrier before it sleeps (≈ 0.1 ms). */
+const SPIN_LOADS = 20000;
 let stallBaseMs = STALL_BASE_MS;
 
 /** Test hook: lowers (or restores) the progress bound's fixed part. Returns the previous value. */
@@ -99,9 +102,22 @@ function claim(gen, scratch) {
     if (idx >= count) return;
     if (Atomics.compareExchange(ctl, ${TICKET}, t, t + 1) !== t) continue;
     hook();
+    const barrier = Atomics.load(ctl, ${BARRIER});
+    if (idx >= barrier) waitDone(barrier);
     const run = Atomics.load(ctl, ${ENTRY}) === 1 ? exports_.gemmItem : exports_.runItem;
     try { run(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
-    if (Atomics.add(ctl, ${DONE}, 1) + 1 === count) Atomics.notify(ctl, ${DONE});
+    const done = Atomics.add(ctl, ${DONE}, 1) + 1;
+    if (done === count || done === barrier) Atomics.notify(ctl, ${DONE});
+  }
+}
+// Waits until \`target\` items are done: spins first (what remains before a barrier is the tail
+// of the items before it, about one item), then sleeps. A failed run never gets there: the
+// caller then terminates every worker.
+function waitDone(target) {
+  for (let spin = 0; ; spin++) {
+    const done = Atomics.load(ctl, ${DONE});
+    if (done >= target) return;
+    if (spin >= ${SPIN_LOADS}) Atomics.wait(ctl, ${DONE}, done, 1);
   }
 }
 Atomics.add(ctl, ${READY}, 1);
@@ -214,7 +230,8 @@ export class WorkerPool {
    * scratch + t · stride (the caller is thread 0). Throws PoolError when a worker fails or
    * no item finishes for the progress bound (maxItemFlops sets its variable part). `entry`
    * names the export the workers call per item: 0 = runItem (attention), 1 = gemmItem
-   * (src/kernels/gemm.ts).
+   * (src/kernels/gemm.ts). Items from index `barrier` on start only once every earlier one is
+   * done (the deferred merges of src/kernels/wasm.ts: one dispatch, two phases).
    */
   run(
     main: PoolRunner,
@@ -225,6 +242,7 @@ export class WorkerPool {
     stride: number,
     maxItemFlops = 0,
     entry: 0 | 1 = 0,
+    barrier: number = count,
   ): void {
     if (!this.healthy) throw new PoolError(`wasm worker pool: ${String(this.failed ?? "a worker died")}`);
     const ctl = this.ctl;
@@ -235,6 +253,7 @@ export class WorkerPool {
     Atomics.store(ctl, STRIDE, stride);
     Atomics.store(ctl, ERROR, 0);
     Atomics.store(ctl, ENTRY, entry);
+    Atomics.store(ctl, BARRIER, barrier);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, PART, 0);
     Atomics.store(ctl, MAXPART, threads - 1);
@@ -243,44 +262,57 @@ export class WorkerPool {
     Atomics.store(ctl, GEN, gen);
     Atomics.notify(ctl, GEN);
     let error: unknown = null;
+    const stall = stallBaseMs + maxItemFlops / 1e6; // ms: the largest item at 1 GFLOP/s
+    let failure: string | null = null;
     for (;;) {
       if (Atomics.load(ctl, ERROR) === 2) break; // a worker died: stop claiming, fail below
       const t = Atomics.load(ctl, TICKET);
       const idx = t & INDEX_MASK;
       if (idx >= count) break;
       if (Atomics.compareExchange(ctl, TICKET, t, t + 1) !== t) continue;
+      if (idx >= barrier) {
+        failure = this.waitDone(barrier, count, stall);
+        if (failure !== null) break;
+      }
       try {
         main.runItem(items + idx * 16, scratch);
       } catch (e) {
         error = e;
       }
-      Atomics.add(ctl, DONE, 1);
+      const done = Atomics.add(ctl, DONE, 1) + 1;
+      if (done === barrier) Atomics.notify(ctl, DONE); // a worker may wait at the barrier
     }
-    const stall = stallBaseMs + maxItemFlops / 1e6; // ms: the largest item at 1 GFLOP/s
-    let failure: string | null = null;
+    failure ??= this.waitDone(count, count, stall);
+    Atomics.store(ctl, TICKET, 0); // closed: generation field 0 is never used
+    if (failure !== null) throw new PoolError(`wasm worker pool failed: ${failure}`);
+    if (error !== null) throw error;
+    if (Atomics.load(ctl, ERROR) !== 0) throw new Error("wasm kernel trapped in a worker");
+  }
+
+  /**
+   * Waits until `target` items are done (spinning briefly, then in slices); returns why the run
+   * failed (a worker died, or no item finished for `stall` ms), or null.
+   */
+  private waitDone(target: number, count: number, stall: number): string | null {
+    const ctl = this.ctl;
     let last = Atomics.load(ctl, DONE);
     let since = Date.now();
-    for (;;) {
+    for (let spin = 0; ; spin++) {
       const done = Atomics.load(ctl, DONE);
-      if (done >= count) break;
+      if (done >= target) return null;
       if (Atomics.load(ctl, ERROR) === 2) {
-        failure = "a worker died during the run (an exception outside the kernel, or process.exit)";
-        break;
+        return "a worker died during the run (an exception outside the kernel, or process.exit)";
       }
+      if (spin < SPIN_LOADS) continue;
       const now = Date.now();
       if (done !== last) {
         last = done;
         since = now;
       } else if (now - since > stall) {
-        failure = `no work item finished for ${Math.round(now - since)} ms (${count - done} of ${count} unfinished; the bound is ${Math.round(stall)} ms): a worker was killed or is stuck`;
-        break;
+        return `no work item finished for ${Math.round(now - since)} ms (${count - done} of ${count} unfinished; the bound is ${Math.round(stall)} ms): a worker was killed or is stuck`;
       }
       Atomics.wait(ctl, DONE, done, Math.min(100, stall));
     }
-    Atomics.store(ctl, TICKET, 0); // closed: generation field 0 is never used
-    if (failure !== null) throw new PoolError(`wasm worker pool failed: ${failure}`);
-    if (error !== null) throw error;
-    if (Atomics.load(ctl, ERROR) !== 0) throw new Error("wasm kernel trapped in a worker");
   }
 
   /** Starts workers until there are `n` and resolves once they are ready (yielding to the event loop; up to 10 s). */

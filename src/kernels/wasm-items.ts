@@ -5,8 +5,23 @@
  */
 import type { PlanPart } from "../types.js";
 
-/** Scored pairs per work item before a tile range is cut (≈ 16 MFLOP at D = 64). */
+/** Scored pairs per work item before a tile range is cut, at most (≈ 16 MFLOP at D = 64). */
 export const ITEM_PAIRS = 65536;
+/** … and at least (≈ 1 MFLOP at D = 64: claiming an item costs well under a microsecond). */
+export const MIN_ITEM_PAIRS = 4096;
+/** Items a plan is cut into when its size allows (between MIN_ITEM_PAIRS and ITEM_PAIRS each). */
+const ITEMS_PER_PLAN = 64;
+
+/**
+ * Scored pairs per item for a plan of `pairs` scored pairs (every row): ITEM_PAIRS for large
+ * plans, smaller for small ones so that one head at n ≤ 4,096 still spreads over the threads
+ * (the last items balance the threads' finish; docs/performance.md). Where an item is cut
+ * never changes its bits: tiles, row blocks and deferred parts compute the same arithmetic
+ * whichever item holds them.
+ */
+export function itemPairsFor(pairs: number): number {
+  return Math.min(ITEM_PAIRS, Math.max(MIN_ITEM_PAIRS, Math.ceil(pairs / ITEMS_PER_PLAN)));
+}
 
 /** True when every row of the part appears once (so its query tiles may run in parallel). */
 function rowsUnique(part: PlanPart, Lq: number): boolean {
@@ -22,6 +37,29 @@ function rowsUnique(part: PlanPart, Lq: number): boolean {
 }
 
 let rowBlocks = true;
+let deferMode: "auto" | "always" | "never" = "auto";
+/**
+ * Test hook: "always" runs every deferrable head (deferrable()) deferred, on any thread count;
+ * "never" never; "auto" (default) when it pays (wasm.ts useDeferred). Returns the previous mode.
+ */
+export function setDeferForTests(mode: "auto" | "always" | "never"): "auto" | "always" | "never" {
+  const old = deferMode;
+  deferMode = mode;
+  return old;
+}
+
+/**
+ * Deferred heads cost a second pool dispatch and (P − 1)·Lq·(D + 3) floats of records per head,
+ * so they run only where whole heads leave threads idle: fewer multi-part rows than
+ * DEFER_HEADS_PER_THREAD per thread (results are bitwise the same either way).
+ */
+export const DEFER_HEADS_PER_THREAD = 4;
+
+/** Whether a call with `multiPartRows` (batch, head) rows of several parts runs them deferred. */
+export function useDeferred(multiPartRows: number, threads: number): boolean {
+  if (deferMode !== "auto") return deferMode === "always" && multiPartRows > 0;
+  return threads > 1 && multiPartRows > 0 && multiPartRows < DEFER_HEADS_PER_THREAD * threads;
+}
 /**
  * Test hook: with false, multi-part heads run as whole-head items again (plans placed after
  * the call), so a test can compare row blocks with the whole-head order bit for bit.
@@ -45,9 +83,13 @@ export const ITEM_ROW_BLOCK = -2;
  * and so on: each row still sees its parts' merges in plan order with the same arithmetic, so
  * the result is bitwise what the whole-head item gives, and blocks never share a row.
  * Returns [tile boundary per part] for each block end (the last is every part's tile count)
- * and each block's cost, cut at about ITEM_PAIRS scored pairs; null when the plan allows no cut.
+ * and each block's cost, cut at about itemPairs scored pairs; null when the plan allows no cut.
  */
-function rowCuts(parts: readonly PlanPart[], Lq: number): { bounds: number[][]; costs: number[] } | null {
+function rowCuts(
+  parts: readonly PlanPart[],
+  Lq: number,
+  itemPairs: number,
+): { bounds: number[][]; costs: number[] } | null {
   const P = parts.length;
   // per part: clean boundaries b (tiles before: rows < x, tiles from b: rows >= x) and the x they allow
   const lows: Int32Array[] = [];
@@ -110,7 +152,7 @@ function rowCuts(parts: readonly PlanPart[], Lq: number): { bounds: number[][]; 
     if (!ok) continue;
     let cost = 0;
     for (let i = 0; i < P; i++) cost += prefCost[i][bs[i][ptr[i]]];
-    if (cost - prevCost >= ITEM_PAIRS) {
+    if (cost - prevCost >= itemPairs) {
       const b = Array.from({ length: P }, (_, i) => bs[i][ptr[i]]);
       bounds.push(b);
       costs.push(cost - prevCost);
@@ -133,12 +175,17 @@ function rowCuts(parts: readonly PlanPart[], Lq: number): { bounds: number[][]; 
  * Work items of one head's plan: [kind or partIndex, qtBegin, qtEnd, cost] quadruples; for
  * ITEM_ROW_BLOCK items qtBegin is the block's index into `blocks` (per part [begin, end) tiles).
  */
-export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number[][]): number[] {
+export function planItems(
+  parts: readonly PlanPart[],
+  Lq: number,
+  blocks: number[][],
+  itemPairs: number = ITEM_PAIRS,
+): number[] {
   if (parts.length !== 1 || !rowsUnique(parts[0], Lq)) {
     let cost = 0;
     for (const p of parts) cost += p.scoredPairs;
     if (rowBlocks && parts.length > 1 && parts.every((p) => rowsUnique(p, Lq))) {
-      const cuts = rowCuts(parts, Lq);
+      const cuts = rowCuts(parts, Lq, itemPairs);
       if (cuts !== null) {
         const out: number[] = [];
         let prev = parts.map(() => 0);
@@ -155,8 +202,16 @@ export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number
     }
     return [ITEM_WHOLE_HEAD, 0, 0, cost];
   }
-  const p = parts[0];
   const out: number[] = [];
+  tileRanges(parts[0], 0, itemPairs, out);
+  return out;
+}
+
+/**
+ * Cuts a part's query tiles into ranges of about itemPairs scored pairs; appends
+ * [kind, qtBegin, qtEnd, cost] per range (tiles without key tiles cost nothing and ride along).
+ */
+function tileRanges(p: PlanPart, kind: number, itemPairs: number, out: number[]): void {
   const numQT = p.qTiles.length - 1;
   let begin = 0;
   let cost = 0;
@@ -166,11 +221,47 @@ export function planItems(parts: readonly PlanPart[], Lq: number, blocks: number
       const kt = p.colIdx[e];
       cost += rows * (p.kTiles[kt + 1] - p.kTiles[kt]);
     }
-    if (cost >= ITEM_PAIRS || qt === numQT - 1) {
-      if (cost > 0) out.push(0, begin, qt + 1, cost);
+    if (cost >= itemPairs || qt === numQT - 1) {
+      if (cost > 0) out.push(kind, begin, qt + 1, cost);
       begin = qt + 1;
       cost = 0;
     }
   }
-  return out;
+}
+
+/** Item kind: merge the records of rows [qtBegin, qtEnd) of a deferred head (second phase). */
+export const ITEM_MERGE = -3;
+/** Item kind ITEM_STORE - p: part p's tiles [qtBegin, qtEnd) to its records (first phase). */
+export const ITEM_STORE = -16;
+/** Rows per merge-phase item. */
+const MERGE_ROWS = 512;
+
+/** True when a head's parts may run deferred: several parts, each with unique rows. */
+export function deferrable(parts: readonly PlanPart[], Lq: number): boolean {
+  return parts.length > 1 && parts.every((p) => rowsUnique(p, Lq));
+}
+
+/**
+ * The deferred items of a multi-part head whose parts have unique rows (assembly/merge.ts):
+ * phase 1, every part cut into query-tile ranges like a single-part plan, part 0 merging
+ * into out / lse in place (it is first in plan order), parts p >= 1 storing each row's state
+ * as a record; phase 2, row ranges whose records are merged in plan order. A row then sees
+ * the merges of the whole-head item, in the same order with the same arithmetic: the result
+ * is bitwise the same. Costs: scored pairs; a merge row counts (P − 1) / 4 pairs (its
+ * float64 work, about D flops per record, against a pair's 4·D flops).
+ */
+export function deferItems(
+  parts: readonly PlanPart[],
+  Lq: number,
+  itemPairs: number = ITEM_PAIRS,
+): { first: number[]; second: number[] } {
+  const first: number[] = [];
+  tileRanges(parts[0], 0, itemPairs, first);
+  for (let p = 1; p < parts.length; p++) tileRanges(parts[p], ITEM_STORE - p, itemPairs, first);
+  const second: number[] = [];
+  for (let r = 0; r < Lq; r += MERGE_ROWS) {
+    const end = Math.min(Lq, r + MERGE_ROWS);
+    second.push(ITEM_MERGE, r, end, Math.max(1, Math.round(((end - r) * (parts.length - 1)) / 4)));
+  }
+  return { first, second };
 }

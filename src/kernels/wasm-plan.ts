@@ -8,14 +8,15 @@
  * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
  * of a multi-part head (every part in plan order over rows no other block has, see rowCuts),
  * or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
- * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
+ * and merge them by log-sum-exp, so their order is fixed inside one item); a placed plan also
+ * keeps the deferred form of such heads (wasm-items.ts deferItems) for calls that use it. Items never share
  * output rows and the item list does not depend on the thread count, so the result is
  * bitwise identical for any number of threads.
  */
 import type { Plan, PlanPart } from "../types.js";
 import { MAX_ITEMS } from "./pool.js";
 import { maxTile } from "./tiled.js";
-import { ITEM_ROW_BLOCK, planItems } from "./wasm-items.js";
+import { deferItems, deferrable, ITEM_ROW_BLOCK, itemPairsFor, planItems } from "./wasm-items.js";
 
 export const PAGE = 65536;
 export const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
@@ -91,6 +92,67 @@ interface PlanEntry {
   bytes: number;
   /** Scored pairs of the costliest item (the first): bounds how long one item may run. */
   maxItemCost: number;
+  /** The same work with deferrable whole heads deferred (wasm-items.ts deferItems); null when no head is. */
+  deferred: DeferredItems | null;
+}
+
+/** Items of a call that defers its deferrable heads: two phases, each sorted by decreasing cost. */
+export interface DeferredItems {
+  first: Int32Array;
+  second: Int32Array;
+  maxItemCost: number;
+  /** Per row [B·H]: parts with records (P − 1 for a deferred head, else 0). */
+  recordParts: Int32Array;
+}
+
+/** Work items a call may have at most (both phases): tiles + a whole head per row + its merge items. */
+export function itemsBound(plan: Plan): number {
+  return plan.tiles + plan.batch * plan.dims.heads * (2 + Math.ceil(plan.dims.queryLength / 512));
+}
+
+/** (batch, head) rows whose plan has several parts: what the deferred mode's records are bounded by. */
+export function multiPartRows(plan: Plan): number {
+  let n = 0;
+  for (const parts of plan.rows) if (parts.length > 1) n++;
+  return n;
+}
+
+/** Bytes of records a deferred call needs at most: (P − 1)·Lq·(D + 3) floats per multi-part row. */
+export function recordBytesBound(plan: Plan, D: number): number {
+  let n = 0;
+  for (const parts of plan.rows) {
+    if (parts.length > 1) n += align16((parts.length - 1) * plan.dims.queryLength * (D + 3) * 4);
+  }
+  return n;
+}
+
+/**
+ * True when one item holds more than half a head's work (the whole head, or row blocks cut
+ * lopsided, as Longformer's with every global row before the only cut): such a head may run
+ * deferred (wasm-items.ts deferItems).
+ */
+function lopsided(items: readonly number[]): boolean {
+  let total = 0;
+  let max = 0;
+  for (let i = 3; i < items.length; i += 4) {
+    total += items[i];
+    max = Math.max(max, items[i]);
+  }
+  return total > 0 && 2 * max > total;
+}
+
+/** Sorts [row, kind, a, b, cost] quintuples by decreasing cost (stable) into [row, kind, a, b] quadruples. */
+function sortItems(order: number[]): { items: Int32Array; maxCost: number } {
+  const count = order.length / 5;
+  if (count > MAX_ITEMS) throw new Error(`wasm backend: ${count} work items exceed ${MAX_ITEMS}; split the batch`);
+  const idx = Array.from({ length: count }, (_, i) => i);
+  idx.sort((a, b) => order[b * 5 + 4] - order[a * 5 + 4] || a - b);
+  const items = new Int32Array(count * 4);
+  for (let n = 0; n < count; n++) {
+    const o = idx[n] * 5;
+    items.set([order[o], order[o + 1], order[o + 2], order[o + 3]], n * 4);
+  }
+  return { items, maxCost: count > 0 ? order[idx[0] * 5 + 4] : 0 };
 }
 
 const planCache = new WeakMap<Plan, PlanEntry>();
@@ -198,7 +260,7 @@ export function placePlan(
   const hit = planCache.get(plan);
   if (hit !== undefined && hit.runtime === rt && hit.generation === arenaGeneration) return hit;
   const { bytes, stride } = planFootprint(plan, D);
-  const callBytes = callBytesFor(plan.tiles + plan.batch * plan.dims.heads, stride); // items <= tiles + rows
+  const callBytes = callBytesFor(itemsBound(plan), stride);
   if (arenaEnd + bytes > DATA_START + ARENA_LIMIT || arenaEnd + bytes + callBytes > MAX_BYTES) {
     resetPlanArena();
   }
@@ -213,7 +275,11 @@ export function placePlan(
   const H = plan.dims.heads;
   const Lq = plan.dims.queryLength;
   const rowParts = new Int32Array(B * H);
-  const placed = new Map<PlanPart[], { ptr: number; items: number[] }>();
+  const itemPairs = itemPairsFor(plan.scoredPairs); // item size: every row's work (wasm-items.ts)
+  const placed = new Map<
+    PlanPart[],
+    { ptr: number; items: number[]; deferred: { first: number[]; second: number[] } | null }
+  >();
   const copyI32 = (a: Int32Array | null): number => {
     if (a === null) return 0;
     const p = mem.take(a.byteLength);
@@ -221,6 +287,10 @@ export function placePlan(
     return p;
   };
   const order: number[] = []; // [row, partIndex, qtBegin, qtEnd, cost] per item
+  const first: number[] = []; // the same with deferrable heads deferred: phase 1 …
+  const second: number[] = []; // … and phase 2 (merge items)
+  const recordParts = new Int32Array(B * H);
+  let anyDeferred = false;
   for (let row = 0; row < B * H; row++) {
     const parts = plan.rows[row];
     let info = placed.get(parts);
@@ -248,7 +318,7 @@ export function placePlan(
         i32[w + 14] = passCols(p);
       }
       const blocks: number[][] = [];
-      const its = planItems(parts, Lq, blocks);
+      const its = planItems(parts, Lq, blocks, itemPairs);
       if (blocks.length > 0) {
         // row-block tables: per block, per part [qtBegin, qtEnd) i32 pairs; items point at them
         const table = mem.take(blocks.length * parts.length * 8);
@@ -259,25 +329,35 @@ export function placePlan(
           if (its[i] === ITEM_ROW_BLOCK) its[i + 1] = table + its[i + 1] * parts.length * 8;
         }
       }
-      info = { ptr, items: its };
+      info = {
+        ptr,
+        items: its,
+        deferred: lopsided(its) && deferrable(parts, Lq) ? deferItems(parts, Lq, itemPairs) : null,
+      };
       placed.set(parts, info);
     }
     rowParts[row] = info.ptr;
     const it = info.items;
     for (let i = 0; i < it.length; i += 4) order.push(row, it[i], it[i + 1], it[i + 2], it[i + 3]);
+    const d = info.deferred;
+    const one = d === null ? it : d.first;
+    for (let i = 0; i < one.length; i += 4) first.push(row, one[i], one[i + 1], one[i + 2], one[i + 3]);
+    if (d !== null) {
+      anyDeferred = true;
+      recordParts[row] = parts.length - 1;
+      for (let i = 0; i < d.second.length; i += 4)
+        second.push(row, d.second[i], d.second[i + 1], d.second[i + 2], d.second[i + 3]);
+    }
   }
-  const count = order.length / 5;
-  if (count > MAX_ITEMS) throw new Error(`wasm backend: ${count} work items exceed ${MAX_ITEMS}; split the batch`);
-  const idx = Array.from({ length: count }, (_, i) => i);
-  idx.sort((a, b) => order[b * 5 + 4] - order[a * 5 + 4] || a - b);
-  const items = new Int32Array(count * 4);
-  for (let n = 0; n < count; n++) {
-    const o = idx[n] * 5;
-    items.set([order[o], order[o + 1], order[o + 2], order[o + 3]], n * 4);
+  const { items, maxCost: maxItemCost } = sortItems(order);
+  let deferred: DeferredItems | null = null;
+  if (anyDeferred) {
+    const a = sortItems(first);
+    const b = sortItems(second);
+    deferred = { first: a.items, second: b.items, maxItemCost: Math.max(a.maxCost, b.maxCost), recordParts };
   }
   arenaEnd = mem.at;
   plansSerialised++;
-  const maxItemCost = count > 0 ? order[idx[0] * 5 + 4] : 0;
   const entry: PlanEntry = {
     runtime: rt,
     generation: arenaGeneration,
@@ -286,6 +366,7 @@ export function placePlan(
     stride,
     bytes: mem.at - start,
     maxItemCost,
+    deferred,
   };
   planCache.set(plan, entry);
   return entry;

@@ -8,31 +8,38 @@
  * plan whose rows are unique (every output row then belongs to exactly one tile), a row block
  * of a multi-part head (every part in plan order over rows no other block has; wasm-items.ts
  * rowCuts), or a whole (batch, head) running all its parts in plan order (union parts and LSH rounds repeat rows
- * and merge them by log-sum-exp, so their order is fixed inside one item). Items never share
- * output rows and the item list does not depend on the thread count, so the result is
- * bitwise identical for any number of threads.
+ * and merge them by log-sum-exp, so their order is fixed inside one item). With threads and few
+ * multi-part heads, a whole head whose parts have unique rows runs deferred instead (its parts'
+ * tile ranges as items, parts >= 1 to records, then merge items behind a barrier: wasm-items.ts
+ * deferItems, assembly/merge.ts). Items never share output rows and no row's arithmetic
+ * depends on how the work is cut, so the result is bitwise identical for any number of threads.
  *
  * Memory layout (bytes): [0, 64 KiB) the module's own constant tables | control words |
  * plan arena (compiled plans, kept across calls: src/kernels/wasm-plan.ts) | items [n, 4 i32] |
- * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride].
+ * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride] | records (deferred
+ * heads: [P − 1][Lq][D + 3] f32 each).
  */
 import type { Plan } from "../types.js";
 import { cleanInputs, finishAll, hasMarks, type NonFinite } from "./nonfinite.js";
 import { CTL_WORDS, PoolError, WorkerPool } from "./pool.js";
+import { useDeferred } from "./wasm-items.js";
 import {
   align16,
   Bump,
   CTL_OFFSET,
   DATA_START,
   ensureMemory,
+  itemsBound,
   MAX_BYTES,
+  multiPartRows,
   placePlan,
   planArenaEnd,
   planFootprint,
+  recordBytesBound,
   reservedRegionEnd,
   resetPlanArena,
 } from "./wasm-plan.js";
-import { dropRuntime, loadedRuntime } from "./wasm-runtime.js";
+import { dropRuntime, loadedRuntime, type Runtime } from "./wasm-runtime.js";
 
 export { WasmMemoryError, wasmPlansSerialised } from "./wasm-plan.js";
 export type { KernelExports, Runtime } from "./wasm-runtime.js";
@@ -96,9 +103,13 @@ export interface WasmPrepared {
   bytes: number;
   /** Why it cannot run (memory above the limit); empty when it can. */
   reasons: string[];
+  /** Bytes reserved for deferred merges' records (wasm-items.ts useDeferred); 0 = the call does not defer. */
+  recordBytes: number;
 }
 
 let memoryLimit = MAX_BYTES;
+/** Records of deferred merges a call may hold at most (wasm-items.ts useDeferred; above it, whole heads run). */
+const MAX_RECORD_BYTES = 256 * 2 ** 20;
 
 /**
  * Test hook: pretend 32-bit WebAssembly memory holds only `bytes` (default 4 GiB), so a test
@@ -110,8 +121,8 @@ export function setWasmMemoryLimitForTests(bytes: number = MAX_BYTES): number {
   return old;
 }
 
-/** Bytes one call needs after the plan arena: items, head descriptors, q, k, v, out, lse, scratch. */
-function callBytes(pr: WasmProblem, items: number, stride: number): number {
+/** Bytes one call needs after the plan arena: items, head descriptors, q, k, v, out, lse, scratch, records. */
+function callBytes(pr: WasmProblem, items: number, stride: number, records: number): number {
   const { B, H, Lq, threads } = pr;
   const sizes = [
     items * 16,
@@ -122,7 +133,7 @@ function callBytes(pr: WasmProblem, items: number, stride: number): number {
     pr.q.byteLength,
     B * H * Lq * 4,
   ];
-  let t = threads * stride + 16 * 16;
+  let t = threads * stride + records + 16 * 16;
   for (const x of sizes) t += align16(x);
   return t;
 }
@@ -130,8 +141,13 @@ function callBytes(pr: WasmProblem, items: number, stride: number): number {
 /** Counts the linear memory the problem needs (nothing is written to wasm memory): its plan placed after a fresh arena, plus the call's data. */
 export function prepareWasm(pr: WasmProblem): WasmPrepared {
   const { bytes: planBytes, stride } = planFootprint(pr.plan, pr.D);
-  const itemsBound = pr.plan.tiles + pr.plan.batch * pr.plan.dims.heads; // items <= tiles + rows
-  const total = DATA_START + planBytes + callBytes(pr, itemsBound, stride);
+  const base = DATA_START + planBytes;
+  let recordBytes = useDeferred(multiPartRows(pr.plan), pr.threads) ? recordBytesBound(pr.plan, pr.D) : 0;
+  // the deferred mode only changes time: without room for its records the call runs whole heads
+  if (recordBytes > MAX_RECORD_BYTES || base + callBytes(pr, itemsBound(pr.plan), stride, recordBytes) > memoryLimit) {
+    recordBytes = 0;
+  }
+  const total = base + callBytes(pr, itemsBound(pr.plan), stride, recordBytes);
   const reasons: string[] = [];
   if (total > memoryLimit) {
     const limit = memoryLimit === MAX_BYTES ? "32-bit WebAssembly's 4 GiB" : `the ${memoryLimit}-byte test limit`;
@@ -139,7 +155,7 @@ export function prepareWasm(pr: WasmProblem): WasmPrepared {
       `the plan needs ${total} bytes of WebAssembly memory (inputs, outputs, ${planBytes} bytes of plan, ${pr.threads * stride} bytes of scratch), above ${limit}; split the batch/heads or use backend "js"`,
     );
   }
-  return { pr, bytes: total, reasons };
+  return { pr, bytes: total, reasons, recordBytes };
 }
 
 export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr)): WasmResult {
@@ -150,21 +166,24 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   }
   if (prepared.reasons.length > 0) throw new Error(`wasm backend: ${prepared.reasons.join("; ")}`);
   const { B, H, Hkv, Lq, Lk, D, threads, plan } = pr;
-  const need = (items: number, stride: number): number => callBytes(pr, items, stride);
+  const need = (items: number, stride: number): number => callBytes(pr, items, stride, prepared.recordBytes);
   let entry = placePlan(rt, plan, D, need);
   if (planArenaEnd() + need(entry.items.length / 4, entry.stride) > memoryLimit) {
     resetPlanArena(); // the cached plan sits too high for this call's data: place it afresh at the start
     entry = placePlan(rt, plan, D, need);
   }
-  const itemCount = entry.items.length / 4;
+  const deferred = prepared.recordBytes > 0 ? entry.deferred : null; // two phases (wasm-items.ts deferItems)
+  const list = deferred === null ? entry.items : deferred.first;
+  const itemCount = list.length / 4;
+  const mergeCount = deferred === null ? 0 : deferred.second.length / 4;
   const stride = entry.stride;
-  ensureMemory(rt, planArenaEnd() + need(itemCount, stride));
+  ensureMemory(rt, planArenaEnd() + need(itemCount + mergeCount, stride));
 
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
   const mem = new Bump(planArenaEnd());
-  const itemsPtr = mem.take(itemCount * 16);
+  const itemsPtr = mem.take((itemCount + mergeCount) * 16); // phase 1, then phase 2 (merge items)
   const headsPtr = mem.take(B * H * 64);
   const qPtr = mem.take(pr.q.byteLength);
   const kPtr = mem.take(pr.k.byteLength);
@@ -172,6 +191,12 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const outPtr = mem.take(pr.q.byteLength);
   const lsePtr = mem.take(B * H * Lq * 4);
   const scratch = mem.take(threads * stride);
+  const recordParts = deferred?.recordParts;
+  let records = 0;
+  if (recordParts !== undefined) {
+    for (let row = 0; row < B * H; row++) records += align16(recordParts[row] * Lq * (D + 3) * 4);
+  }
+  let recPtr = mem.take(records); // records of deferred heads: [P − 1][Lq][D + 3] f32 per head (assembly/merge.ts)
   f32.set(pr.q, qPtr / 4);
   f32.set(pr.k, kPtr / 4);
   f32.set(pr.v, vPtr / 4);
@@ -207,35 +232,35 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
       i32[w + 6] = plan.rows[row].length;
       i32[w + 7] = D;
       f32[w + 8] = pr.scale;
+      const parts = recordParts === undefined ? 0 : recordParts[row];
+      i32[w + 9] = parts > 0 ? recPtr : 0; // records [P − 1][Lq][D + 3] f32 (assembly/merge.ts)
+      i32[w + 10] = Lq;
+      if (parts > 0) {
+        // an unwritten record must merge as nothing: L = 0 and chk = 0 (words D + 1, D + 2)
+        for (let j = 0; j < parts * Lq; j++) {
+          const rw = recPtr / 4 + j * (D + 3); // record j of [P − 1][Lq]
+          f32[rw + D + 1] = 0;
+          f32[rw + D + 2] = 0;
+        }
+        recPtr += align16(parts * Lq * (D + 3) * 4);
+      }
     }
   }
-  const items = entry.items; // sorted by decreasing cost: [row, partIndex, qtBegin, qtEnd]
-  for (let n = 0; n < itemCount; n++) {
-    const w = itemsPtr / 4 + n * 4; // item: 4 i32 words
-    i32[w] = headsPtr + items[n * 4] * 64;
-    i32[w + 1] = items[n * 4 + 1];
-    i32[w + 2] = items[n * 4 + 2];
-    i32[w + 3] = items[n * 4 + 3];
-  }
-
-  if (threads <= 1 || itemCount <= 1) {
-    rt.kernel.runItems(itemsPtr, itemCount, scratch);
-  } else {
-    const maxItemFlops = 4 * D * entry.maxItemCost; // items sorted by decreasing cost
-    try {
-      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
-      rt.pool.ensure(threads - 1);
-      rt.pool.run(rt.kernel, threads, itemsPtr, itemCount, scratch, stride, maxItemFlops);
-    } catch (e) {
-      if (!(e instanceof PoolError)) throw e;
-      // A dead or stuck worker may still hold this memory: stop every worker and drop the
-      // memory with them; the next call loads a fresh runtime and starts a new pool.
-      dropRuntime(rt);
-      throw new PoolError(
-        `${e.message}. This call's result is lost; the pool was stopped and the next call starts a new one`,
-      );
+  const writeItems = (items: Int32Array, at: number): void => {
+    // sorted by decreasing cost: [row, partIndex, qtBegin, qtEnd]
+    for (let n = 0; n < items.length / 4; n++) {
+      const w = at / 4 + n * 4; // item: 4 i32 words
+      i32[w] = headsPtr + items[n * 4] * 64;
+      i32[w + 1] = items[n * 4 + 1];
+      i32[w + 2] = items[n * 4 + 2];
+      i32[w + 3] = items[n * 4 + 3];
     }
-  }
+  };
+  writeItems(list, itemsPtr);
+  // phase 2 (deferred heads): merge items after a barrier, once every part-0 merge and record is written
+  if (deferred !== null) writeItems(deferred.second, itemsPtr + itemCount * 16);
+  const maxItemFlops = 4 * D * (deferred === null ? entry.maxItemCost : deferred.maxItemCost);
+  runItemsOn(rt, threads, itemsPtr, itemCount + mergeCount, itemCount, scratch, stride, maxItemFlops);
   // the result out of wasm memory: into the caller's arrays when given (no allocation), else new ones
   const out = copyOut(f32.subarray(outPtr / 4, outPtr / 4 + pr.q.length), pr.outInto);
   const lse = copyOut(f32.subarray(lsePtr / 4, lsePtr / 4 + B * H * Lq), pr.lseInto);
@@ -248,6 +273,39 @@ function copyOut(src: Float32Array, into: Float32Array | null | undefined): Floa
   if (into === null || into === undefined) return src.slice();
   into.set(src);
   return into;
+}
+
+/**
+ * Runs `count` items at `items` on the calling thread (in order), or on the pool with `threads`
+ * threads; items from index `barrier` on start once every earlier item is done.
+ */
+function runItemsOn(
+  rt: Runtime,
+  threads: number,
+  items: number,
+  count: number,
+  barrier: number,
+  scratch: number,
+  stride: number,
+  maxItemFlops: number,
+): void {
+  if (threads <= 1 || count <= 1) {
+    rt.kernel.runItems(items, count, scratch);
+    return;
+  }
+  try {
+    if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+    rt.pool.ensure(threads - 1);
+    rt.pool.run(rt.kernel, threads, items, count, scratch, stride, maxItemFlops, 0, barrier);
+  } catch (e) {
+    if (!(e instanceof PoolError)) throw e;
+    // A dead or stuck worker may still hold this memory: stop every worker and drop the
+    // memory with them; the next call loads a fresh runtime and starts a new pool.
+    dropRuntime(rt);
+    throw new PoolError(
+      `${e.message}. This call's result is lost; the pool was stopped and the next call starts a new one`,
+    );
+  }
 }
 
 /** Control words must fit below DATA_START. */
