@@ -305,3 +305,25 @@ describe("backend dispatch", () => {
     expect(() => attention(q, k, k, { backend: "gpu" as never })).toThrow(/"auto", "wasm", "js", "reference"/);
   });
 });
+
+describe("rows with no allowed key after a call that wrote every row", () => {
+  // wasm memory keeps the previous call's out region; rows no part merges must still be 0
+  test.each([1, 2])("threads %i: out 0, lse −∞, the rest as the oracle", (threads) => {
+    const [B, H, L, D] = [1, 2, 96, 16];
+    const rng = new Rng(11);
+    const q = tensor([B, H, L, D], rng);
+    const k = tensor([B, H, L, D], rng);
+    const v = tensor([B, H, L, D], rng);
+    attention(q, k, v, { backend: "wasm", threads }); // dense: every out row written
+    const empty = (qi: number) => qi % 7 === 3; // these rows see no key
+    const allowed = (qi: number, ki: number) => !empty(qi) && ki <= qi;
+    const pattern = patterns.mask(allowed);
+    const r = attention(q, k, v, { pattern, backend: "wasm", threads });
+    for (let row = 0; row < B * H * L; row++) {
+      if (!empty(row % L)) continue;
+      expect(r.lse[row]).toBe(Number.NEGATIVE_INFINITY);
+      for (let d = 0; d < D; d++) expect(r.out.data[row * D + d]).toBe(0);
+    }
+    expectMatchesOracle({ out: r.out.data, lse: r.lse }, oracle(q, k, v, 1 / Math.sqrt(D), allowed), D, 1);
+  });
+});

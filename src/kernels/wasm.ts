@@ -197,14 +197,12 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
     for (let row = 0; row < B * H; row++) records += align16(recordParts[row] * Lq * (D + 3) * 4);
   }
   let recPtr = mem.take(records); // records of deferred heads: [P − 1][Lq][D + 3] f32 per head (assembly/merge.ts)
-  f32.set(pr.q, qPtr / 4);
-  f32.set(pr.k, kPtr / 4);
-  f32.set(pr.v, vPtr / 4);
-  if (pr.bad === undefined) {
-    const finite =
-      rt.kernel.allFinite(qPtr, pr.q.length) === 1 &&
-      rt.kernel.allFinite(kPtr, pr.k.length) === 1 &&
-      rt.kernel.allFinite(vPtr, pr.v.length) === 1;
+  // q, k, v in, each scanned chunk by chunk while the chunk is still in cache (one pass over
+  // memory instead of two); the scan only when the caller has not cleaned the inputs already
+  const scan = pr.bad === undefined;
+  const finite =
+    copyIn(rt, f32, pr.q, qPtr, scan) && copyIn(rt, f32, pr.k, kPtr, scan) && copyIn(rt, f32, pr.v, vPtr, scan);
+  if (scan) {
     if (finite) pr = { ...pr, bad: null };
     else {
       const c = cleanInputs(pr.q, pr.k, pr.v, pr); // the NaN rule's slow path (nonfinite.ts)
@@ -214,7 +212,8 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
       pr = { ...pr, q: c.q, k: c.k, v: c.v, bad: c.bad };
     }
   }
-  f32.fill(0, outPtr / 4, outPtr / 4 + pr.q.length);
+  // out is not cleared: a row's first merge writes it whole (lse −∞ before it), and rows no
+  // part merges (lse still −∞) are zeroed after the copy out (zeroEmptyRows)
   f32.fill(Number.NEGATIVE_INFINITY, lsePtr / 4, lsePtr / 4 + B * H * Lq);
 
   const group = H / Hkv;
@@ -264,8 +263,34 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   // the result out of wasm memory: into the caller's arrays when given (no allocation), else new ones
   const out = copyOut(f32.subarray(outPtr / 4, outPtr / 4 + pr.q.length), pr.outInto);
   const lse = copyOut(f32.subarray(lsePtr / 4, lsePtr / 4 + B * H * Lq), pr.lseInto);
+  zeroEmptyRows(out, lse, D);
   if (pr.bad || hasMarks(lse)) finishAll({ ...pr, out, lse }, pr.plan.rows, pr.bad); // the NaN rule (nonfinite.ts)
   return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
+}
+
+/** Floats per chunk of copyIn: 256 KiB, still in L2 when the scan reads it back. */
+const COPY_CHUNK = 1 << 16;
+
+/**
+ * Copies `src` into wasm memory at byte `ptr`; with `scan`, checks each chunk right after
+ * copying it (allFinite in wasm SIMD) and returns whether every value is finite (true without
+ * `scan`). A chunk with a non-finite value ends the scan, not the copy.
+ */
+function copyIn(rt: Runtime, f32: Float32Array, src: Float32Array, ptr: number, scan: boolean): boolean {
+  let finite = true;
+  for (let i = 0; i < src.length; i += COPY_CHUNK) {
+    const end = Math.min(src.length, i + COPY_CHUNK);
+    f32.set(src.subarray(i, end), ptr / 4 + i);
+    if (scan && finite) finite = rt.kernel.allFinite(ptr + i * 4, end - i) === 1;
+  }
+  return finite;
+}
+
+/** Zeroes the out rows [B·H·Lq][D] whose lse is −∞ (no allowed key: out 0), which no merge wrote. */
+function zeroEmptyRows(out: Float32Array, lse: Float32Array, D: number): void {
+  for (let r = 0; r < lse.length; r++) {
+    if (lse[r] === Number.NEGATIVE_INFINITY) out.fill(0, r * D, (r + 1) * D); // out: [B·H·Lq, D]
+  }
 }
 
 /** `src` (a view of wasm memory) copied into `into` when given, else into a new array. */
