@@ -50,8 +50,9 @@ export function mergeRow(row: usize, m: f32, lf: f32, chk: f32, qi: i32, outPtr:
     return;
   }
   const mx = old > partLse ? old : partLse;
-  const wOld = Math.exp(old - mx);
-  const wNew = Math.exp(partLse - mx);
+  // the larger side's weight is exp(0) = 1 exactly: one exp, the same bits as two
+  const wOld = old > partLse ? 1 : Math.exp(old - mx);
+  const wNew = old > partLse ? Math.exp(partLse - mx) : 1;
   const total = wOld + wNew;
   const cOld = wOld / total;
   const cNew = wNew / total / l;
