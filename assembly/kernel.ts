@@ -39,6 +39,7 @@ import { maskTile, packK, packV } from "./pack";
 import { scores, scoresRows64 } from "./scores";
 import { mergeRecords, mergeRow, partRecords, storeRow } from "./merge";
 import { LOG2E, madd, softmax } from "./softmax";
+import { packQ, unpackAcc } from "./rows";
 
 export { allFinite } from "./softmax";
 
@@ -159,20 +160,8 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
     const s0 = load<i32>(qTiles + <usize>qt * 4);
     const rows = load<i32>(qTiles + <usize>qt * 4, 4) - s0;
     const rp = (rows + 7) & ~7;
-    // gather, scale and pack queries: Qp [rb][d][8]; pad rows are zero
-    for (let r = 0; r < rp; r++) {
-      const lane = Qp + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4;
-      if (r < rows) {
-        const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
-        const src = qPtr + <usize>qi * dBytes; // q: [Lq, D]
-        for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, load<f32>(src + <usize>d * 4) * qScale);
-      } else {
-        for (let d = 0; d < D; d++) store<f32>(lane + <usize>d * 32, 0);
-      }
-      store<f32>(M + <usize>r * 4, NEG_INF);
-      store<f32>(L + <usize>r * 4, 0);
-      store<f32>(Bad + <usize>r * 4, 0);
-    }
+    // gather, scale and pack queries: Qp [rb][d][8]; pad rows are zero; M, L, Bad initialised
+    packQ(Qp, qPtr, qIndex, s0, rows, rp, D, qScale, M, L, Bad);
     memory.fill(Acc, 0, <usize>(D * rp) * 4);
 
     // one pass per run of CSR entries whose key tiles follow each other in the part's key
@@ -263,26 +252,25 @@ function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: us
       accumulate(St, Acc, Alpha, vp, vg, vStep, colOff, vPtr, cols, rp, D);
       e = eEnd;
     }
-    merge(Acc, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D, rec);
+    merge(Acc, Qp, M, L, Bad, qIndex, s0, rows, outPtr, lsePtr, D, rec);
   }
 }
 
 /**
  * Merges this tile's rows into out / lse by log-sum-exp (assembly/merge.ts mergeRow), or, when
  * rec is not 0 (a deferred part, see merge.ts), stores each row's state as its record there.
+ * The accumulator is first copied row-major into Rows (Qp's space, free once the passes are
+ * done) with each row's overflow check in Bad (rows.ts unpackAcc).
  */
-function merge(Acc: usize, M: usize, L: usize, Bad: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32, rec: usize): void {
+function merge(Acc: usize, Rows: usize, M: usize, L: usize, Bad: usize, qIndex: usize, s0: i32, rows: i32, outPtr: usize, lsePtr: usize, D: i32, rec: usize): void {
+  unpackAcc(Acc, Rows, Bad, rows, D);
   for (let r = 0; r < rows; r++) {
     const qi = qIndex === 0 ? s0 + r : load<i32>(qIndex + <usize>(s0 + r) * 4);
-    const lane = Acc + (<usize>(r >> 3) * <usize>D * 8 + <usize>(r & 7)) * 4; // AccT [rb][d][8]
-    let chk = load<f32>(Bad + <usize>r * 4);
-    for (let d = 0; d < D; d++) {
-      const a = load<f32>(lane + <usize>d * 32);
-      chk += a - a;
-    }
+    const row = Rows + <usize>r * <usize>D * 4; // Rows [r][D]
+    const chk = load<f32>(Bad + <usize>r * 4);
     const m = load<f32>(M + <usize>r * 4);
     const l = load<f32>(L + <usize>r * 4);
-    if (rec !== 0) storeRow(lane, m, l, chk, rec + <usize>qi * <usize>(D + 3) * 4, D); // records [Lq][D + 3]
-    else mergeRow(lane, 32, m, l, chk, qi, outPtr, lsePtr, D);
+    if (rec !== 0) storeRow(row, m, l, chk, rec + <usize>qi * <usize>(D + 3) * 4, D); // records [Lq][D + 3]
+    else mergeRow(row, m, l, chk, qi, outPtr, lsePtr, D);
   }
 }

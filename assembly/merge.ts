@@ -16,12 +16,14 @@
 import { LN2 } from "./softmax";
 
 /**
- * Merges one row into out / lse. lane: the row's accumulator, `step` bytes between its d
- * values (32 in AccT [rb][d][8], 4 in a record); m: its max (base-2 units), l: its sum;
- * chk: Bad + Σ (a − a) over the accumulator, non-zero when something overflowed float32: the
- * row is then marked (lse NaN, which survives later merges) for src/kernels/nonfinite.ts.
+ * Merges one row into out / lse. row: the row's accumulator, D contiguous f32 (a tile's rows
+ * unpacked row-major by assembly/rows.ts unpackAcc, or a record); m: its max (base-2 units),
+ * l: its sum; chk: Bad + Σ (a − a) over the accumulator, non-zero when something overflowed
+ * float32: the row is then marked (lse NaN, which survives later merges) for
+ * src/kernels/nonfinite.ts. The d loops run 4 at a time in f64x2: per element the same float64
+ * products, sums and roundings to f32 as the scalar tail.
  */
-export function mergeRow(lane: usize, step: usize, m: f32, lf: f32, chk: f32, qi: i32, outPtr: usize, lsePtr: usize, D: i32): void {
+export function mergeRow(row: usize, m: f32, lf: f32, chk: f32, qi: i32, outPtr: usize, lsePtr: usize, D: i32): void {
   const li = lsePtr + <usize>qi * 4; // lse: [Lq]
   if (chk !== 0) {
     store<f32>(li, NaN);
@@ -32,28 +34,51 @@ export function mergeRow(lane: usize, step: usize, m: f32, lf: f32, chk: f32, qi
   const partLse = <f64>m * LN2 + Math.log(l); // M in base-2 units
   const oRow = outPtr + <usize>qi * <usize>D * 4; // out: [Lq, D]
   const old = <f64>load<f32>(li);
+  const d4 = D & ~3;
   if (old === -Infinity) {
     const inv = 1 / l;
-    for (let d = 0; d < D; d++) store<f32>(oRow + <usize>d * 4, <f32>(<f64>load<f32>(lane + <usize>d * step) * inv));
+    const iv = f64x2.splat(inv);
+    let d = 0;
+    for (; d < d4; d += 4) {
+      const a = v128.load(row + <usize>d * 4);
+      const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(a), iv));
+      const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 2, 3)), iv));
+      v128.store(oRow + <usize>d * 4, v128.shuffle<f32>(lo, hi, 0, 1, 4, 5));
+    }
+    for (; d < D; d++) store<f32>(oRow + <usize>d * 4, <f32>(<f64>load<f32>(row + <usize>d * 4) * inv));
     store<f32>(li, <f32>partLse);
     return;
   }
   const mx = old > partLse ? old : partLse;
-  const wOld = Math.exp(old - mx);
-  const wNew = Math.exp(partLse - mx);
+  // the larger side's weight is exp(0) = 1 exactly: one exp, the same bits as two
+  const wOld = old > partLse ? 1 : Math.exp(old - mx);
+  const wNew = old > partLse ? Math.exp(partLse - mx) : 1;
   const total = wOld + wNew;
   const cOld = wOld / total;
   const cNew = wNew / total / l;
-  for (let d = 0; d < D; d++) {
+  const co = f64x2.splat(cOld);
+  const cn = f64x2.splat(cNew);
+  let d = 0;
+  for (; d < d4; d += 4) {
     const o = oRow + <usize>d * 4;
-    store<f32>(o, <f32>(<f64>load<f32>(o) * cOld + <f64>load<f32>(lane + <usize>d * step) * cNew));
+    const x = v128.load(o);
+    const a = v128.load(row + <usize>d * 4);
+    const xh = v128.shuffle<f32>(x, x, 2, 3, 2, 3);
+    const ah = v128.shuffle<f32>(a, a, 2, 3, 2, 3);
+    const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(x), co), f64x2.mul(f64x2.promote_low_f32x4(a), cn));
+    const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(xh), co), f64x2.mul(f64x2.promote_low_f32x4(ah), cn));
+    v128.store(o, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (; d < D; d++) {
+    const o = oRow + <usize>d * 4;
+    store<f32>(o, <f32>(<f64>load<f32>(o) * cOld + <f64>load<f32>(row + <usize>d * 4) * cNew));
   }
   store<f32>(li, <f32>(mx + Math.log(total)));
 }
 
-/** Stores one row's state (lane: AccT [rb][d][8], stride 32 bytes) as the record at dst: Acc [D], M, L, chk. */
-export function storeRow(lane: usize, m: f32, l: f32, chk: f32, dst: usize, D: i32): void {
-  for (let d = 0; d < D; d++) store<f32>(dst + <usize>d * 4, load<f32>(lane + <usize>d * 32));
+/** Stores one row's state (row: D contiguous f32) as the record at dst: Acc [D], M, L, chk. */
+export function storeRow(row: usize, m: f32, l: f32, chk: f32, dst: usize, D: i32): void {
+  memory.copy(dst, row, <usize>D * 4);
   const tail = dst + <usize>D * 4;
   store<f32>(tail, m);
   store<f32>(tail, l, 4);
@@ -79,7 +104,7 @@ export function mergeRecords(head: usize, r0: i32, r1: i32): void {
     for (let p = 1; p < numParts; p++) {
       const r = partRecords(head, p) + <usize>qi * rowBytes; // record [Lq][D + 3]: row qi
       const tail = r + <usize>D * 4;
-      mergeRow(r, 4, load<f32>(tail), load<f32>(tail, 4), load<f32>(tail, 8), qi, outPtr, lsePtr, D);
+      mergeRow(r, load<f32>(tail), load<f32>(tail, 4), load<f32>(tail, 8), qi, outPtr, lsePtr, D);
     }
   }
 }

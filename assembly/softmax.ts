@@ -46,8 +46,23 @@ export function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, 
   for (let j = 0; j < rp >> 2; j++) {
     const col = St + <usize>(j >> 1) * panel + <usize>(j & 1) * 16; // 4 rows of St [rb][c][8]
     const mOld = v128.load(M + <usize>j * 16);
-    let mx = mOld;
-    for (let c = 0; c < cols; c++) mx = f32x4.pmax(mx, v128.load(col + <usize>c * 32));
+    // the row max in four independent chains (max does not depend on the order, up to the sign
+    // of a zero max and NaN rows, which overflow marks), so pmax latency does not bound the loop
+    let m0 = mOld;
+    let m1 = mOld;
+    let m2 = mOld;
+    let m3 = mOld;
+    const c4 = cols & ~3;
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const cp = col + <usize>c * 32; // St [rb][c][8]: column c of these 4 rows
+      m0 = f32x4.pmax(m0, v128.load(cp, 0));
+      m1 = f32x4.pmax(m1, v128.load(cp, 32));
+      m2 = f32x4.pmax(m2, v128.load(cp, 64));
+      m3 = f32x4.pmax(m3, v128.load(cp, 96));
+    }
+    for (; c < cols; c++) m0 = f32x4.pmax(m0, v128.load(col + <usize>c * 32));
+    const mx = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
     // Alpha is exactly 1 where the row max did not move: vexp2(0) is 1 + 1e-7, and that bias
     // would compound over every key tile of a long row.
     const alpha = v128.bitselect(f32x4.splat(1), vexp2(f32x4.sub(mOld, mx)), f32x4.eq(mOld, mx));
