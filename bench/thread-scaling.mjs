@@ -5,7 +5,10 @@
 // V8 runs the kernel in Liftoff first and tiers it up to TurboFan in the background after enough
 // calls (one-thread strided at n = 4,096 ran 10 ms before, 7 ms after): every case first runs
 // for --warm ms (default 2000) at the smallest size, on 1 and 2 threads, untimed.
-// Usage: npm run build && node bench/thread-scaling.mjs [--sizes 1024,2048,4096] [--heads 1,8] [--runs 7]
+// Timed calls write into a reused options.out / options.lse, as a caller looping over attention()
+// would; --fresh-out drops them (each call allocates its result: at H = 8 the allocation and its
+// garbage collection on the calling thread cost more than the kernel's second thread saves).
+// Usage: npm run build && node bench/thread-scaling.mjs [--sizes 1024,2048,4096] [--heads 1,8] [--runs 7] [--fresh-out]
 import { parseArgs } from "node:util";
 import { attention, compile, patterns, randomTensor } from "../dist/index.js";
 import { median, printTable } from "./lib.mjs";
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     heads: { type: "string", default: "1,8" },
     runs: { type: "string", default: "7" },
     warm: { type: "string", default: "2000" },
+    "fresh-out": { type: "boolean", default: false },
   },
 });
 const D = 64;
@@ -45,11 +49,12 @@ for (const H of values.heads.split(",").map(Number)) {
     for (const [label, make] of CASES) {
       const plan = compile(make(n), { queryLength: n, heads: H, headDim: D });
       const ts = { 1: [], 2: [] };
-      for (const t of [1, 2]) attention(q, k, v, { plan, backend: "wasm", threads: t }); // warm-up
+      const into = values["fresh-out"] ? {} : { out: { data: new Float32Array(q.data.length), shape: q.shape }, lse: new Float32Array(H * n) };
+      for (const t of [1, 2]) attention(q, k, v, { plan, backend: "wasm", threads: t, ...into }); // warm-up
       for (let r = 0; r < runs; r++) {
         for (const t of [1, 2]) {
           const t0 = performance.now();
-          attention(q, k, v, { plan, backend: "wasm", threads: t });
+          attention(q, k, v, { plan, backend: "wasm", threads: t, ...into });
           ts[t].push(performance.now() - t0);
         }
       }
