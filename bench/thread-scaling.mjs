@@ -49,7 +49,9 @@ for (const H of values.heads.split(",").map(Number)) {
     for (const [label, make] of CASES) {
       const plan = compile(make(n), { queryLength: n, heads: H, headDim: D });
       const ts = { 1: [], 2: [] };
-      const into = values["fresh-out"] ? {} : { out: { data: new Float32Array(q.data.length), shape: q.shape }, lse: new Float32Array(H * n) };
+      const into = values["fresh-out"]
+        ? {}
+        : { out: { data: new Float32Array(q.data.length), shape: q.shape }, lse: new Float32Array(H * n) };
       for (const t of [1, 2]) attention(q, k, v, { plan, backend: "wasm", threads: t, ...into }); // warm-up
       for (let r = 0; r < runs; r++) {
         for (const t of [1, 2]) {
