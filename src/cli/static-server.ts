@@ -7,6 +7,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
+import { forbiddenPathChar } from "../util/names.js";
 
 export interface StaticServer {
   /** Base URL, e.g. http://127.0.0.1:41234/ */
@@ -47,9 +48,6 @@ export const ISOLATION_HEADERS: Record<string, string> = {
 /** A request path that names no file: 400 Bad Request, not 404 (a malformed URL, a NUL, a backslash). */
 class BadPath extends Error {}
 
-/** Decoded path segments may not hold these: NUL and control characters, and `\` (a separator on Windows). */
-const BAD_DECODED = /[\u0000-\u001f\u007f\\]/;
-
 function resolve(mounts: [string, string][], urlPath: string): string | null {
   for (const [prefix, dir] of mounts) {
     if (!urlPath.startsWith(prefix)) continue;
@@ -59,7 +57,9 @@ function resolve(mounts: [string, string][], urlPath: string): string | null {
     } catch {
       throw new BadPath("malformed percent-encoding");
     }
-    if (BAD_DECODED.test(rel)) throw new BadPath("a control character or a backslash");
+    // NUL and control characters, and `\` (a separator on Windows); a colon is a file name character here
+    const bad = forbiddenPathChar(rel, true);
+    if (bad !== null) throw new BadPath(`the path holds ${bad}`);
     const file = path.resolve(dir, `.${path.posix.sep}${rel}`);
     if (file !== dir && !file.startsWith(dir + path.sep)) return null;
     try {
