@@ -58,8 +58,8 @@ export function explain(plan: Plan): Explanation;
 export function explain(pattern: Pattern, options: ExplainOptions): Explanation;
 export function explain(target: Pattern | Plan, options?: ExplainOptions): Explanation {
   if (isPlan(target) || looksLikePlan(target)) {
-    checkPlan("explain(plan)", target);
-    return explanation(target.pattern, target.dims, target.batch, planTotals(target), target.keyBytes);
+    const plan = checkPlan("explain(plan)", target);
+    return explanation(plan.pattern, plan.dims, plan.batch, planTotals(plan), plan.keyBytes);
   }
   const { request, extraBytes } = planRequest("explain", target as Pattern, options);
   return explanation(request.pattern.name, request.dims, request.batch, countPlan(request), extraBytes);
