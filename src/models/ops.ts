@@ -5,7 +5,7 @@
  */
 
 import { type LinearOptions, linear as linearImpl } from "../backends/dispatch.js";
-import type { Activation } from "./config.js";
+import type { Activation } from "./architectures/fields.js";
 
 export type { LinearOptions };
 /** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/dispatch.ts picks the op: wasm GEMM, else js). */
