@@ -117,10 +117,10 @@ export function sizeCap(file: string): number | null {
  * default) for the capped JSON files; for weights, the same plus the announced size at 32 KiB/s
  * (a slow link still finishes; a trickle does not run forever).
  */
-export function fileDeadlineMs(ctx: HubRequestContext, size: number | null): number {
+export function fileDeadlineMs(ctx: HubRequestContext, file: string, size: number | null): number {
   if (ctx.deadlineMs !== null) return ctx.deadlineMs;
   const base = 6 * ctx.idleTimeoutMs;
-  return size === null ? base : base + (size / 32768) * 1000;
+  return size === null || sizeCap(file) !== null ? base : base + Math.ceil((size / 32768) * 1000);
 }
 
 /** Node: the timer does not keep the process alive by itself (the request it guards does). */
@@ -177,7 +177,8 @@ class Watchdog {
   }
   /** Why it fired, for a message. */
   why(silence: string): string {
-    return this.late ? `not complete after the ${this.deadlineMs / 1000} s deadline of one file` : silence;
+    const seconds = Math.round(this.deadlineMs / 100) / 10;
+    return this.late ? `not complete after the ${seconds} s deadline of one file` : silence;
   }
 }
 
@@ -262,7 +263,7 @@ export async function requestFile(
   const origin = new URL(ctx.endpoint).origin;
   const head: HubFileHead = { commit: null, etag: null, size: null };
   const watchdog = new Watchdog(ctx.idleTimeoutMs);
-  watchdog.deadline(fileDeadlineMs(ctx, null));
+  watchdog.deadline(fileDeadlineMs(ctx, file, null));
   try {
     return await follow();
   } catch (e) {
@@ -310,7 +311,7 @@ export async function requestFile(
           await response.body?.cancel().catch(() => undefined);
           throw tooLarge(ctx, file, head.size, cap);
         }
-        watchdog.deadline(fileDeadlineMs(ctx, head.size));
+        watchdog.deadline(fileDeadlineMs(ctx, file, head.size));
         return { head, response, watchdog };
       }
       // The body of an error answer is not read into the message: a proxy that echoes the request
