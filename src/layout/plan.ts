@@ -206,7 +206,47 @@ const made = new WeakSet<object>();
 
 /** The accounting of a plan without building it (no masks materialised where the planners count analytically). */
 export function countPlan(r: PlanRequest): PlanTotals {
+  if (isDensePattern(r.pattern)) return denseTotals(r.dims, r.batch);
   return totalsOf(planRows(r, countPart), r.dims.headDim, countInfo);
+}
+
+/** Tile side of dense()'s plan. */
+export const DENSE_TILE = 64;
+
+/** The patterns dense() made (registered by the factory): countPlan counts them in closed form. */
+const densePatterns = new WeakSet<Pattern>();
+
+/** Called by patterns.dense() on what it returns (not by compositions, not by masks named "dense"). */
+export function registerDense(p: Pattern): void {
+  densePatterns.add(p);
+}
+
+/** True for a pattern dense() returned. */
+export function isDensePattern(p: Pattern): boolean {
+  return densePatterns.has(p);
+}
+
+/**
+ * dense()'s accounting in O(1) (counting its plan visits ⌈Lq/64⌉·⌈Lk/64⌉ tiles: 3 s at
+ * n = 10^6, hours at 10^8): one part of full DENSE_TILE tiles shared by every (batch row,
+ * head); its arrays are qTiles, kTiles, rowPtr (Int32, ⌈L/64⌉ + 1 each) and colIdx + maskOff
+ * (Int32 per tile), as buildPart makes them. test/cli-safety.test.ts compares it with the
+ * built plan. Unlike building, it does not refuse plans past the Int32 tile-entry limit:
+ * explain answers what dense would cost at any length.
+ */
+function denseTotals(dims: Dims, B: number): PlanTotals {
+  const { queryLength: Lq, keyLength: Lk, heads: H, headDim: D } = dims;
+  const qT = Math.ceil(Lq / DENSE_TILE);
+  const kT = Math.ceil(Lk / DENSE_TILE);
+  const head = Lq * Lk;
+  return {
+    allowedPairs: B * H * head,
+    scoredPairs: B * H * head,
+    tiles: B * H * qT * kT,
+    parts: [{ label: "dense", tiles: qT * kT, allowedPairs: head, scoredPairs: head }],
+    planBytes: 4 * (qT + 1) + 4 * (kT + 1) + 4 * (qT + 1) + 8 * qT * kT,
+    scratchBytes: scratchFor(Math.min(DENSE_TILE, Lq), Math.min(DENSE_TILE, Lk), D),
+  };
 }
 
 /** The accounting a built Plan carries. */

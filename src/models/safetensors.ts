@@ -249,12 +249,19 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/** What a WeightStore reads tensors from: a SafetensorsFile or a TorchCheckpoint (pytorch_model.bin). */
+export interface TensorFile {
+  readonly name: string;
+  readonly tensors: ReadonlyMap<string, { dtype: string; shape: number[] }>;
+  get(name: string): FloatTensor;
+}
+
 /** Tensors looked up by name across one file or the shards of an index. */
 export class WeightStore {
-  private readonly where = new Map<string, SafetensorsFile>();
+  private readonly where = new Map<string, TensorFile>();
 
   constructor(
-    readonly files: SafetensorsFile[],
+    readonly files: TensorFile[],
     /** What errors call the checkpoint (its folder or index file). */
     readonly label: string,
     /** For a sharded index: tensor name → shard file name. */
