@@ -70,13 +70,12 @@ export function shardNames(index: unknown, repoId: string): string[] {
       typeof n !== "string" ||
       bad !== null ||
       n.length > 255 ||
-      n.split("/").some((p) => p === "" || p === "." || p === "..") ||
-      !n.endsWith(".safetensors")
+      n.split("/").some((p) => p === "" || p === "." || p === "..")
     ) {
       const why = bad !== null ? ` (it holds ${bad})` : "";
       throw new HubError(
         "invalid",
-        `${WEIGHTS_INDEX} of ${repoId} names a shard ${JSON.stringify(typeof n === "string" ? n.slice(0, 120) : n)}${why}; expected a .safetensors file name in the repository (no "\\", ":", control characters, "." or ".." segments)`,
+        `${WEIGHTS_INDEX} of ${repoId} names a shard ${JSON.stringify(typeof n === "string" ? n.slice(0, 120) : n)}${why}; expected a file name in the repository (no "\\", ":", control characters, "." or ".." segments)`,
       );
     }
   }
