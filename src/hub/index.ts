@@ -18,7 +18,7 @@ export { repoFolderName } from "./cache.js";
 export { HubError, type HubErrorCode, type HubProgress } from "./http.js";
 
 export interface HubOptions {
-  /** Branch, tag or commit hash (default "main"). */
+  /** Branch, tag, commit hash or pull request ref "refs/pr/N" (default "main"); sent URL-encoded as one segment. */
   revision?: string;
   /** Node: the cache folder (default HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub). */
   cacheDir?: string;
@@ -77,7 +77,8 @@ export const MAX_REVISION_LENGTH = 200;
  * empty, "." or ".." segment, no `\`, `:`, NUL or control character, at most 200 characters.
  */
 export function checkRevision(revision: string, argument = "options.revision"): string {
-  const form = 'a branch, tag or commit hash such as "main" (letters, digits, "-", "_", ".", "/")';
+  const form =
+    'a branch, tag, commit hash or pull request ref such as "main", "v1.0", a 40-hex commit or "refs/pr/3" (letters, digits and _ . + = @ , - /)';
   const bad = forbiddenPathChar(revision);
   if (bad !== null) {
     throw new AttentionArgumentError(argument, revision, `${form}; it holds ${bad}, which cannot be part of a path`);
@@ -89,7 +90,14 @@ export function checkRevision(revision: string, argument = "options.revision"): 
       `${form}, at most ${MAX_REVISION_LENGTH} characters`,
     );
   }
-  if (revision === "" || revision.split("/").some((p) => p === "" || p === "." || p === "..")) {
+  // Git's ref name rules, stricter (letters, digits and _ . + = @ , - /): the name is sent as one
+  // URL-encoded segment and becomes a path under refs/ in the cache.
+  if (
+    revision === "" ||
+    !/^[\w.+=@,/-]+$/.test(revision) ||
+    revision.startsWith("-") ||
+    revision.split("/").some((p) => p === "" || p === "." || p === ".." || p.startsWith(".") || p.endsWith(".lock"))
+  ) {
     throw new AttentionArgumentError(argument, revision, form);
   }
   return revision;
