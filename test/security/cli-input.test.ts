@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { checkIds } from "../../src/cli/encode.js";
-import { parsePattern } from "../../src/cli/pattern-expr.js";
+import { parsePattern } from "../../src/catalog/pattern-expr.js";
 import { caseDir } from "../models-case.js";
 
 const MAIN = path.resolve(__dirname, "../../dist/cli/main.js");
