@@ -246,7 +246,7 @@ describe("item 7 and 14: names that become paths; raw errors", () => {
     ["a:b", "a colon"],
     ["main\n", "U+000A"],
     ["x".repeat(300), "at most 200 characters"],
-    ["refs/../main", "such as \"main\""],
+    ["refs/../main", 'such as "main"'],
   ] as const) {
     it(`revision ${JSON.stringify(revision.slice(0, 20))}: one-line error naming options.revision (${why}), no request`, async () => {
       const e = await failure(downloadModel(REPO, { hubUrl: front.url, cacheDir, revision }));
