@@ -7,7 +7,7 @@
  * figure preset, and compositions (causal inside union, perBatch, intersect).
  */
 import { describe, expect, it } from "vitest";
-import { compile, type Pattern, patterns as P } from "../index.js";
+import { compile, patterns as P, type Pattern } from "../index.js";
 import { randomTensor } from "../util/rng.js";
 import { FIGURE_SPECS } from "./figure-specs.js";
 import { defaults, exprAt, MECHANISMS } from "./mechanisms.js";
@@ -80,7 +80,10 @@ const cases: [string, () => Pattern][] = [
   ["bigBird", () => P.bigBird({ blockSize: 8 })],
   ["bigBird", () => P.bigBird({ blockSize: 8, randomBlocks: 2, seed: 9, global: [33, 34], align: "top-left" })],
   ["lsh", () => P.lsh({ buckets: 4, hashes: 1, chunkLength: 8 })],
-  ["lsh", () => P.lsh({ buckets: 8, hashes: 2, chunkLength: 8, chunksBefore: 2, chunksAfter: 1, causal: true, seed: 4 })],
+  [
+    "lsh",
+    () => P.lsh({ buckets: 8, hashes: 2, chunkLength: 8, chunksBefore: 2, chunksAfter: 1, causal: true, seed: 4 }),
+  ],
   ["lsh", () => P.lsh({ buckets: [4, 6], hashes: 1, chunkLength: 16, seed: 2 })],
   ["union", () => P.union(P.causal(), P.globalTokens([0, 5]))],
   ["union", () => P.union(P.causal({ align: "top-left" }), P.strided({ stride: 4 }))],
