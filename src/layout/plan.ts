@@ -193,8 +193,16 @@ export function planFromRows(r: PlanRequest, rows: PlanPart[][]): Plan {
     scratchBytes: t.scratchBytes,
     keyBytes: r.keyBytes ?? 0,
   };
+  made.add(plan);
   return Object.freeze(plan);
 }
+
+/**
+ * The private brand: every Plan this module built, held weakly. A plan copied (structured
+ * clone, JSON round trip, spread) or assembled by hand is not in it, so its rows, dims and
+ * counts — which the kernels index memory with — are never trusted.
+ */
+const made = new WeakSet<object>();
 
 /** The accounting of a plan without building it (no masks materialised where the planners count analytically). */
 export function countPlan(r: PlanRequest): PlanTotals {
@@ -253,7 +261,25 @@ export function planTotals(p: Plan): PlanTotals {
   };
 }
 
-/** True for a Plan value from compile(). */
+/** True for a Plan value from compile() (in this realm). */
 export function isPlan(x: unknown): x is Plan {
-  return x !== null && typeof x === "object" && (x as Plan).kind === "sparse-attention/plan";
+  return x !== null && typeof x === "object" && made.has(x);
+}
+
+/** True for an object that claims to be a plan (has the plan's `kind`) whether or not compile() made it. */
+export function looksLikePlan(x: unknown): boolean {
+  return x !== null && typeof x === "object" && (x as { kind?: unknown }).kind === "sparse-attention/plan";
+}
+
+/** Throws unless `x` is a Plan made by compile(); a copied, deserialised or edited plan is named as such. */
+export function checkPlan(argument: string, x: unknown): Plan {
+  if (isPlan(x)) return x;
+  if (looksLikePlan(x)) {
+    throw new AttentionArgumentError(
+      argument,
+      "a plan-shaped object that compile() did not make (a copy, a JSON round trip, a spread or an edit)",
+      "the Plan value compile(pattern, dims) returned in this process: only plans made by compile() are accepted, because the kernels index memory with a plan's rows; compile the pattern again instead of copying a plan",
+    );
+  }
+  throw new AttentionArgumentError(argument, x, "a plan from compile(pattern, dims)");
 }
