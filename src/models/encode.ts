@@ -8,7 +8,10 @@
 import { Tokenizer } from "@huggingface/tokenizers";
 import { AttentionArgumentError, checkInt, describe } from "../errors.js";
 import { type ModelConfig, maxInputLength } from "./config.js";
+import type { ForwardInputs } from "./inputs.js";
 import { EncoderModel, type ForwardOptions, type ForwardOutput } from "./model.js";
+import { type TaskInputs, type TaskOutput, taskForward } from "./tasks/forward.js";
+import type { HeadKind, HeadWeights } from "./tasks/heads.js";
 import type { EncoderWeights } from "./weights.js";
 
 /** tokenizer.json and tokenizer_config.json, parsed. */
@@ -37,8 +40,34 @@ export class Model extends EncoderModel {
     config: ModelConfig,
     weights: EncoderWeights,
     readonly tokenizerFiles?: TokenizerFiles,
+    /** The task head (from config.architectures or loadModel's { task }); null: the encoder alone. */
+    readonly head: HeadWeights | null = null,
   ) {
     super(config, weights);
+  }
+
+  /** "ForQuestionAnswering", …, or null for the encoder alone. */
+  get headKind(): HeadKind | null {
+    return this.head?.kind ?? null;
+  }
+
+  /** The head's label names (sequence / token classification), id2label order. */
+  get labels(): string[] {
+    return this.head?.labels ?? [];
+  }
+
+  /**
+   * HF's forward of the model's class: the encoder's lastHiddenState / poolerOutput, and with a
+   * head its logits (or startLogits / endLogits), inputs derived as HF derives them (docs/tasks.md).
+   */
+  override async forward(inputs: TaskInputs, options: ForwardOptions = {}): Promise<TaskOutput> {
+    if (this.head === null) return super.forward(inputs as ForwardInputs, options);
+    return taskForward(this.config, (x, o) => super.forward(x, o), this.head, inputs, options);
+  }
+
+  /** The encoder alone (no head), whatever the model's task. */
+  encoderForward(inputs: ForwardInputs, options: ForwardOptions = {}): Promise<ForwardOutput> {
+    return super.forward(inputs, options);
   }
 
   get modelType(): string {

@@ -30,3 +30,5 @@ export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export { activate, addLayerNorm, erf, linear } from "./ops.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, WeightStore } from "./safetensors.js";
+export type { FloatTensor, TaskInputs, TaskOutput } from "./tasks/forward.js";
+export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";
