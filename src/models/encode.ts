@@ -10,7 +10,8 @@ import { AttentionArgumentError, checkInt, describe } from "../errors.js";
 import { type ModelConfig, maxInputLength } from "./config.js";
 import type { ForwardInputs } from "./inputs.js";
 import { EncoderModel, type ForwardOptions, type ForwardOutput } from "./model.js";
-import { type TaskInputs, type TaskOutput, taskForward } from "./tasks/forward.js";
+import type { LinearOptions } from "./ops.js";
+import { maskedLmAt, type TaskInputs, type TaskOutput, taskForward } from "./tasks/forward.js";
 import type { HeadKind, HeadWeights } from "./tasks/heads.js";
 import type { EncoderWeights } from "./weights.js";
 
@@ -63,6 +64,24 @@ export class Model extends EncoderModel {
   override async forward(inputs: TaskInputs, options: ForwardOptions = {}): Promise<TaskOutput> {
     if (this.head === null) return super.forward(inputs as ForwardInputs, options);
     return taskForward(this.config, (x, o) => super.forward(x, o), this.head, inputs, options);
+  }
+
+  /** Most tokens per input row (what max_position_embeddings allows). */
+  get maxLength(): number {
+    return maxInputLength(this.config).limit;
+  }
+
+  /** ForMaskedLM: logits [rows.length, vocab] at flat rows b·L + i only (what fill-mask needs). */
+  async maskedLogitsAt(inputs: ForwardInputs, rows: number[], options: ForwardOptions = {}): Promise<Float32Array> {
+    if (this.head?.kind !== "ForMaskedLM") {
+      throw new AttentionArgumentError("model.maskedLogitsAt", this.head?.kind ?? null, "a ForMaskedLM model");
+    }
+    const enc = await super.forward(inputs, options);
+    const lo = {
+      backend: options.backend === "reference" ? "js" : options.backend,
+      threads: options.threads,
+    } as LinearOptions;
+    return maskedLmAt(this.head, this.config, enc.lastHiddenState.data, rows, lo);
   }
 
   /** The encoder alone (no head), whatever the model's task. */

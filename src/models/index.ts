@@ -29,6 +29,31 @@ export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export { activate, addLayerNorm, erf, linear } from "./ops.js";
+export {
+  type CallOptions,
+  type FeatureExtractionOptions,
+  type FillMaskOptions,
+  type FillMaskResult,
+  PIPELINE_TASKS,
+  type Pipeline,
+  type PipelineModel,
+  type PipelineOptions,
+  type PipelineTask,
+  pipeline,
+  type RunOptions,
+  type TextClassificationOptions,
+  type TokenClassificationOptions,
+} from "./pipeline/pipeline.js";
+export type {
+  AggregationStrategy,
+  ClassificationFunction,
+  EntityGroup,
+  LabelScore,
+  Pooling,
+  TokenEntity,
+} from "./pipeline/postprocess.js";
+export type { QaAnswer, QaOptions } from "./pipeline/qa.js";
+export { type Encoded, TextTokenizer } from "./pipeline/text.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, WeightStore } from "./safetensors.js";
 export type { FloatTensor, TaskInputs, TaskOutput } from "./tasks/forward.js";
 export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";

@@ -60,12 +60,16 @@ export class TextTokenizer {
   readonly tokenizer: Tokenizer;
   readonly byteLevel: boolean;
   readonly trimOffsets: boolean;
+  /** The byte-level pre-tokenizer's add_prefix_space. */
+  readonly addPrefixSpace: boolean;
   readonly lowercase: boolean;
   /** HF: the model's continuing_subword_prefix ("##" for WordPiece), null for byte-level BPE. */
   readonly subwordPrefix: string | null;
   readonly layout: SpecialLayout;
   /** tokenizer_config.json model_max_length (null when absent or absurd). */
   readonly modelMaxLength: number | null;
+  /** tokenizer_config.json tokenizer_class ("LongformerTokenizer", …). */
+  readonly tokenizerClass: string | null;
   readonly special: Set<number>;
   private readonly added: Array<{ id: number; content: string; lstrip: boolean; rstrip: boolean }>;
 
@@ -82,12 +86,14 @@ export class TextTokenizer {
     const dec = tj.decoder as Json | null;
     this.byteLevel = bl !== undefined || dec?.type === "ByteLevel";
     this.trimOffsets = bl === undefined ? this.byteLevel : bl.trim_offsets !== false;
+    this.addPrefixSpace = bl?.add_prefix_space === true;
     const norm = JSON.stringify(tj.normalizer ?? null);
     this.lowercase = /"lowercase":true|"Lowercase"/.test(norm);
     const model = (tj.model ?? {}) as Json;
     const csp = model.continuing_subword_prefix;
     this.subwordPrefix = typeof csp === "string" && csp !== "" ? csp : null;
     const mml = cfg.model_max_length;
+    this.tokenizerClass = typeof cfg.tokenizer_class === "string" ? cfg.tokenizer_class : null;
     this.modelMaxLength = typeof mml === "number" && mml > 0 && mml < 1e9 ? mml : null;
     this.added = ((tj.added_tokens as Json[] | undefined) ?? []).map((t) => ({
       id: t.id as number,
@@ -116,8 +122,31 @@ export class TextTokenizer {
     return { ids: enc.ids, tokens: enc.tokens, offsets: this.align(text, enc.tokens, enc.ids) };
   }
 
-  /** HF convert_tokens_to_string: the decoder over token strings. */
+  /**
+   * HF convert_tokens_to_string: the decoder over token strings. Byte-level as HF's Rust
+   * decoder: a token with a character outside the byte map (an already decoded word, as
+   * token-classification's grouping passes) keeps its own UTF-8 bytes.
+   */
   tokensToString(tokens: string[]): string {
+    if (this.byteLevel) {
+      BYTE_DECODER ??= byteDecoder();
+      const bytes: number[] = [];
+      const enc = new TextEncoder();
+      for (const t of tokens) {
+        const mapped: number[] = [];
+        for (const ch of t) {
+          const b = BYTE_DECODER.get(ch);
+          if (b === undefined) {
+            mapped.length = 0;
+            mapped.push(...enc.encode(t));
+            break;
+          }
+          mapped.push(b);
+        }
+        bytes.push(...mapped);
+      }
+      return new TextDecoder("utf-8").decode(Uint8Array.from(bytes));
+    }
     const d = this.tokenizer.decoder;
     return d === null ? tokens.join(" ") : d.decode(tokens);
   }
