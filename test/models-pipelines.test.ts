@@ -44,7 +44,7 @@ for (const be of TEST_BACKENDS) {
       const c = calls.find((x) => x.task === "fill-mask") as PipelineCall;
       const pipe = await pipeline("fill-mask", folder(c), run);
       const out = (await pipe(texts(c), { topK: 5 })) as Row[][];
-      (c.output as Row[][]).forEach((want, i) => expectRows(out[i], want, texts(c)[i]));
+      for (const [i, want] of (c.output as Row[][]).entries()) expectRows(out[i], want, texts(c)[i]);
     });
 
     for (const c of calls.filter((x) => x.task === "text-classification")) {
@@ -67,7 +67,7 @@ for (const be of TEST_BACKENDS) {
           defaults: { aggregationStrategy: strategy },
         });
         const out = (await pipe(texts(c))) as Row[][];
-        (c.output as Row[][]).forEach((want, i) => expectRows(out[i], want, texts(c)[i]));
+        for (const [i, want] of (c.output as Row[][]).entries()) expectRows(out[i], want, texts(c)[i]);
       });
     }
 

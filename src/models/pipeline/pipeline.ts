@@ -346,6 +346,6 @@ export async function pipeline(
 function pick(logits: Float32Array, at: number[], L: number): Float32Array {
   const V = logits.length / L;
   const out = new Float32Array(at.length * V);
-  at.forEach((r, j) => out.set(logits.subarray(r * V, (r + 1) * V), j * V));
+  for (const [j, r] of at.entries()) out.set(logits.subarray(r * V, (r + 1) * V), j * V);
   return out;
 }
