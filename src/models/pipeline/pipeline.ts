@@ -88,11 +88,11 @@ export interface FillMaskResult {
   sequence: string;
 }
 
+/** Every task's call options (each task reads its own; topK null = every label, text-classification only). */
 export type CallOptions = FeatureExtractionOptions &
-  FillMaskOptions &
-  TextClassificationOptions &
   TokenClassificationOptions &
-  QaOptions;
+  Omit<QaOptions, "topK"> &
+  Omit<TextClassificationOptions, "topK"> & { topK?: number | null };
 
 export interface PipelineOptions extends LoadOptions, RunOptions {
   /** Default call options (each call may override them). */
