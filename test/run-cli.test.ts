@@ -84,7 +84,8 @@ describe("sparse-attention run", () => {
       "--json",
     ]);
     expect(tc.code).toBe(0);
-    const want = (pipelineCalls().find((c) => c.model_folder.endsWith("multilabel"))?.output as unknown[][])[0];
+    const ml = pipelineCalls().find((c) => c.model_folder.endsWith("multilabel")) as PipelineCall;
+    const want = (ml.output as unknown[][])[0];
     const got = JSON.parse(tc.stdout) as Array<{ label: string; score: number }>;
     expect(got.map((x) => x.label)).toEqual((want as Array<{ label: string }>).map((x) => x.label));
     const ner = await cli(
