@@ -25,7 +25,15 @@ export {
   parseConfig,
   SUPPORTED_MODEL_TYPES,
 } from "./config.js";
-export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } from "./encode.js";
+export {
+  type EncodeOptions,
+  type EncodeOutput,
+  type FloatTensor,
+  type LoadedHead,
+  Model,
+  type TaskOutput,
+  type TokenizerFiles,
+} from "./encode.js";
 export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
@@ -56,6 +64,6 @@ export type {
 export type { QaAnswer, QaOptions } from "./pipeline/qa.js";
 export { type Encoded, TextTokenizer } from "./pipeline/text.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
-export type { FloatTensor, TaskInputs, TaskOutput } from "./tasks/forward.js";
 export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";
+export type { TaskInputs } from "./tasks/prepare.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";

@@ -8,10 +8,11 @@
  */
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
+import { architectureOf } from "./architectures/index.js";
 import { checkModelConfig, type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
-import { headOf, loadHead } from "./tasks/heads.js";
+import { chooseHead } from "./tasks/choose.js";
 import { openWeights } from "./torch/checkpoint.js";
 import { loadWeights } from "./weights.js";
 
@@ -62,8 +63,10 @@ function withHead(
   tokenizer?: TokenizerFiles,
 ): Model {
   const weights = loadWeights(store, config);
-  const kind = headOf(task, config);
-  return new Model(config, weights, tokenizer, kind === null ? null : loadHead(store, config, kind, weights.word));
+  const name = chooseHead(config, task);
+  if (name === null) return new Model(config, weights, tokenizer);
+  const entry = architectureOf(config.modelType).heads[name];
+  return new Model(config, weights, tokenizer, { name, entry, weights: entry.load(store, config, weights.prefix) });
 }
 
 /**

@@ -6,10 +6,10 @@
  */
 import { AttentionArgumentError, checkInt, describe } from "../../errors.js";
 import type { Backend } from "../../types.js";
-import type { TokenizerFiles } from "../encode.js";
+import type { TaskOutput, TokenizerFiles } from "../encode.js";
 import { type LoadOptions, loadModel, type ModelSource } from "../load.js";
-import type { TaskInputs, TaskOutput } from "../tasks/forward.js";
 import { type HeadKind, TASK_HEADS } from "../tasks/heads.js";
+import type { TaskInputs } from "../tasks/prepare.js";
 import {
   type AggregationStrategy,
   aggregateEntities,

@@ -1,6 +1,6 @@
 /**
- * Task heads of HF's Longformer*For* and BigBird*For* models (v4.40.2, eval): their weights,
- * read by HF name and checked against the config, and their forward on the encoder's output.
+ * Task heads of HF's Longformer*For* and BigBird*For* models (v4.40.2, eval), as the registry's
+ * TaskHead entries (architectures/longformer.ts and bigbird.ts list them by HF class name):
  *   ForMaskedLM            Longformer decoder(LN(gelu(dense(h)))) + bias; BigBird the same with
  *                          config.hidden_act (cls.predictions.*). Decoder tied to the word embeddings
  *                          when the checkpoint stores it once (tie_word_embeddings, HF's default).
@@ -8,13 +8,13 @@
  *   ForTokenClassification classifier(h)
  *   ForQuestionAnswering   Longformer qa_outputs(h); BigBird qa_outputs(LN(h + W2·act(W1·h + b1) + b2))
  *   ForMultipleChoice      classifier(pooler_output) per flattened choice
- * Every missing tensor is named in one error.
+ * Every missing tensor is named in one error. The inputs HF derives: ./prepare.ts.
  */
 import { AttentionArgumentError } from "../../errors.js";
-import type { ModelConfig } from "../config.js";
-import { activate, addLayerNorm, type LinearOptions, linear } from "../ops.js";
+import type { ForwardOutput, Linear, ModelConfig, Norm, Ops, TaskHead, TaskOutputs } from "../architectures/types.js";
+import { activate, addLayerNorm } from "../ops.js";
 import { CheckpointError, type WeightStore } from "../safetensors.js";
-import type { Linear, Norm } from "../weights.js";
+import { bigBirdQuestionMask, prepareLongformer, prepareMultipleChoice, type TaskInputs } from "./prepare.js";
 
 export const HEAD_KINDS = [
   "ForMaskedLM",
@@ -25,7 +25,7 @@ export const HEAD_KINDS = [
 ] as const;
 export type HeadKind = (typeof HEAD_KINDS)[number];
 
-/** Pipeline task names (transformers.js / HF) and the head each needs. */
+/** Pipeline task names (transformers.js / HF) and the head each needs (null: the encoder alone). */
 export const TASK_HEADS: Record<string, HeadKind | null> = {
   "feature-extraction": null,
   "fill-mask": "ForMaskedLM",
@@ -37,85 +37,65 @@ export const TASK_HEADS: Record<string, HeadKind | null> = {
   "multiple-choice": "ForMultipleChoice",
 };
 
-/**
- * The head `task` names: a pipeline task ("question-answering"), an HF head ("ForQuestionAnswering",
- * or the whole class "LongformerForQuestionAnswering"), or "none" / "feature-extraction" (encoder only).
- * Undefined: config.architectures[0]'s head, if it names one.
- */
-export function headOf(task: string | undefined, config: ModelConfig): HeadKind | null {
-  if (task === undefined) {
-    const arch = config.raw.architectures;
-    const first = Array.isArray(arch) && typeof arch[0] === "string" ? arch[0] : "";
-    return HEAD_KINDS.find((k) => first.endsWith(k)) ?? null;
-  }
-  if (typeof task !== "string") throw new AttentionArgumentError("options.task", task, taskForm());
-  if (task === "none" || task === "base") return null;
-  if (task in TASK_HEADS) return TASK_HEADS[task];
-  const k = HEAD_KINDS.find((h) => task === h || task.endsWith(h));
-  if (k === undefined) throw new AttentionArgumentError("options.task", task, taskForm());
-  return k;
-}
-
-function taskForm(): string {
-  return `a task (${Object.keys(TASK_HEADS)
-    .map((t) => `"${t}"`)
-    .join(", ")}), a head (${HEAD_KINDS.map((h) => `"${h}"`).join(", ")}) or "none"`;
-}
+const HEAD_TASK: Record<HeadKind, string> = {
+  ForMaskedLM: "fill-mask",
+  ForSequenceClassification: "text-classification",
+  ForTokenClassification: "token-classification",
+  ForQuestionAnswering: "question-answering",
+  ForMultipleChoice: "multiple-choice",
+};
 
 export interface HeadWeights {
   kind: HeadKind;
-  /** ForMaskedLM: dense, norm, decoder [vocab, hidden] + bias. */
+  /** ForMaskedLM: dense, norm, decoder [vocab, hidden] + bias. BigBird QA: dense = output.dense. */
   dense?: Linear;
   norm?: Norm;
   decoder?: Linear;
-  /** Classification heads: the output layer (out_proj / classifier / qa_outputs). */
+  /** The output layer (out_proj / classifier / qa_outputs). */
   out?: Linear;
-  /** BigBird QA: intermediate and output dense. */
+  /** BigBird QA: intermediate dense. */
   inter?: Linear;
   /** Labels: id2label[i] or LABEL_i. */
   labels: string[];
 }
 
-/** The head's tensors, every missing one named in one CheckpointError. */
-export function loadHead(store: WeightStore, c: ModelConfig, kind: HeadKind, word: Float32Array): HeadWeights {
+type Family = "longformer" | "big_bird";
+
+/** The head's tensors; every missing one named in one CheckpointError. */
+function loadHead(store: WeightStore, c: ModelConfig, kind: HeadKind, family: Family, prefix: string): HeadWeights {
   const missing: string[] = [];
   const h = c.hidden;
-  const tensor = (name: string, shape: number[] | null): Float32Array | null => {
+  const tensor = (name: string, shape: number[]): Float32Array => {
     if (!store.has(name)) {
       missing.push(name);
-      return null;
+      return new Float32Array(0);
     }
     const t = store.get(name);
-    if (shape !== null && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) {
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(
         `${store.label}: tensor "${name}" has shape [${t.shape.join(", ")}]; the ${kind} head needs [${shape.join(", ")}] (hidden_size ${h})`,
       );
     }
     return t.data;
   };
-  /** A Linear whose output size is read from the weight (labels) or given. */
+  /** A Linear whose output size is given, or read from the weight (labels). */
   const lin = (name: string, outF: number | null, inF: number): Linear => {
     const wName = `${name}.weight`;
     const o = outF ?? (store.has(wName) ? store.get(wName).shape[0] : 0);
-    const W = tensor(wName, [o, inF]);
-    const b = tensor(`${name}.bias`, [o]);
-    return { W: W ?? new Float32Array(0), b, outF: o, inF };
+    return { W: tensor(wName, [o, inF]), b: tensor(`${name}.bias`, [o]), outF: o, inF };
   };
-  const norm = (name: string): Norm => ({
-    gamma: tensor(`${name}.weight`, [h]) ?? new Float32Array(0),
-    beta: tensor(`${name}.bias`, [h]) ?? new Float32Array(0),
-  });
-  const lf = c.modelType === "longformer";
+  const norm = (name: string): Norm => ({ gamma: tensor(`${name}.weight`, [h]), beta: tensor(`${name}.bias`, [h]) });
+  const lf = family === "longformer";
   const w: HeadWeights = { kind, labels: [] };
   if (kind === "ForMaskedLM") {
     const p = lf ? "lm_head." : "cls.predictions.";
     w.dense = lin(lf ? `${p}dense` : `${p}transform.dense`, h, h);
     w.norm = norm(lf ? `${p}layer_norm` : `${p}transform.LayerNorm`);
     const decName = `${p}decoder.weight`;
-    const tie = c.raw.tie_word_embeddings !== false;
-    const dec = store.has(decName) || !tie ? tensor(decName, [c.vocab, h]) : word;
+    const tied = c.raw.tie_word_embeddings !== false && !store.has(decName);
+    const dec = tensor(tied ? `${prefix}embeddings.word_embeddings.weight` : decName, [c.vocab, h]);
     const biasName = store.has(`${p}decoder.bias`) ? `${p}decoder.bias` : `${p}bias`;
-    w.decoder = { W: dec ?? new Float32Array(0), b: tensor(biasName, [c.vocab]), outF: c.vocab, inF: h };
+    w.decoder = { W: dec, b: tensor(biasName, [c.vocab]), outF: c.vocab, inF: h };
   } else if (kind === "ForSequenceClassification") {
     w.dense = lin("classifier.dense", h, h);
     w.out = lin("classifier.out_proj", null, h);
@@ -153,64 +133,116 @@ export function gatherRows(hs: Float32Array, rows: ArrayLike<number>, h: number)
 }
 
 /** MLM logits [n, vocab] of n hidden rows [n, hidden]. */
-export function maskedLmLogits(
+function maskedLmLogits(
   w: HeadWeights,
   c: ModelConfig,
+  fam: Family,
   x: Float32Array,
   n: number,
-  lo: LinearOptions,
+  ops: Ops,
 ): Float32Array {
-  const dense = w.dense as Linear;
-  const t = linear(x, n, dense.inF, dense.W, dense.outF, dense.b, undefined, lo);
-  activate(t, c.modelType === "longformer" ? "gelu" : c.act);
+  const t = ops.linear(x, n, w.dense as Linear);
+  activate(t, fam === "longformer" ? "gelu" : c.act);
   const nm = w.norm as Norm;
   addLayerNorm(t, null, n, c.hidden, nm.gamma, nm.beta, c.eps);
-  const d = w.decoder as Linear;
-  return linear(t, n, d.inF, d.W, d.outF, d.b, undefined, lo);
+  return ops.linear(t, n, w.decoder as Linear);
 }
 
-/** Sequence classification logits [B, labels] from the first token of each row of hs [B·L, hidden]. */
-export function sequenceLogits(
-  w: HeadWeights,
-  c: ModelConfig,
-  hs: Float32Array,
-  B: number,
-  L: number,
-  lo: LinearOptions,
-): Float32Array {
+/** Sequence classification logits [B, labels] from token 0 of each row of hs [B·L, hidden]. */
+function sequenceLogits(w: HeadWeights, c: ModelConfig, fam: Family, hs: Float32Array, B: number, L: number, ops: Ops) {
   const first = gatherRows(
     hs,
     Array.from({ length: B }, (_, b) => b * L),
     c.hidden,
   ); // [B, hidden] token 0 of each row
-  const dense = w.dense as Linear;
-  const t = linear(first, B, dense.inF, dense.W, dense.outF, dense.b, undefined, lo);
-  if (c.modelType === "longformer") for (let i = 0; i < t.length; i++) t[i] = Math.tanh(t[i]);
+  const t = ops.linear(first, B, w.dense as Linear);
+  if (fam === "longformer") for (let i = 0; i < t.length; i++) t[i] = Math.tanh(t[i]);
   else activate(t, c.act);
-  const o = w.out as Linear;
-  return linear(t, B, o.inF, o.W, o.outF, o.b, undefined, lo);
-}
-
-/** A plain linear head over n rows: token classification [n, labels], QA [n, 2], MC [n, 1]. */
-export function linearHead(w: HeadWeights, x: Float32Array, n: number, lo: LinearOptions): Float32Array {
-  const o = w.out as Linear;
-  return linear(x, n, o.inF, o.W, o.outF, o.b, undefined, lo);
+  return ops.linear(t, B, w.out as Linear);
 }
 
 /** BigBird QA head: qa_outputs(LN(h + dense(act(inter(h))))) over n rows → [n, 2]. */
-export function bigBirdQaLogits(
-  w: HeadWeights,
-  c: ModelConfig,
-  x: Float32Array,
-  n: number,
-  lo: LinearOptions,
-): Float32Array {
-  const inter = w.inter as Linear;
-  const t = linear(x, n, inter.inF, inter.W, inter.outF, inter.b, undefined, lo);
+function bigBirdQaLogits(w: HeadWeights, c: ModelConfig, x: Float32Array, n: number, ops: Ops): Float32Array {
+  const t = ops.linear(x, n, w.inter as Linear);
   activate(t, c.act);
-  const d = w.dense as Linear;
-  const y = linear(t, n, d.inF, d.W, d.outF, d.b, undefined, lo);
+  const y = ops.linear(t, n, w.dense as Linear);
   const nm = w.norm as Norm;
   addLayerNorm(y, x, n, c.hidden, nm.gamma, nm.beta, c.eps); // y ← LN(y + x)
-  return linearHead(w, y, n, lo);
+  return ops.linear(y, n, w.out as Linear);
+}
+
+function head(kind: HeadKind, fam: Family): TaskHead<ModelConfig, HeadWeights> {
+  const entry: TaskHead<ModelConfig, HeadWeights> = {
+    task: HEAD_TASK[kind],
+    load: (store, c, prefix) => loadHead(store, c, kind, fam, prefix),
+    labels: (w) => w.labels,
+    prepare: (inputs: TaskInputs, c) => {
+      if (kind === "ForMultipleChoice") inputs = prepareMultipleChoice(inputs);
+      return fam === "longformer" ? prepareLongformer(kind, c, inputs) : inputs;
+    },
+    run: (enc: ForwardOutput, w, c, ops, prepared, given): TaskOutputs => {
+      const [rows, L] = enc.lastHiddenState.shape;
+      const hs = enc.lastHiddenState.data;
+      if (kind === "ForMaskedLM") {
+        return { logits: { data: maskedLmLogits(w, c, fam, hs, rows * L, ops), shape: [rows, L, c.vocab] } };
+      }
+      if (kind === "ForSequenceClassification") {
+        return { logits: { data: sequenceLogits(w, c, fam, hs, rows, L, ops), shape: [rows, w.labels.length] } };
+      }
+      if (kind === "ForTokenClassification") {
+        return { logits: { data: ops.linear(hs, rows * L, w.out as Linear), shape: [rows, L, w.labels.length] } };
+      }
+      if (kind === "ForMultipleChoice") {
+        const pooled = enc.poolerOutput;
+        if (pooled === undefined) {
+          throw new AttentionArgumentError(
+            "model",
+            "no pooler weights",
+            "a ForMultipleChoice checkpoint with its pooler",
+          );
+        }
+        const [B, C] = (given as TaskInputs).inputIds.shape;
+        return { logits: { data: ops.linear(pooled.data, rows, w.out as Linear), shape: [B, C] } };
+      }
+      const both =
+        fam === "longformer" ? ops.linear(hs, rows * L, w.out as Linear) : bigBirdQaLogits(w, c, hs, rows * L, ops);
+      const qaMask = fam === "big_bird" ? bigBirdQuestionMask(prepared.inputIds, c) : null; // [B, L] 1: − 1e6
+      const start = new Float32Array(rows * L);
+      const end = new Float32Array(rows * L);
+      for (let r = 0; r < rows * L; r++) {
+        start[r] = both[2 * r]; // both: [rows·L, 2] (start, end)
+        end[r] = both[2 * r + 1];
+        if (qaMask?.[r]) {
+          start[r] = Math.fround(start[r] - 1e6); // HF: logits − mask·1e6 in float32
+          end[r] = Math.fround(end[r] - 1e6);
+        }
+      }
+      return { startLogits: { data: start, shape: [rows, L] }, endLogits: { data: end, shape: [rows, L] } };
+    },
+  };
+  if (kind === "ForMaskedLM") entry.runAt = (x, n, w, c, ops) => maskedLmLogits(w, c, fam, x, n, ops);
+  if (kind === "ForQuestionAnswering" && fam === "big_bird") {
+    entry.prepare = (inputs, c) => bigBirdQaInputs(inputs, c);
+  }
+  return entry;
+}
+
+/** BigBird QA: token_type_ids 0 before question_lengths, 1 from it on, when not given (HF). */
+function bigBirdQaInputs(inputs: TaskInputs, c: ModelConfig): TaskInputs {
+  if (inputs.tokenTypeIds !== undefined || !(inputs.inputIds?.data instanceof Int32Array)) return inputs;
+  const mask = bigBirdQuestionMask(inputs.inputIds, c);
+  const [B, L] = inputs.inputIds.shape;
+  const types = new Int32Array(B * L);
+  for (let b = 0; b < B; b++) {
+    let q = 1; // positions 1 … question_lengths − 1 are masked; types 1 from question_lengths on
+    while (q < L && mask[b * L + q] === 1) q++;
+    types.fill(1, b * L + q, (b + 1) * L);
+  }
+  return { ...inputs, tokenTypeIds: { data: types, shape: [B, L] } };
+}
+
+/** The registry's heads of a family, by HF class name. */
+export function familyHeads(fam: Family): Record<string, TaskHead<ModelConfig, HeadWeights>> {
+  const cls = fam === "longformer" ? "Longformer" : "BigBird";
+  return Object.fromEntries(HEAD_KINDS.map((k) => [`${cls}${k}`, head(k, fam)]));
 }
