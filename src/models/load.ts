@@ -8,7 +8,7 @@
  */
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
-import { checkModelConfig, parseConfig } from "./config.js";
+import { parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
 import { openWeights } from "./torch/checkpoint.js";
@@ -97,8 +97,8 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
     const fs = nodeFs();
     if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
     if (isRepoId(source)) {
-      // the model type is checked on config.json before any weights are requested
-      const hub: HubOptions = { ...options, validateConfig: (c) => checkModelConfig(c, `${source}: config.json`) };
+      // the whole config is checked (model type, every field, every bound) before any weights are requested
+      const hub: HubOptions = { ...options, validateConfig: (c) => parseConfig(c, `${source}: config.json`) };
       if (fs !== null) return fromFolder(fs, await downloadModel(source, hub));
       const files = await fetchModelFiles(source, hub);
       const tokenizer =
