@@ -16,9 +16,11 @@ export {
   type ModelFiles,
   repoFolderName,
 } from "../hub/index.js";
-export { bigBirdExtras, type RandomAttention } from "./attend.js";
+export type { RandomAttention } from "./attend.js";
 export {
+  type BigBirdConfig,
   checkModelConfig,
+  type LongformerConfig,
   type ModelConfig,
   type ModelType,
   maxInputLength,
@@ -26,9 +28,8 @@ export {
   SUPPORTED_MODEL_TYPES,
 } from "./config.js";
 export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } from "./encode.js";
-export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
+export type { ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
-export { activate, addLayerNorm, erf, linear } from "./ops.js";
-export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
+export { CheckpointError, SafetensorsFile, type TensorFile } from "./safetensors.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";
