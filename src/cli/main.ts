@@ -15,6 +15,7 @@ import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
 import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
+import { registerRun } from "./run.js";
 import { measureScaling, scalingCsv } from "./scaling.js";
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -212,6 +213,7 @@ export function program(): Command {
       out(`${r.summary}\n`);
     });
   registerEncode(prog, out, err);
+  registerRun(prog, out, err);
 
   prog
     .command("explore")

@@ -7,6 +7,7 @@ import { AttentionArgumentError } from "../../errors.js";
 import { longformerGlobalRows, longformerLocal } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
 import type { WeightStore } from "../safetensors.js";
+import { familyHeads } from "../tasks/heads.js";
 import { type BertLayerWeights, type BertWeights, bertEmbed, loadBertWeights, Projections } from "./bert.js";
 import { bertFields, field } from "./fields.js";
 import type { Architecture, ForwardContext, LayerAttention, Linear, ModelConfig, Ops } from "./types.js";
@@ -25,7 +26,7 @@ export interface LongformerLayerWeights extends BertLayerWeights {
 export type LongformerWeights = BertWeights<LongformerLayerWeights>;
 
 function parseConfig(raw: Record<string, unknown>, where: string): LongformerConfig {
-  const base = bertFields("longformer", raw, where, { act: "gelu", padId: 1 });
+  const base = bertFields("longformer", raw, where, { act: "gelu", padId: 1, sepId: 2 });
   const w = field(where, raw, "attention_window");
   const list = Array.isArray(w) ? w : Array.from({ length: base.layers }, () => w);
   if (list.length !== base.layers) {
@@ -139,5 +140,5 @@ export const longformer: Architecture<LongformerConfig, LongformerWeights> = {
     })),
   embed: (x, c, w) => bertEmbed(x, c, w, positionIds(x, c.padId), 1),
   attention,
-  heads: {},
+  heads: familyHeads("longformer"),
 };
