@@ -9,7 +9,7 @@
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
 import { architectureOf } from "./architectures/index.js";
-import { checkModelConfig, type ModelConfig, parseConfig } from "./config.js";
+import { type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
 import { chooseHead } from "./tasks/choose.js";
@@ -117,8 +117,8 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
     const { task, ...hubOptions } = options;
     if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source, task);
     if (isRepoId(source)) {
-      // the model type is checked on config.json before any weights are requested
-      const hub: HubOptions = { ...hubOptions, validateConfig: (c) => checkModelConfig(c, `${source}: config.json`) };
+      // the whole config is checked (model type, every field, every bound) before any weights are requested
+      const hub: HubOptions = { ...hubOptions, validateConfig: (c) => parseConfig(c, `${source}: config.json`) };
       if (fs !== null) return fromFolder(fs, await downloadModel(source, hub), task);
       const files = await fetchModelFiles(source, hub);
       const tokenizer =
