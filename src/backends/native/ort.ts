@@ -4,7 +4,8 @@
  * installed. The library calls the package's native InferenceSession synchronously
  * (`onnxruntime-node/dist/binding`): the package's public `session.run()` is that same
  * synchronous call wrapped in `setImmediate` and a Promise, and linear() is synchronous.
- * Sessions are cached per weight array (W's buffer and offset) and thread count.
+ * Sessions are cached per weight array (W's buffer and offset) and thread count, with a copy of
+ * the weights compared word for word on every call (an edit in place builds a new session).
  */
 import { linearModel } from "./onnx.js";
 
@@ -62,12 +63,23 @@ export function nativeReason(): string | null {
 
 interface Entry {
   session: NativeSession;
-  length: number;
   outF: number;
   inF: number;
-  first: number;
-  last: number;
+  /** The weights and bias the session was built from, compared word for word on every call. */
+  W: Uint32Array;
+  bias: Uint32Array | null;
 }
+
+/** `a` (a copy) equals the bits of `b` word for word. */
+function sameBits(a: Uint32Array | null, b: Float32Array | null): boolean {
+  if (a === null || b === null) return a === null && b === null;
+  if (a.length !== b.length) return false;
+  const w = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== w[i]) return false;
+  return true;
+}
+
+const bitsOf = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length).slice();
 
 /** W.buffer → `${byteOffset}/${threads}` → its session (weights as initializers, copied in once). */
 const sessions = new WeakMap<ArrayBufferLike, Map<string, Entry>>();
@@ -80,14 +92,9 @@ function sessionFor(o: Ort, W: Float32Array, outF: number, inF: number, bias: Fl
   }
   const key = `${W.byteOffset}/${threads}`;
   const hit = byKey.get(key);
-  // the same view of unchanged weights (first and last element as a cheap fingerprint)
-  if (
-    hit?.length === W.length &&
-    hit.outF === outF &&
-    hit.inF === inF &&
-    hit.first === W[0] &&
-    hit.last === W[W.length - 1]
-  )
+  // unchanged weights, compared word for word: an edit in place builds a new session (as the
+  // wasm GEMM repacks, docs/security.md)
+  if (hit !== undefined && hit.outF === outF && hit.inF === inF && sameBits(hit.W, W) && sameBits(hit.bias, bias))
     return hit.session;
   const model = linearModel(W, outF, inF, bias ?? new Float32Array(outF));
   const session = new o.Session();
@@ -97,7 +104,7 @@ function sessionFor(o: Ort, W: Float32Array, outF: number, inF: number, bias: Fl
     executionMode: "sequential",
     graphOptimizationLevel: "all",
   });
-  byKey.set(key, { session, length: W.length, outF, inF, first: W[0], last: W[W.length - 1] });
+  byKey.set(key, { session, outF, inF, W: bitsOf(W), bias: bias === null ? null : bitsOf(bias) });
   return session;
 }
 
