@@ -5,9 +5,9 @@
  * fingerprint missed single edits and the old weights ran silently.
  */
 import { expect, it } from "vitest";
-import { linear } from "../../src/backends/dispatch.js";
 import { gemmRepacks } from "../../src/backends/wasm/gemm.js";
 import { loadModel } from "../../src/models/index.js";
+import { linear } from "../../src/models/ops.js";
 import { randomIds, tinyCheckpoint } from "../models-fixtures.js";
 
 it("model.weights.layers[0].query.W[1] += 5, then forward again on wasm: the edit is seen, as on js", async () => {
