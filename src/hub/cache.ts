@@ -1,0 +1,266 @@
+/**
+ * The Node cache, in the Hugging Face layout, so that files huggingface_hub (transformers,
+ * the `hf` CLI) downloaded are reused here and the other way round:
+ *
+ *   <cacheDir>/models--<owner>--<name>/
+ *     refs/<revision>                 the commit hash the revision pointed to (X-Repo-Commit)
+ *     blobs/<etag>                    file contents, named by the Hub's ETag (sha256 for LFS files)
+ *     snapshots/<commit>/<file>       relative symbolic link to ../../blobs/<etag> (a copy where links fail)
+ *     .no_exist/<commit>/<file>       empty: the Hub said 404, so an optional file is not asked for again
+ *
+ * A file is downloaded into `blobs/<etag>.<unique>.incomplete` and renamed when every byte
+ * arrived (and, for LFS files, its sha256 equals the ETag); on any failure the temporary file
+ * is removed. A snapshot entry only ever points to a complete blob.
+ */
+import type { HubFs, NodeModules } from "./fs.js";
+import { temporaryName } from "./fs.js";
+import { HubError, type HubRequestContext, requestFile, streamBody } from "./http.js";
+
+export const WEIGHTS = "model.safetensors";
+export const WEIGHTS_INDEX = "model.safetensors.index.json";
+export const OPTIONAL_FILES = ["tokenizer.json", "tokenizer_config.json"] as const;
+
+const COMMIT_HASH = /^[0-9a-f]{40}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const SAFE_ETAG = /^[A-Za-z0-9._-]{1,200}$/;
+
+export interface CacheSettings {
+  ctx: HubRequestContext;
+  revision: string;
+  cacheDir: string;
+  offline: boolean;
+  validateConfig?: (config: unknown) => void;
+}
+
+/** `models--owner--name`, as huggingface_hub names a model's folder. */
+export function repoFolderName(repoId: string): string {
+  return `models--${repoId.split("/").join("--")}`;
+}
+
+function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/** Parses a JSON file of the snapshot; a clear error when it is not JSON. */
+export function parseJson(text: string, file: string, repoId: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HubError("invalid", `${file} of ${repoId} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The distinct shard file names of a `model.safetensors.index.json`, sorted by name. */
+export function shardNames(index: unknown, repoId: string): string[] {
+  const map = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (!map || typeof map !== "object" || Array.isArray(map)) {
+    throw new HubError(
+      "invalid",
+      `${WEIGHTS_INDEX} of ${repoId} has no "weight_map" object (tensor name → shard file)`,
+    );
+  }
+  const names = [...new Set(Object.values(map as Record<string, unknown>))];
+  for (const n of names) {
+    if (typeof n !== "string" || n === "" || n.startsWith("/") || n.split("/").includes("..")) {
+      throw new HubError(
+        "invalid",
+        `${WEIGHTS_INDEX} of ${repoId} names a shard ${JSON.stringify(n)}; expected a file name in the repository`,
+      );
+    }
+  }
+  return (names as string[]).sort();
+}
+
+/**
+ * Makes the snapshot of `ctx.repoId` at `revision` complete in the cache (config.json,
+ * validated before any weights; the tokenizer files when the repository has them; the
+ * weights, single file or shards) and returns its folder. Requests only what is missing.
+ */
+export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubFs): Promise<string> {
+  const { path } = m;
+  const repoId = s.ctx.repoId;
+  const repoDir = path.join(s.cacheDir, repoFolderName(repoId));
+  const refFile = path.join(repoDir, "refs", ...s.revision.split("/"));
+  let commit: string | null = COMMIT_HASH.test(s.revision)
+    ? s.revision
+    : ((await io.readText(refFile))?.trim() ?? null);
+  // an empty or foreign ref (not a folder name): ask the Hub again
+  if (commit !== null && (!/^[\w.-]{1,100}$/.test(commit) || commit.startsWith("."))) commit = null;
+
+  const snapshotPath = (file: string) => path.join(repoDir, "snapshots", commit!, ...file.split("/"));
+  const noExistPath = (file: string) => path.join(repoDir, ".no_exist", commit!, ...file.split("/"));
+
+  const offlineMissing = (file: string) =>
+    new HubError(
+      "offline-missing",
+      `offline (options.offline or HF_HUB_OFFLINE) and the cache lacks ${file} of ${repoId}@${s.revision}` +
+        ` (looked in ${commit ? path.dirname(snapshotPath(file)) : `${refFile}: no such revision cached`}):` +
+        " run once with the network, or point cacheDir / HF_HUB_CACHE to the cache that has it",
+    );
+
+  /** true: in the snapshot; false: the Hub said it does not exist; null: not known here. */
+  async function inCache(file: string): Promise<boolean | null> {
+    if (!commit) return null;
+    if (await io.exists(snapshotPath(file))) return true;
+    if (await io.exists(noExistPath(file))) return false;
+    return null;
+  }
+
+  async function guardDisk<T>(file: string, what: () => Promise<T>): Promise<T> {
+    try {
+      return await what();
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      throw new HubError(
+        "disk-full",
+        `no space left on the disk of ${s.cacheDir} while writing ${file} of ${repoId}: free some space, or set` +
+          " cacheDir (or HF_HUB_CACHE) to a disk with room; the partial file was removed",
+        { cause: e },
+      );
+    }
+  }
+
+  async function fetchIntoCache(file: string): Promise<boolean> {
+    const blobsDir = path.join(repoDir, "blobs");
+    const blobPath = (etag: string) => (SAFE_ETAG.test(etag) ? path.join(blobsDir, etag) : null);
+    const haveBlob = async (etag: string) => {
+      const blob = blobPath(etag);
+      return blob !== null && (await io.exists(blob));
+    };
+    const got = await requestFile(s.ctx, commit ?? s.revision, file, haveBlob);
+    if (!got) {
+      if (commit) {
+        const marker = noExistPath(file);
+        await guardDisk(file, async () => {
+          await io.mkdirp(path.dirname(marker));
+          await io.writeText(marker, "");
+        });
+      }
+      return false;
+    }
+    if (!commit) {
+      // The revision's commit, as the Hub says; a mirror that does not say keeps the revision's name.
+      commit = got.head.commit && COMMIT_HASH.test(got.head.commit) ? got.head.commit : s.revision;
+      if (!COMMIT_HASH.test(s.revision)) {
+        const c = commit;
+        await guardDisk(file, async () => {
+          await io.mkdirp(path.dirname(refFile));
+          await io.writeText(refFile, c);
+        });
+      }
+    }
+    const etag = got.head.etag && SAFE_ETAG.test(got.head.etag) ? got.head.etag : null;
+    const link = snapshotPath(file);
+    if (got.response === null || (etag && (await haveBlob(etag)))) {
+      // Already in blobs/ (another revision, or huggingface_hub downloaded it): link, skip the body.
+      await got.response?.body?.cancel();
+      await guardDisk(file, async () => {
+        await io.mkdirp(path.dirname(link));
+        await io.linkOrCopy(path.join(blobsDir, etag!), link);
+      });
+      return true;
+    }
+    await guardDisk(file, () => io.mkdirp(blobsDir));
+    const tmp = temporaryName(path.join(blobsDir, etag ?? "download"));
+    const sha256 = m.crypto.createHash("sha256");
+    try {
+      await guardDisk(file, async () => {
+        const writer = await io.createWriter(tmp);
+        try {
+          await streamBody(s.ctx, file, got, async (chunk) => {
+            sha256.update(chunk);
+            await writer.write(chunk);
+          });
+        } finally {
+          await writer.close();
+        }
+      });
+      const digest = sha256.digest("hex");
+      if (etag && SHA256.test(etag) && digest !== etag) {
+        throw new HubError(
+          "interrupted",
+          `download of ${file} (${repoId}) arrived corrupted: its sha256 ${digest} differs from the Hub's ${etag};` +
+            " nothing was kept: run again",
+        );
+      }
+      const blob = path.join(blobsDir, etag ?? digest);
+      await guardDisk(file, async () => {
+        await io.rename(tmp, blob);
+        await io.mkdirp(path.dirname(link));
+        await io.linkOrCopy(blob, link);
+      });
+    } catch (e) {
+      await io.remove(tmp).catch(() => undefined);
+      throw e;
+    }
+    return true;
+  }
+
+  async function ensure(file: string, required: boolean): Promise<boolean> {
+    const known = await inCache(file);
+    if (known !== null) {
+      if (!known && required) throw missingRequired(file);
+      return known;
+    }
+    if (s.offline) {
+      if (required) throw offlineMissing(file);
+      return false;
+    }
+    const present = await fetchIntoCache(file);
+    if (!present && required) throw missingRequired(file);
+    return present;
+  }
+
+  const missingRequired = (file: string) =>
+    new HubError(
+      "not-found",
+      `${repoId} on ${s.ctx.endpoint} has no ${file} at ${JSON.stringify(s.revision)} (HTTP 404), though its index or this library needs it`,
+    );
+
+  await ensure("config.json", true);
+  const config = parseJson((await io.readText(snapshotPath("config.json"))) ?? "", "config.json", repoId);
+  s.validateConfig?.(config);
+  for (const file of OPTIONAL_FILES) await ensure(file, false);
+  if (await ensure(WEIGHTS, false)) return path.dirname(snapshotPath(WEIGHTS));
+  if (!(await ensure(WEIGHTS_INDEX, false))) {
+    if (s.offline) throw offlineMissing(`${WEIGHTS} (or ${WEIGHTS_INDEX} and its shards)`);
+    throw new HubError(
+      "not-found",
+      `${repoId} on ${s.ctx.endpoint} has neither ${WEIGHTS} nor ${WEIGHTS_INDEX} at ${JSON.stringify(s.revision)}:` +
+        " this library reads safetensors weights only (a repository with only pytorch_model.bin needs converting)",
+    );
+  }
+  const index = parseJson((await io.readText(snapshotPath(WEIGHTS_INDEX))) ?? "", WEIGHTS_INDEX, repoId);
+  for (const shard of shardNames(index, repoId)) await ensure(shard, true);
+  return path.dirname(snapshotPath(WEIGHTS_INDEX));
+}
+
+export interface ModelFiles {
+  config: unknown;
+  weights: Uint8Array | Uint8Array[];
+  tokenizer?: unknown;
+  tokenizerConfig?: unknown;
+  folder?: string;
+}
+
+/** Reads a complete snapshot folder (as downloadToCache leaves it) back as bytes and parsed JSON. */
+export async function readSnapshot(folder: string, repoId: string, m: NodeModules, io: HubFs): Promise<ModelFiles> {
+  const at = (file: string) => m.path.join(folder, ...file.split("/"));
+  const json = async (file: string) => {
+    const text = await io.readText(at(file));
+    return text === null ? undefined : parseJson(text, file, repoId);
+  };
+  const files: ModelFiles = { config: await json("config.json"), weights: new Uint8Array(0), folder };
+  const tokenizer = await json("tokenizer.json");
+  const tokenizerConfig = await json("tokenizer_config.json");
+  if (tokenizer !== undefined) files.tokenizer = tokenizer;
+  if (tokenizerConfig !== undefined) files.tokenizerConfig = tokenizerConfig;
+  if (await io.exists(at(WEIGHTS))) {
+    files.weights = await io.readBytes(at(WEIGHTS));
+  } else {
+    const shards = shardNames(await json(WEIGHTS_INDEX), repoId);
+    files.weights = await Promise.all(shards.map((shard) => io.readBytes(at(shard))));
+  }
+  return files;
+}
