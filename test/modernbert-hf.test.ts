@@ -43,7 +43,12 @@ describe("ModernBERT vs HF (../shared/models/modernbert)", () => {
         expect(res.hiddenStates?.length).toBe(7);
         const hs = mbArray(`${c}_hidden_states`).data as Float32Array; // [7, B, T, 64]
         for (let l = 0; l < 7; l++) {
-          expectClose(res.hiddenStates?.[l] as Float32Array, hs.subarray(l * B * T * 64, (l + 1) * B * T * 64), 64, mask.data);
+          expectClose(
+            res.hiddenStates?.[l] as Float32Array,
+            hs.subarray(l * B * T * 64, (l + 1) * B * T * 64),
+            64,
+            mask.data,
+          );
         }
         expectClose(res.lastHiddenState.data, mbArray(`${c}_last_hidden_state`).data as Float32Array, 64, mask.data);
         expectClose(res.logits.data, mbArray(`${c}_mlm_logits`).data as Float32Array, 1000, mask.data);
@@ -75,7 +80,9 @@ describe("ModernBERT vs HF (../shared/models/modernbert)", () => {
     const some = await mlm.maskedLM(inputs, { backend: "wasm", rows });
     expect(some.logits.shape).toEqual([5, 1000]);
     rows.forEach((r, i) => {
-      expect(some.logits.data.subarray(i * 1000, (i + 1) * 1000)).toEqual(full.logits.data.subarray(r * 1000, (r + 1) * 1000));
+      expect(some.logits.data.subarray(i * 1000, (i + 1) * 1000)).toEqual(
+        full.logits.data.subarray(r * 1000, (r + 1) * 1000),
+      );
     });
   });
 

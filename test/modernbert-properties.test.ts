@@ -20,7 +20,10 @@ function batch(ids: number[][], lengths: number[]) {
     data.set(r.slice(0, lengths[b]), b * L);
     mask.fill(1, b * L, b * L + lengths[b]);
   });
-  return { inputIds: { data, shape: [B, L] as [number, number] }, attentionMask: { data: mask, shape: [B, L] as [number, number] } };
+  return {
+    inputIds: { data, shape: [B, L] as [number, number] },
+    attentionMask: { data: mask, shape: [B, L] as [number, number] },
+  };
 }
 
 describe("ModernBERT properties", () => {
@@ -38,7 +41,10 @@ describe("ModernBERT properties", () => {
         ),
         async ([ids, lens]) => {
           const L = ids[0].length;
-          const inputs = batch(ids, ids.map((_, b) => (b === 0 ? L : lens[b])));
+          const inputs = batch(
+            ids,
+            ids.map((_, b) => (b === 0 ? L : lens[b])),
+          );
           const theta = { global_rope_theta: 160000, local_rope_theta: 160000 };
           const wide = mbModel("", { ...theta, local_attention: 2 * L });
           const global = mbModel("", { ...theta, global_attn_every_n_layers: 1 });

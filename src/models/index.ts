@@ -29,6 +29,20 @@ export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } fro
 export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
+export {
+  createModernBert,
+  type Logits,
+  type MbEmbedOutput,
+  type MbForwardOptions,
+  type MbForwardOutput,
+  type MbLogitsOutput,
+  type MbProfile,
+  type ModernBertConfig,
+  ModernBertModel,
+  parseModernBertConfig,
+  parseSentencePooling,
+  type SentencePooling,
+} from "./modernbert/index.js";
 export { activate, addLayerNorm, erf, linear } from "./ops.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";

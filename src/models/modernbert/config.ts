@@ -174,7 +174,11 @@ export function parseModernBertConfig(config: unknown, where = "config"): Modern
   let global = Array.from({ length: layers }, (_, i) => i % every === 0);
   const lt = raw.layer_types;
   if (lt !== undefined && lt !== null) {
-    if (!Array.isArray(lt) || lt.length !== layers || !lt.every((t) => t === "full_attention" || t === "sliding_attention")) {
+    if (
+      !Array.isArray(lt) ||
+      lt.length !== layers ||
+      !lt.every((t) => t === "full_attention" || t === "sliding_attention")
+    ) {
       throw new AttentionArgumentError(
         `${where}.layer_types`,
         lt,
@@ -239,13 +243,18 @@ function labelsOf(where: string, raw: Raw): string[] {
     for (const [k, v] of entries) {
       const i = Number(k);
       if (!Number.isSafeInteger(i) || i < 0 || i >= entries.length || typeof v !== "string") {
-        throw new AttentionArgumentError(`${where}.id2label.${k}`, v, `class ids 0 … ${entries.length - 1}, names as strings`);
+        throw new AttentionArgumentError(
+          `${where}.id2label.${k}`,
+          v,
+          `class ids 0 … ${entries.length - 1}, names as strings`,
+        );
       }
       out[i] = v;
     }
     return out;
   }
   const n = raw.num_labels;
-  if (typeof n === "number" && Number.isSafeInteger(n) && n > 0) return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+  if (typeof n === "number" && Number.isSafeInteger(n) && n > 0)
+    return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
   return [];
 }

@@ -19,7 +19,7 @@ import { slidingWindow } from "../../pattern/longformer.js";
 import type { Backend } from "../../types.js";
 import { AttentionPlans } from "../attend.js";
 import { fromHeadsBatch } from "../heads.js";
-import { type CheckedInputs, type ForwardInputs, checkInputs as checkLfInputs } from "../inputs.js";
+import { type CheckedInputs, checkInputs as checkLfInputs, type ForwardInputs } from "../inputs.js";
 import { type LinearOptions, linear } from "../ops.js";
 import type { Linear } from "../weights.js";
 import type { ModernBertConfig } from "./config.js";
@@ -69,7 +69,11 @@ export function checkMbInputs(inputs: ForwardInputs, c: ModernBertConfig): Check
   if (inputs !== null && typeof inputs === "object") {
     for (const k of ["globalAttentionMask", "tokenTypeIds"] as const) {
       if ((inputs as unknown as Record<string, unknown>)[k] !== undefined) {
-        throw new AttentionArgumentError(`inputs.${k}`, "given", "no such input for ModernBERT: inputIds and attentionMask only");
+        throw new AttentionArgumentError(
+          `inputs.${k}`,
+          "given",
+          "no such input for ModernBERT: inputIds and attentionMask only",
+        );
       }
     }
   }
@@ -168,12 +172,17 @@ export class ModernBertEncoder {
         ? plans.plan(`window:${half}`, () => plans.restrict(slidingWindow({ left: half, right: half })))
         : plans.plan("dense", () => plans.restrict(dense()));
       const tk = now();
-      const res = attention({ data: q, shape: o.shape }, { data: k, shape: o.shape }, { data: v, shape: o.shape }, {
-        plan,
-        backend: options.backend,
-        threads,
-        out: o,
-      });
+      const res = attention(
+        { data: q, shape: o.shape },
+        { data: k, shape: o.shape },
+        { data: v, shape: o.shape },
+        {
+          plan,
+          backend: options.backend,
+          threads,
+          out: o,
+        },
+      );
       const tkEnd = now();
       fromHeadsBatch(res.out.data, ctx, B, L, H, D, x0.valid);
       const te = now();

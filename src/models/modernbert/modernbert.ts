@@ -70,7 +70,11 @@ export class ModernBertModel extends ModernBertEncoder {
     const t: string[] = ["feature-extraction"];
     if (h?.decoder) t.push("fill-mask");
     if (h?.classifier) {
-      t.push(this.config.architecture === "ModernBertForTokenClassification" ? "token-classification" : "text-classification");
+      t.push(
+        this.config.architecture === "ModernBertForTokenClassification"
+          ? "token-classification"
+          : "text-classification",
+      );
     }
     return t;
   }
@@ -92,7 +96,10 @@ export class ModernBertModel extends ModernBertEncoder {
       n = rows.length;
     }
     const logits = headLogits(z, n, this.config, head, head.decoder, linearOptions(fo));
-    return { ...out, logits: { data: logits, shape: rows === undefined ? [B, L, this.config.vocab] : [n, this.config.vocab] } };
+    return {
+      ...out,
+      logits: { data: logits, shape: rows === undefined ? [B, L, this.config.vocab] : [n, this.config.vocab] },
+    };
   }
 
   /** ForSequenceClassification: logits [B, labels] from config.classifier_pooling ("cls" or "mean"). */
@@ -111,7 +118,14 @@ export class ModernBertModel extends ModernBertEncoder {
     const head = requireHead(this.weights.head, "classifier", "token-classification", this.config.architecture);
     const out = await this.forward(inputs, options);
     const [B, L] = out.lastHiddenState.shape;
-    const logits = headLogits(out.lastHiddenState.data, B * L, this.config, head, head.classifier, linearOptions(options));
+    const logits = headLogits(
+      out.lastHiddenState.data,
+      B * L,
+      this.config,
+      head,
+      head.classifier,
+      linearOptions(options),
+    );
     return { ...out, logits: { data: logits, shape: [B, L, head.classifier.outF] } };
   }
 
