@@ -30,12 +30,12 @@ export function mbInts(name: string): { data: Int32Array; shape: [number, number
 }
 
 /** A checkpoint of the folder ("" MLM, "seqcls_cls", "seqcls_mean", "tokcls"), optionally with config changes. */
-export function mbModel(sub = "", patch: Record<string, unknown> = {}): ModernBertModel {
+export function mbModel(sub = "", patch: Record<string, unknown> = {}, task?: string): ModernBertModel {
   const dir = mbDir(sub);
   const config = { ...JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8")), ...patch };
   const file = path.join(dir, "model.safetensors");
   const store = new WeightStore([new SafetensorsFile(readFileSync(file), file)], file);
-  return createModernBert(config, store, path.join(dir, "config.json"));
+  return createModernBert(config, store, path.join(dir, "config.json"), undefined, null, task);
 }
 
 /**

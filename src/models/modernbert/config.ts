@@ -13,8 +13,13 @@
 import { AttentionArgumentError } from "../../errors.js";
 import { type Activation, SUPPORTED_ACTIVATIONS } from "../config.js";
 
+/** Fills the architecture registry's ModelConfig fields (typeVocab 0: no token types) and ModernBERT's own. */
 export interface ModernBertConfig {
   modelType: "modernbert";
+  /** config.architectures (HF class names); [] when absent. */
+  architectures: string[];
+  /** No token type embeddings. */
+  typeVocab: 0;
   hidden: number;
   heads: number;
   headDim: number;
@@ -199,6 +204,8 @@ export function parseModernBertConfig(config: unknown, where = "config"): Modern
   const arch = Array.isArray(raw.architectures) && typeof raw.architectures[0] === "string" ? raw.architectures[0] : "";
   return {
     modelType: "modernbert",
+    architectures: Array.isArray(raw.architectures) ? raw.architectures.filter((a) => typeof a === "string") : [],
+    typeVocab: 0,
     hidden,
     heads,
     headDim,

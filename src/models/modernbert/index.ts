@@ -13,6 +13,7 @@ export type { MbForwardOptions, MbForwardOutput, MbProfile } from "./model.js";
 export {
   type Logits,
   type MbEmbedOutput,
+  type MbHeadKind,
   type MbLogitsOutput,
   type MbTokenizerFiles,
   ModernBertModel,
@@ -26,7 +27,8 @@ export function createModernBert(
   where: string,
   tokenizer?: MbTokenizerFiles,
   pooling: SentencePooling | null = null,
+  task?: string,
 ): ModernBertModel {
   const c = parseModernBertConfig(config, where);
-  return new ModernBertModel(c, loadModernBertWeights(store, c), tokenizer, pooling);
+  return new ModernBertModel(c, loadModernBertWeights(store, c), tokenizer, pooling, task);
 }

@@ -192,12 +192,12 @@ export class ModernBertEncoder {
         prof.localKernel += tkEnd - tk;
         prof.localPairs += res.stats.allowedPairs;
       }
-      lin(ctx, rows, lw.wo, tmp);
+      lin(ctx, rows, lw.attnOut, tmp);
       addInto(x, tmp);
       layerNormInto(x, hn, rows, hd, lw.mlpNorm.gamma, lw.mlpNorm.beta, c.eps);
-      lin(hn, rows, lw.wi, wide);
+      lin(hn, rows, lw.inter, wide);
       geglu(wide, inter, rows, c.intermediate, c.act);
-      lin(inter, rows, lw.wo2, tmp);
+      lin(inter, rows, lw.out, tmp);
       addInto(x, tmp);
       hiddenStates?.push(x.slice());
       if (options.onLayer) {

@@ -3,7 +3,9 @@
  * present), the tokenizer (tokenizer.json) and sentence-transformers' pooling (modules.json +
  * 1_Pooling/config.json) when the folder has them.
  *
- *   forward(inputs)               last_hidden_state (+ hidden_states)
+ *   forward(inputs)               last_hidden_state (+ hidden_states), and the head's logits when
+ *                                 the model has a head (HF's forward of the checkpoint's class)
+ *   encoderForward(inputs)        the encoder alone
  *   maskedLM(inputs, { rows })    MLM logits [n, vocab] at the chosen flat rows b·L + i (all by default)
  *   classify(inputs)              ForSequenceClassification logits [B, labels]
  *   classifyTokens(inputs)        ForTokenClassification logits [B, L, labels]
@@ -34,6 +36,20 @@ export interface MbLogitsOutput extends MbForwardOutput {
   logits: Logits;
 }
 
+/** The heads a ModernBERT checkpoint can carry (HF class name without "ModernBert"). */
+export type MbHeadKind = "ForMaskedLM" | "ForSequenceClassification" | "ForTokenClassification";
+
+/** Pipeline task → the head it needs (null: the encoder alone). */
+const TASK_HEAD: Record<string, MbHeadKind | null> = {
+  "feature-extraction": null,
+  none: null,
+  "fill-mask": "ForMaskedLM",
+  "text-classification": "ForSequenceClassification",
+  "sentiment-analysis": "ForSequenceClassification",
+  "token-classification": "ForTokenClassification",
+  ner: "ForTokenClassification",
+};
+
 export interface MbEmbedOutput extends MbForwardOutput {
   /** [B, hidden] pooled (and normalised when the pooling says so). */
   embeddings: { data: Float32Array; shape: [number, number] };
@@ -49,6 +65,8 @@ function linearOptions(o: MbForwardOptions): LinearOptions {
 
 export class ModernBertModel extends ModernBertEncoder {
   private tok: Tokenizer | null = null;
+  /** The head forward() runs: from `task` when given, else from config.architectures. */
+  readonly headKind: MbHeadKind | null;
 
   constructor(
     config: ModernBertConfig,
@@ -56,12 +74,80 @@ export class ModernBertModel extends ModernBertEncoder {
     readonly tokenizerFiles?: MbTokenizerFiles,
     /** sentence-transformers' pooling (null when the folder has no modules.json). */
     readonly sentencePooling: SentencePooling | null = null,
+    task?: string,
   ) {
     super(config, weights);
+    this.headKind = this.chooseHead(task);
+  }
+
+  private chooseHead(task: string | undefined): MbHeadKind | null {
+    const h = this.weights.head;
+    const arch = this.config.architecture;
+    const tokenCls = arch === "ModernBertForTokenClassification";
+    if (task === undefined) {
+      if (arch === "ModernBertForMaskedLM" && h?.decoder) return "ForMaskedLM";
+      if (h?.classifier) return tokenCls ? "ForTokenClassification" : "ForSequenceClassification";
+      return null;
+    }
+    if (!(task in TASK_HEAD)) {
+      throw new AttentionArgumentError(
+        "options.task",
+        task,
+        `one of ${Object.keys(TASK_HEAD)
+          .map((t) => `"${t}"`)
+          .join(", ")} (ModernBERT's heads)`,
+      );
+    }
+    const want = TASK_HEAD[task];
+    if (want === null) return null;
+    const ok =
+      want === "ForMaskedLM"
+        ? h?.decoder != null
+        : h?.classifier != null && (want === "ForTokenClassification") === tokenCls;
+    if (!ok) {
+      throw new AttentionArgumentError(
+        "options.task",
+        task,
+        `a task this checkpoint's head serves: it is ${arch || "a ModernBertModel"} (${this.tasks.join(", ")})`,
+      );
+    }
+    return want;
   }
 
   get modelType(): "modernbert" {
     return "modernbert";
+  }
+
+  /** The head's label names (id2label order). */
+  get labels(): string[] {
+    const n = this.weights.head?.classifier?.outF ?? 0;
+    return this.config.labels.length > 0 ? this.config.labels : Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+  }
+
+  /** Most tokens per input row (max_position_embeddings). */
+  get maxLength(): number {
+    return this.config.maxPositions;
+  }
+
+  /** The encoder alone (no head). */
+  encoderForward(inputs: ForwardInputs, options: MbForwardOptions = {}): Promise<MbForwardOutput> {
+    return super.forward(inputs, options);
+  }
+
+  /** HF's forward of the checkpoint's class: the encoder's outputs and, with a head, its logits. */
+  override async forward(
+    inputs: ForwardInputs,
+    options: MbForwardOptions = {},
+  ): Promise<MbForwardOutput & { logits?: Logits }> {
+    if (this.headKind === "ForMaskedLM") return this.maskedLM(inputs, options);
+    if (this.headKind === "ForSequenceClassification") return this.classify(inputs, options);
+    if (this.headKind === "ForTokenClassification") return this.classifyTokens(inputs, options);
+    return super.forward(inputs, options);
+  }
+
+  /** ForMaskedLM: logits [rows.length, vocab] at flat rows b·L + i only (what fill-mask needs). */
+  async maskedLogitsAt(inputs: ForwardInputs, rows: number[], options: MbForwardOptions = {}): Promise<Float32Array> {
+    return (await this.maskedLM(inputs, { ...options, rows })).logits.data;
   }
 
   /** The tasks this checkpoint's weights can run. */
@@ -86,7 +172,7 @@ export class ModernBertModel extends ModernBertEncoder {
   ): Promise<MbLogitsOutput> {
     const head = requireHead(this.weights.head, "decoder", "fill-mask", this.config.architecture);
     const { rows, ...fo } = options;
-    const out = await this.forward(inputs, fo);
+    const out = await super.forward(inputs, fo);
     const [B, L, hd] = out.lastHiddenState.shape;
     let z = out.lastHiddenState.data;
     let n = B * L;
@@ -105,8 +191,15 @@ export class ModernBertModel extends ModernBertEncoder {
   /** ForSequenceClassification: logits [B, labels] from config.classifier_pooling ("cls" or "mean"). */
   async classify(inputs: ForwardInputs, options: MbForwardOptions = {}): Promise<MbLogitsOutput> {
     const head = requireHead(this.weights.head, "classifier", "text-classification", this.config.architecture);
+    if (this.headKind === "ForTokenClassification") {
+      throw new AttentionArgumentError(
+        "model.classify",
+        this.config.architecture,
+        "a ModernBertForSequenceClassification checkpoint (this one classifies tokens: classifyTokens)",
+      );
+    }
     const x = checkMbInputs(inputs, this.config);
-    const out = await this.forward(inputs, options);
+    const out = await super.forward(inputs, options);
     const [B, L, hd] = out.lastHiddenState.shape;
     const pooled = pool(out.lastHiddenState.data, B, L, hd, x.valid, this.config.classifierPooling);
     const logits = headLogits(pooled, B, this.config, head, head.classifier, linearOptions(options));
@@ -116,7 +209,14 @@ export class ModernBertModel extends ModernBertEncoder {
   /** ForTokenClassification: logits [B, L, labels]. */
   async classifyTokens(inputs: ForwardInputs, options: MbForwardOptions = {}): Promise<MbLogitsOutput> {
     const head = requireHead(this.weights.head, "classifier", "token-classification", this.config.architecture);
-    const out = await this.forward(inputs, options);
+    if (this.headKind === "ForSequenceClassification") {
+      throw new AttentionArgumentError(
+        "model.classifyTokens",
+        this.config.architecture,
+        "a ModernBertForTokenClassification checkpoint (this one classifies sequences: classify)",
+      );
+    }
+    const out = await super.forward(inputs, options);
     const [B, L] = out.lastHiddenState.shape;
     const logits = headLogits(
       out.lastHiddenState.data,
@@ -148,7 +248,7 @@ export class ModernBertModel extends ModernBertEncoder {
       source: pm !== undefined || nm !== undefined ? "options" : (st?.source ?? "default"),
     };
     const x = checkMbInputs(inputs, this.config);
-    const out = await this.forward(inputs, fo);
+    const out = await super.forward(inputs, fo);
     const [B, L, hd] = out.lastHiddenState.shape;
     const e = pool(out.lastHiddenState.data, B, L, hd, x.valid, pooling.mode);
     if (pooling.normalize) l2Normalize(e, B, hd);

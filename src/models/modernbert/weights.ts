@@ -17,16 +17,19 @@ export interface MbNorm {
   beta: Float32Array;
 }
 
+/** Field names as the architecture registry's EncoderLayerWeights (attnOut, attnNorm, inter, out, mlpNorm) + wqkv. */
 export interface MbLayerWeights {
-  /** null in layer 0 (identity). */
+  /** attn_norm; null in layer 0 (identity). */
   attnNorm: MbNorm | null;
-  /** Fused q | k | v: [3·hidden, hidden], rows head-major within each of q, k, v. */
+  /** attn.Wqkv, fused q | k | v: [3·hidden, hidden], rows head-major within each of q, k, v. */
   wqkv: Linear;
-  wo: Linear;
+  /** attn.Wo [hidden, hidden]. */
+  attnOut: Linear;
   mlpNorm: MbNorm;
-  /** GeGLU: [2·intermediate, hidden]; rows 0 … I-1 the GELU input, I … 2I-1 the gate. */
-  wi: Linear;
-  wo2: Linear;
+  /** mlp.Wi, GeGLU: [2·intermediate, hidden]; rows 0 … I-1 the GELU input, I … 2I-1 the gate. */
+  inter: Linear;
+  /** mlp.Wo [hidden, intermediate]. */
+  out: Linear;
 }
 
 export interface MbHeadWeights {
@@ -43,6 +46,8 @@ export interface ModernBertWeights {
   embNorm: MbNorm;
   layers: MbLayerWeights[];
   finalNorm: MbNorm;
+  /** ModernBERT has no pooler (the heads pool). */
+  pooler: null;
   /** null for a bare backbone (no `head.*` tensors). */
   head: MbHeadWeights | null;
   prefix: string;
@@ -87,10 +92,10 @@ export function loadModernBertWeights(store: WeightStore, c: ModernBertConfig): 
     layers.push({
       attnNorm: i === 0 ? null : norm(`${l}attn_norm`, h),
       wqkv: lin(`${l}attn.Wqkv`, 3 * h, h, c.attentionBias),
-      wo: lin(`${l}attn.Wo`, h, h, c.attentionBias),
+      attnOut: lin(`${l}attn.Wo`, h, h, c.attentionBias),
       mlpNorm: norm(`${l}mlp_norm`, h),
-      wi: lin(`${l}mlp.Wi`, 2 * c.intermediate, h, c.mlpBias),
-      wo2: lin(`${l}mlp.Wo`, h, c.intermediate, c.mlpBias),
+      inter: lin(`${l}mlp.Wi`, 2 * c.intermediate, h, c.mlpBias),
+      out: lin(`${l}mlp.Wo`, h, c.intermediate, c.mlpBias),
     });
   }
   const embeddings = get(`${p}${probe}`, [c.vocab, h]);
@@ -122,6 +127,7 @@ export function loadModernBertWeights(store: WeightStore, c: ModernBertConfig): 
     embNorm: norm(`${p}embeddings.norm`, h),
     layers,
     finalNorm: norm(`${p}final_norm`, h),
+    pooler: null,
     head,
     prefix,
   };

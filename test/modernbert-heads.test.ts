@@ -1,0 +1,96 @@
+/**
+ * ModernBERT's heads as a pipeline sees them (headKind from config.architectures or a task,
+ * forward() returning the head's logits), sentence embeddings (CLS / mean pooling,
+ * normalisation) and sentence-transformers' modules.json + Pooling config.
+ */
+import { describe, expect, it } from "vitest";
+import { parseSentencePooling } from "../src/models/modernbert/index.js";
+import { errs, mbArray, mbInts, mbModel } from "./modernbert-case.js";
+
+const ST = "sentence_transformers.models.";
+const modules = (...kinds: string[]) =>
+  kinds.map((k, i) => ({
+    idx: i,
+    name: String(i),
+    path: k === "Pooling" ? "1_Pooling" : k === "Normalize" ? "2_Normalize" : "",
+    type: ST + k,
+  }));
+const poolingConfig = (mode: string) => ({
+  word_embedding_dimension: 768,
+  pooling_mode_cls_token: mode === "cls",
+  pooling_mode_mean_tokens: mode === "mean",
+  pooling_mode_max_tokens: mode === "max",
+  pooling_mode_mean_sqrt_len_tokens: false,
+});
+
+describe("ModernBERT heads and embeddings", () => {
+  const ids = mbInts("a_input_ids");
+  const mask = mbInts("a_attention_mask");
+  const inputs = { inputIds: ids, attentionMask: mask };
+
+  it("the head comes from config.architectures, or from the task asked for", async () => {
+    expect(mbModel().headKind).toBe("ForMaskedLM");
+    expect(mbModel("seqcls_cls").headKind).toBe("ForSequenceClassification");
+    expect(mbModel("tokcls").headKind).toBe("ForTokenClassification");
+    expect(mbModel("tokcls").labels).toEqual(["LABEL_0", "LABEL_1", "LABEL_2", "LABEL_3", "LABEL_4"]);
+    const mlm = await mbModel().forward(inputs, { backend: "wasm" });
+    expect(mlm.logits?.shape).toEqual([2, 600, 1000]);
+    expect(
+      errs(mlm.logits?.data as Float32Array, mbArray("a_mlm_logits").data as Float32Array, 1000, mask.data).relMax,
+    ).toBeLessThan(1e-5);
+    const enc = await mbModel("", {}, "feature-extraction").forward(inputs, { backend: "wasm" });
+    expect(enc.logits).toBeUndefined();
+    expect(() => mbModel("", {}, "text-classification")).toThrow(/ModernBertForMaskedLM.*fill-mask/);
+    expect(() => mbModel("seqcls_cls", {}, "token-classification")).toThrow(/text-classification/);
+    expect(() => mbModel("", {}, "translation")).toThrow(/options.task/);
+    await expect(mbModel("tokcls").classify(inputs)).rejects.toThrow(/classifyTokens/);
+  });
+
+  it("embeddings: CLS row, masked mean, L2 normalisation", async () => {
+    const m = mbModel("", {}, "feature-extraction");
+    const last = (await m.encoderForward(inputs, { backend: "wasm" })).lastHiddenState.data; // [2, 600, 64]
+    const cls = await m.embed(inputs, { backend: "wasm" });
+    expect(cls.pooling).toEqual({ mode: "cls", normalize: false, source: "default" });
+    expect(cls.embeddings.data.subarray(64, 128)).toEqual(last.subarray(600 * 64, 601 * 64));
+    const mean = await m.embed(inputs, { backend: "wasm", pooling: "mean", normalize: true });
+    const want = new Float64Array(64); // row 1: 200 real tokens
+    for (let i = 0; i < 200; i++) for (let d = 0; d < 64; d++) want[d] += last[(600 + i) * 64 + d] / 200;
+    const norm = Math.hypot(...want);
+    const got = mean.embeddings.data.subarray(64, 128);
+    for (let d = 0; d < 64; d++) expect(got[d]).toBeCloseTo(want[d] / norm, 6);
+    expect(Math.hypot(...mean.embeddings.data.subarray(0, 64))).toBeCloseTo(1, 6);
+  });
+
+  it("sentence-transformers' modules.json and Pooling config decide the embedding (gte-modernbert-base: CLS + Normalize)", () => {
+    expect(parseSentencePooling(modules("Transformer", "Pooling", "Normalize"), poolingConfig("cls"), "m")).toEqual({
+      mode: "cls",
+      normalize: true,
+      source: "modules.json",
+    });
+    expect(parseSentencePooling(modules("Transformer", "Pooling"), poolingConfig("mean"), "m")).toMatchObject({
+      mode: "mean",
+      normalize: false,
+    });
+    expect(() => parseSentencePooling(modules("Transformer", "Pooling"), poolingConfig("max"), "m")).toThrow(
+      /pooling_mode_max_tokens/,
+    );
+    expect(() => parseSentencePooling(modules("Transformer", "Pooling", "Dense"), poolingConfig("cls"), "m")).toThrow(
+      /Dense/,
+    );
+    expect(() => parseSentencePooling(modules("Transformer", "Pooling"), null, "m")).toThrow(/1_Pooling\/config.json/);
+    expect(() => parseSentencePooling({}, null, "m")).toThrow(/modules.json/);
+  });
+
+  it("config errors name the field, the value and the fix", () => {
+    expect(() => mbModel("", { local_attention: -2 })).toThrow(/local_attention: got -2; expected an integer >= 0/);
+    expect(() => mbModel("", { classifier_pooling: "max" })).toThrow(
+      /classifier_pooling: got "max"; expected "cls" or "mean"/,
+    );
+    expect(() => mbModel("", { rope_scaling: { rope_type: "yarn" } })).toThrow(/rope_scaling/);
+    expect(() => mbModel("", { hidden_activation: "swish" })).toThrow(/hidden_activation/);
+    expect(() => mbModel("", { layer_types: ["full_attention"] })).toThrow(/layer_types.*6 entries/);
+    expect(() => mbModel("", { hidden_size: 32 })).toThrow(
+      /"model.layers.0.attn.Wqkv.weight" has shape \[192, 64\].*needs \[96, 32\]/,
+    );
+  });
+});
