@@ -3,9 +3,16 @@
  * forward() returning the head's logits), sentence embeddings (CLS / mean pooling,
  * normalisation) and sentence-transformers' modules.json + Pooling config.
  */
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseSentencePooling } from "../src/models/modernbert/index.js";
-import { errs, mbArray, mbInts, mbModel } from "./modernbert-case.js";
+import { encoderForward } from "../src/models/architectures/index.js";
+import { modernBert } from "../src/models/architectures/modernbert.js";
+import { Model } from "../src/models/encode.js";
+import { loadModel } from "../src/models/index.js";
+import { ModernBertModel, parseSentencePooling } from "../src/models/modernbert/index.js";
+import { errs, mbArray, mbDir, mbInts, mbModel } from "./modernbert-case.js";
 
 const ST = "sentence_transformers.models.";
 const modules = (...kinds: string[]) =>
@@ -79,6 +86,33 @@ describe("ModernBERT heads and embeddings", () => {
     );
     expect(() => parseSentencePooling(modules("Transformer", "Pooling"), null, "m")).toThrow(/1_Pooling\/config.json/);
     expect(() => parseSentencePooling({}, null, "m")).toThrow(/modules.json/);
+  });
+
+  it("loadModel(folder) picks ModernBERT from config.model_type and reads sentence-transformers' files", async () => {
+    const m = await loadModel(mbDir());
+    expect(m).toBeInstanceOf(ModernBertModel);
+    expect(m).toBeInstanceOf(Model);
+    expect((m as ModernBertModel).headKind).toBe("ForMaskedLM");
+    expect((m as ModernBertModel).sentencePooling).toBeNull();
+    const dir = mkdtempSync(path.join(tmpdir(), "mb-st-"));
+    copyFileSync(path.join(mbDir(), "config.json"), path.join(dir, "config.json"));
+    copyFileSync(path.join(mbDir(), "model.safetensors"), path.join(dir, "model.safetensors"));
+    writeFileSync(path.join(dir, "modules.json"), JSON.stringify(modules("Transformer", "Pooling", "Normalize")));
+    mkdirSync(path.join(dir, "1_Pooling"));
+    writeFileSync(path.join(dir, "1_Pooling", "config.json"), JSON.stringify(poolingConfig("mean")));
+    const st = (await loadModel(dir)) as ModernBertModel;
+    expect(st.sentencePooling).toEqual({ mode: "mean", normalize: true, source: "modules.json" });
+    const e = await st.embed(inputs, { backend: "wasm" });
+    expect(e.pooling.source).toBe("modules.json");
+    expect(Math.hypot(...e.embeddings.data.subarray(64, 128))).toBeCloseTo(1, 6);
+  });
+
+  it("the registry entry run by the shared encoder loop matches HF too", async () => {
+    const m = mbModel();
+    const out = await encoderForward(modernBert, m.config, m.weights, inputs, { backend: "wasm", threads: 2 });
+    expect(
+      errs(out.lastHiddenState.data, mbArray("a_last_hidden_state").data as Float32Array, 64, mask.data).relMax,
+    ).toBeLessThan(1e-5);
   });
 
   it("config errors name the field, the value and the fix", () => {

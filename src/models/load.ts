@@ -8,11 +8,16 @@
  */
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
+import { architectureOf } from "./architectures/index.js";
+import type { ModelConfig, ModelExtras } from "./architectures/types.js";
 import { checkModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
 import { openWeights } from "./torch/checkpoint.js";
 import { loadWeights } from "./weights.js";
+// ModernBertModel registers itself with its registry entry when its module runs
+import "./modernbert/modernbert.js";
+import { poolingPath } from "./modernbert/pooling.js";
 
 export interface ModelSource {
   /** config.json, parsed. */
@@ -88,7 +93,25 @@ function fromFolder(fs: Fs, dir: string): Model {
   const tokenizer = fs.existsSync(tokPath)
     ? { tokenizer: readJson(fs, tokPath), config: fs.existsSync(tcPath) ? readJson(fs, tcPath) : {} }
     : undefined;
-  return new Model(config, loadWeights(store, config), tokenizer);
+  const files: ModelExtras = { tokenizer, label: dir };
+  // sentence-transformers: modules.json names the Pooling module's folder (usually 1_Pooling)
+  const modPath = join(dir, "modules.json");
+  if (fs.existsSync(modPath)) {
+    files.sentenceModules = readJson(fs, modPath);
+    const pool = poolingPath(files.sentenceModules, modPath);
+    const poolCfg = pool === null ? null : join(dir, `${pool}/config.json`);
+    if (poolCfg !== null && fs.existsSync(poolCfg)) files.poolingConfig = readJson(fs, poolCfg);
+  }
+  return makeModel(config, store, files);
+}
+
+/** The architecture's own model class when it has one (ModernBERT), else the generic Model. */
+function makeModel(config: ModelConfig, store: WeightStore, files: ModelExtras): Model {
+  const arch = architectureOf(config.modelType);
+  const weights = loadWeights(store, config);
+  return arch.createModel !== undefined
+    ? arch.createModel(config, weights, files)
+    : new Model(config, weights, files.tokenizer);
 }
 
 /** Loads a Longformer or BigBird encoder. */
@@ -138,5 +161,5 @@ function fromSource(source: ModelSource, label: string): Model {
     openWeights(w as ArrayBuffer | Uint8Array, list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`),
   );
   const store = new WeightStore(files, `${label}.weights`);
-  return new Model(c, loadWeights(store, c), tokenizer);
+  return makeModel(c, store, { tokenizer, label });
 }

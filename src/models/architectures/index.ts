@@ -6,13 +6,14 @@
 import { AttentionArgumentError } from "../../errors.js";
 import { bigBird } from "./bigbird.js";
 import { longformer } from "./longformer.js";
+import { modernBert } from "./modernbert.js";
 import type { Architecture, EncoderWeights, ModelConfig } from "./types.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: entries differ in config and weight types; each is typed where defined
 type AnyArchitecture = Architecture<any, any>;
 
 /** Registered architectures, in the order errors list them. */
-const ARCHITECTURES: readonly AnyArchitecture[] = [longformer, bigBird];
+const ARCHITECTURES: readonly AnyArchitecture[] = [longformer, bigBird, modernBert];
 
 /** config.model_type values this library runs. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.map((a) => a.modelType);

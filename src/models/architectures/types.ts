@@ -8,6 +8,7 @@
  */
 import type { Backend } from "../../types.js";
 import type { AttentionPlans, RandomAttention } from "../attend.js";
+import type { Model, TokenizerFiles } from "../encode.js";
 import type { CheckedInputs, ForwardInputs } from "../inputs.js";
 import type { WeightStore } from "../safetensors.js";
 import type { Activation } from "./fields.js";
@@ -149,6 +150,18 @@ export interface TaskHead<C extends ModelConfig = ModelConfig, HW = unknown> {
   run(encoded: ForwardOutput, w: HW, c: C, ops: Ops): Record<string, { data: Float32Array; shape: number[] }>;
 }
 
+/** What loadModel found beside config.json and the weights (for Architecture.createModel). */
+export interface ModelExtras {
+  tokenizer?: TokenizerFiles;
+  /** sentence-transformers' modules.json and its Pooling module's config.json, parsed, when present. */
+  sentenceModules?: unknown;
+  poolingConfig?: unknown;
+  /** What errors call the model (its folder or Hub id). */
+  label?: string;
+  /** loadModel's task option, when given. */
+  task?: string;
+}
+
 export interface Architecture<C extends ModelConfig = ModelConfig, W extends EncoderWeights = EncoderWeights> {
   /** config.model_type, the registry key. */
   readonly modelType: string;
@@ -172,6 +185,12 @@ export interface Architecture<C extends ModelConfig = ModelConfig, W extends Enc
   attention(f: ForwardContext<C, W>): LayerAttention;
   /** Task heads by HF class name (config.architectures), e.g. "LongformerForMaskedLM". */
   readonly heads: Readonly<Record<string, TaskHead<C>>>;
+  /**
+   * A model class of its own (task heads, pooling) for loadModel to return instead of the
+   * generic Model; it must extend Model. `files`: what the folder or source held besides the
+   * weights.
+   */
+  createModel?(c: C, w: W, files: ModelExtras): Model;
   /**
    * An architecture whose forward is not the shared encoder loop (Reformer's reversible
    * layers) runs its own here, reusing the pieces above.

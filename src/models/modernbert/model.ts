@@ -16,31 +16,23 @@ import { attention } from "../../attention.js";
 import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { dense } from "../../pattern/algebra.js";
 import { slidingWindow } from "../../pattern/longformer.js";
-import type { Backend } from "../../types.js";
+import type { ForwardOptions, ForwardOutput, ForwardProfile } from "../architectures/types.js";
 import { AttentionPlans } from "../attend.js";
 import { fromHeadsBatch } from "../heads.js";
-import { type CheckedInputs, checkInputs as checkLfInputs, type ForwardInputs } from "../inputs.js";
+import { type CheckedInputs, checkInputs, type ForwardInputs } from "../inputs.js";
 import { type LinearOptions, linear } from "../ops.js";
 import type { Linear } from "../weights.js";
 import type { ModernBertConfig } from "./config.js";
 import { addInto, geglu, layerNormInto, ropeTables, splitQkvRope } from "./ops.js";
 import type { ModernBertWeights } from "./weights.js";
 
-export interface MbForwardOptions {
-  /** Backend of attention() and of the linear layers ("reference" runs the linear layers in js). */
-  backend?: Backend;
-  threads?: number;
-  /** "model" (default): local layers on the sliding window; "dense": every layer dense (the cost an ONNX export pays). */
-  attention?: "model" | "dense";
+/** forward()'s options; `attention: "dense"` runs every layer dense (the cost an ONNX export pays). */
+export interface MbForwardOptions extends ForwardOptions {
   /** Also return the input of every layer and the last layer's output (before the final norm), as HF's hidden_states. */
   outputHiddenStates?: boolean;
-  /** Called after each layer (and once with 0 before the first). */
-  onLayer?: (done: number, total: number) => void;
-  /** Fill result.profile with a time split. */
-  profile?: boolean;
 }
 
-export interface MbProfile {
+export interface MbProfile extends ForwardProfile {
   /** Everything between the Wqkv and Wo products: RoPE, regrouping, attention() (global + local layers). */
   attentionMs: number;
   /** The same, local layers only, and their allowed (query, key) pairs summed over batch and heads, per layer. */
@@ -48,15 +40,9 @@ export interface MbProfile {
   localPairs: number;
   /** attention() calls alone, local layers. */
   localKernelMs: number;
-  gemmMs: number;
-  otherMs: number;
-  totalMs: number;
-  length: number;
-  plans: number;
 }
 
-export interface MbForwardOutput {
-  lastHiddenState: { data: Float32Array; shape: [number, number, number] };
+export interface MbForwardOutput extends ForwardOutput {
   /** layers + 1 entries, each [B, L, hidden]: the embeddings, then each layer's output (HF's hidden_states). */
   hiddenStates?: Float32Array[];
   profile?: MbProfile;
@@ -77,34 +63,34 @@ export function checkMbInputs(inputs: ForwardInputs, c: ModernBertConfig): Check
       }
     }
   }
-  // checkInputs reads vocab, maxPositions and modelType (for the length limit)
-  return checkLfInputs(inputs, {
-    modelType: "big_bird",
-    attentionType: "original_full",
-    vocab: c.vocab,
-    maxPositions: c.maxPositions,
-    typeVocab: 1,
-  } as Parameters<typeof checkLfInputs>[1]);
+  return checkInputs(inputs, c, { globalAttention: false, maxInputLength: mbMaxInputLength });
 }
 
-export class ModernBertEncoder {
-  private readonly rope = new Map<number, { cos: Float32Array; sin: Float32Array; L: number }>();
+/** Longest input: max_position_embeddings (RoPE has no table, but the model was trained to this length). */
+export function mbMaxInputLength(c: { maxPositions: number }): { limit: number; why: string } {
+  return { limit: c.maxPositions, why: `max_position_embeddings ${c.maxPositions}` };
+}
 
-  constructor(
-    readonly config: ModernBertConfig,
-    readonly weights: ModernBertWeights,
-  ) {}
+/** RoPE tables by base and head size, grown to the longest input seen. */
+const ropeCache = new Map<string, { cos: Float32Array; sin: Float32Array; L: number }>();
 
-  /** The RoPE tables of base θ for at least L positions (cached, grown on demand). */
-  private ropeFor(theta: number, L: number): { cos: Float32Array; sin: Float32Array } {
-    const t = this.rope.get(theta);
-    if (t !== undefined && t.L >= L) return t;
-    const made = { ...ropeTables(theta, this.config.headDim, L), L };
-    this.rope.set(theta, made);
-    return made;
-  }
+export function ropeFor(theta: number, D: number, L: number): { cos: Float32Array; sin: Float32Array } {
+  const key = `${theta}:${D}`;
+  const t = ropeCache.get(key);
+  if (t !== undefined && t.L >= L) return t;
+  const made = { ...ropeTables(theta, D, L), L };
+  ropeCache.set(key, made);
+  return made;
+}
 
-  async forward(inputs: ForwardInputs, options: MbForwardOptions = {}): Promise<MbForwardOutput> {
+/** The encoder forward of config `c`, weights `w` (the registry entry's forward). */
+export async function modernBertForward(
+  c: ModernBertConfig,
+  w: ModernBertWeights,
+  inputs: ForwardInputs,
+  options: MbForwardOptions = {},
+): Promise<MbForwardOutput> {
+  {
     if (options === null || typeof options !== "object") {
       throw new AttentionArgumentError(
         "options",
@@ -112,8 +98,6 @@ export class ModernBertEncoder {
         "{ backend?, threads?, attention?, outputHiddenStates?, onLayer?, profile? }",
       );
     }
-    const c = this.config;
-    const w = this.weights;
     const x0 = checkMbInputs(inputs, c);
     const threads = options.threads === undefined ? undefined : checkInt("options.threads", options.threads, 1, 256);
     const mode = options.attention ?? "model";
@@ -165,7 +149,7 @@ export class ModernBertEncoder {
       else layerNormInto(x, hn, rows, hd, lw.attnNorm.gamma, lw.attnNorm.beta, c.eps);
       lin(hn, rows, lw.wqkv, qkv);
       const ts = now();
-      const { cos, sin } = this.ropeFor(c.ropeTheta[layer], L);
+      const { cos, sin } = ropeFor(c.ropeTheta[layer], D, L);
       splitQkvRope(qkv, q, k, v, B, L, H, D, cos, sin);
       const local = mode === "model" && !c.global[layer];
       const plan = local
@@ -221,6 +205,7 @@ export class ModernBertEncoder {
         totalMs: total,
         length: L,
         plans: plans.planned,
+        attention: mode === "dense" ? "dense" : "modernbert",
       };
     }
     return result;

@@ -12,13 +12,14 @@
  *   embed(inputs)                 sentence embeddings [B, hidden] (pooling + normalize)
  *   encodeText(texts)             tokenizer → padded inputs
  */
-import { Tokenizer } from "@huggingface/tokenizers";
-import { AttentionArgumentError, checkInt, describe } from "../../errors.js";
+import { AttentionArgumentError, checkInt } from "../../errors.js";
+import { registerModernBertModel } from "../architectures/modernbert.js";
+import { Model } from "../encode.js";
 import type { ForwardInputs } from "../inputs.js";
 import type { LinearOptions } from "../ops.js";
 import type { ModernBertConfig } from "./config.js";
 import { gatherRows, headLogits, l2Normalize, pool, requireHead } from "./heads.js";
-import { checkMbInputs, type MbForwardOptions, type MbForwardOutput, ModernBertEncoder } from "./model.js";
+import { checkMbInputs, type MbForwardOptions, type MbForwardOutput } from "./model.js";
 import type { SentencePooling } from "./pooling.js";
 import type { ModernBertWeights } from "./weights.js";
 
@@ -63,21 +64,27 @@ function linearOptions(o: MbForwardOptions): LinearOptions {
   };
 }
 
-export class ModernBertModel extends ModernBertEncoder {
-  private tok: Tokenizer | null = null;
+export class ModernBertModel extends Model {
+  declare readonly config: ModernBertConfig;
+  declare readonly weights: ModernBertWeights;
   /** The head forward() runs: from `task` when given, else from config.architectures. */
-  readonly headKind: MbHeadKind | null;
+  readonly mbHead: MbHeadKind | null;
 
   constructor(
     config: ModernBertConfig,
     weights: ModernBertWeights,
-    readonly tokenizerFiles?: MbTokenizerFiles,
+    tokenizerFiles?: MbTokenizerFiles,
     /** sentence-transformers' pooling (null when the folder has no modules.json). */
     readonly sentencePooling: SentencePooling | null = null,
     task?: string,
   ) {
-    super(config, weights);
-    this.headKind = this.chooseHead(task);
+    super(config, weights, tokenizerFiles);
+    this.mbHead = this.chooseHead(task);
+  }
+
+  /** "ForMaskedLM", "ForSequenceClassification", "ForTokenClassification", or null (the encoder alone). */
+  get headKind(): MbHeadKind | null {
+    return this.mbHead;
   }
 
   private chooseHead(task: string | undefined): MbHeadKind | null {
@@ -114,10 +121,6 @@ export class ModernBertModel extends ModernBertEncoder {
     return want;
   }
 
-  get modelType(): "modernbert" {
-    return "modernbert";
-  }
-
   /** The head's label names (id2label order). */
   get labels(): string[] {
     const n = this.weights.head?.classifier?.outF ?? 0;
@@ -131,7 +134,7 @@ export class ModernBertModel extends ModernBertEncoder {
 
   /** The encoder alone (no head). */
   encoderForward(inputs: ForwardInputs, options: MbForwardOptions = {}): Promise<MbForwardOutput> {
-    return super.forward(inputs, options);
+    return super.forward(inputs, options) as Promise<MbForwardOutput>;
   }
 
   /** HF's forward of the checkpoint's class: the encoder's outputs and, with a head, its logits. */
@@ -142,7 +145,7 @@ export class ModernBertModel extends ModernBertEncoder {
     if (this.headKind === "ForMaskedLM") return this.maskedLM(inputs, options);
     if (this.headKind === "ForSequenceClassification") return this.classify(inputs, options);
     if (this.headKind === "ForTokenClassification") return this.classifyTokens(inputs, options);
-    return super.forward(inputs, options);
+    return this.encoderForward(inputs, options);
   }
 
   /** ForMaskedLM: logits [rows.length, vocab] at flat rows b·L + i only (what fill-mask needs). */
@@ -172,7 +175,7 @@ export class ModernBertModel extends ModernBertEncoder {
   ): Promise<MbLogitsOutput> {
     const head = requireHead(this.weights.head, "decoder", "fill-mask", this.config.architecture);
     const { rows, ...fo } = options;
-    const out = await super.forward(inputs, fo);
+    const out = await this.encoderForward(inputs, fo);
     const [B, L, hd] = out.lastHiddenState.shape;
     let z = out.lastHiddenState.data;
     let n = B * L;
@@ -199,7 +202,7 @@ export class ModernBertModel extends ModernBertEncoder {
       );
     }
     const x = checkMbInputs(inputs, this.config);
-    const out = await super.forward(inputs, options);
+    const out = await this.encoderForward(inputs, options);
     const [B, L, hd] = out.lastHiddenState.shape;
     const pooled = pool(out.lastHiddenState.data, B, L, hd, x.valid, this.config.classifierPooling);
     const logits = headLogits(pooled, B, this.config, head, head.classifier, linearOptions(options));
@@ -216,7 +219,7 @@ export class ModernBertModel extends ModernBertEncoder {
         "a ModernBertForTokenClassification checkpoint (this one classifies sequences: classify)",
       );
     }
-    const out = await super.forward(inputs, options);
+    const out = await this.encoderForward(inputs, options);
     const [B, L] = out.lastHiddenState.shape;
     const logits = headLogits(
       out.lastHiddenState.data,
@@ -248,70 +251,12 @@ export class ModernBertModel extends ModernBertEncoder {
       source: pm !== undefined || nm !== undefined ? "options" : (st?.source ?? "default"),
     };
     const x = checkMbInputs(inputs, this.config);
-    const out = await super.forward(inputs, fo);
+    const out = await this.encoderForward(inputs, fo);
     const [B, L, hd] = out.lastHiddenState.shape;
     const e = pool(out.lastHiddenState.data, B, L, hd, x.valid, pooling.mode);
     if (pooling.normalize) l2Normalize(e, B, hd);
     return { ...out, embeddings: { data: e, shape: [B, hd] }, pooling };
   }
-
-  /** The tokenizer (built on first use); an error when the model came without tokenizer.json. */
-  tokenizer(): Tokenizer {
-    if (this.tok === null) {
-      const files = this.tokenizerFiles;
-      if (files === undefined || files.tokenizer === null || typeof files.tokenizer !== "object") {
-        throw new AttentionArgumentError(
-          "model.tokenizer()",
-          files === undefined ? undefined : describe(files.tokenizer),
-          "a model loaded with tokenizer.json (put tokenizer.json and tokenizer_config.json in the model folder); or pass token ids",
-        );
-      }
-      this.tok = new Tokenizer(files.tokenizer as object, (files.config ?? {}) as object);
-    }
-    return this.tok;
-  }
-
-  /**
-   * Texts → { inputIds, attentionMask } [B, L] (right padding with pad_token_id, as HF's
-   * tokenizers) plus each row's ids and token strings. A row longer than maxLength (default
-   * max_position_embeddings) keeps its first maxLength - 1 tokens and its closing special token.
-   */
-  encodeText(
-    text: string | readonly string[],
-    maxLength?: number,
-  ): { inputs: Required<Pick<ForwardInputs, "inputIds" | "attentionMask">>; ids: number[][]; tokens: string[][] } {
-    const texts = typeof text === "string" ? [text] : text;
-    if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== "string")) {
-      throw new AttentionArgumentError("text", text, "a string or a non-empty array of strings");
-    }
-    const limit = this.config.maxPositions;
-    const ml = maxLength === undefined ? limit : checkInt("maxLength", maxLength, 1, limit);
-    const tk = this.tokenizer();
-    const rows = texts.map((t) => {
-      const enc = tk.encode(t);
-      let ids = enc.ids;
-      let tokens = enc.tokens;
-      if (ids.length > ml) {
-        const lastId = ids[ids.length - 1];
-        const special = tk.get_added_tokens_decoder().get(lastId)?.special === true;
-        const keep = special && ml >= 2 ? ml - 1 : ml;
-        ids = [...ids.slice(0, keep), ...(keep < ml ? [lastId] : [])];
-        tokens = [...tokens.slice(0, keep), ...(keep < ml ? [tokens[tokens.length - 1]] : [])];
-      }
-      return { ids, tokens };
-    });
-    const B = rows.length;
-    const L = Math.max(...rows.map((r) => r.ids.length));
-    const data = new Int32Array(B * L).fill(this.config.padId); // [B, L]
-    const mask = new Int32Array(B * L);
-    rows.forEach((r, b) => {
-      data.set(r.ids, b * L);
-      mask.fill(1, b * L, b * L + r.ids.length);
-    });
-    return {
-      inputs: { inputIds: { data, shape: [B, L] }, attentionMask: { data: mask, shape: [B, L] } },
-      ids: rows.map((r) => r.ids),
-      tokens: rows.map((r) => r.tokens),
-    };
-  }
 }
+
+registerModernBertModel(ModernBertModel);
