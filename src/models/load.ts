@@ -120,8 +120,12 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
     const fs = nodeFs();
     if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
     if (isRepoId(source)) {
-      // the model type is checked on config.json before any weights are requested
-      const hub: HubOptions = { ...options, validateConfig: (c) => checkModelConfig(c, `${source}: config.json`) };
+      // the model type is checked on config.json before any weights are requested; the
+      // architecture may ask for optional files it reads (ModernBERT: sentence-transformers' pooling)
+      const hub: HubOptions = {
+        ...options,
+        validateConfig: (c) => architectureOf(checkModelConfig(c, `${source}: config.json`)).optionalFiles ?? [],
+      };
       if (fs !== null) return fromFolder(fs, await downloadModel(source, hub));
       const files = await fetchModelFiles(source, hub);
       const tokenizer =

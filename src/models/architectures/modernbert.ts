@@ -93,6 +93,7 @@ export const modernBert: Architecture<ModernBertConfig, ModernBertWeights> = {
   embed,
   attention,
   heads: {},
+  optionalFiles: ["modules.json", "1_Pooling/config.json"],
   forward: modernBertForward,
   createModel: (c, w, files) => {
     const st = files.sentenceModules;

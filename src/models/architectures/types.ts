@@ -185,6 +185,8 @@ export interface Architecture<C extends ModelConfig = ModelConfig, W extends Enc
   attention(f: ForwardContext<C, W>): LayerAttention;
   /** Task heads by HF class name (config.architectures), e.g. "LongformerForMaskedLM". */
   readonly heads: Readonly<Record<string, TaskHead<C>>>;
+  /** Files read when the model's folder or Hub repository has them, besides tokenizer.json (Hub downloads ask for them). */
+  readonly optionalFiles?: readonly string[];
   /**
    * A model class of its own (task heads, pooling) for loadModel to return instead of the
    * generic Model; it must extend Model. `files`: what the folder or source held besides the
