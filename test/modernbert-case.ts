@@ -1,8 +1,8 @@
 /** Reading ../shared/models/modernbert (HF's own ModernBERT outputs) and loading its checkpoints. */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { createModernBert, type ModernBertModel } from "../src/models/modernbert/index.js";
-import { SafetensorsFile, WeightStore } from "../src/models/safetensors.js";
+import { loadModel } from "../src/models/index.js";
+import type { ModernBertModel } from "../src/models/modernbert/index.js";
 
 export const MB_ROOT = path.resolve(__dirname, "../../shared/models/modernbert");
 
@@ -29,13 +29,15 @@ export function mbInts(name: string): { data: Int32Array; shape: [number, number
   return { data: a.data as Int32Array, shape: a.shape as [number, number] };
 }
 
-/** A checkpoint of the folder ("" MLM, "seqcls_cls", "seqcls_mean", "tokcls"), optionally with config changes. */
-export function mbModel(sub = "", patch: Record<string, unknown> = {}, task?: string): ModernBertModel {
+/**
+ * A checkpoint of the folder ("" MLM, "seqcls_cls", "seqcls_mean", "tokcls") through loadModel,
+ * optionally with config changes and loadModel's task option.
+ */
+export async function mbModel(sub = "", patch: Record<string, unknown> = {}, task?: string): Promise<ModernBertModel> {
   const dir = mbDir(sub);
   const config = { ...JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8")), ...patch };
-  const file = path.join(dir, "model.safetensors");
-  const store = new WeightStore([new SafetensorsFile(readFileSync(file), file)], file);
-  return createModernBert(config, store, path.join(dir, "config.json"), undefined, null, task);
+  const weights = readFileSync(path.join(dir, "model.safetensors"));
+  return (await loadModel({ config, weights }, task === undefined ? {} : { task })) as ModernBertModel;
 }
 
 /**

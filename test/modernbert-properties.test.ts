@@ -46,8 +46,8 @@ describe("ModernBERT properties", () => {
             ids.map((_, b) => (b === 0 ? L : lens[b])),
           );
           const theta = { global_rope_theta: 160000, local_rope_theta: 160000 };
-          const wide = mbModel("", { ...theta, local_attention: 2 * L });
-          const global = mbModel("", { ...theta, global_attn_every_n_layers: 1 });
+          const wide = await mbModel("", { ...theta, local_attention: 2 * L }, "none");
+          const global = await mbModel("", { ...theta, global_attn_every_n_layers: 1 }, "none");
           const a = await wide.forward(inputs, { backend: "wasm", threads: 1 });
           const g = await global.forward(inputs, { backend: "wasm", threads: 1 });
           const e = errs(a.lastHiddenState.data, g.lastHiddenState.data, 64, inputs.attentionMask.data);
@@ -78,11 +78,15 @@ describe("ModernBERT properties", () => {
             (j) => j >= 0 && j < L,
           );
           const edge = [i - m * r, i + m * r].filter((j) => j >= 0 && j < L);
-          const model = mbModel("", {
-            num_hidden_layers: m,
-            local_attention: window,
-            layer_types: Array.from({ length: m }, () => "sliding_attention"),
-          });
+          const model = await mbModel(
+            "",
+            {
+              num_hidden_layers: m,
+              local_attention: window,
+              layer_types: Array.from({ length: m }, () => "sliding_attention"),
+            },
+            "none",
+          );
           const run = async (changed: number | null) => {
             const x = ids.slice();
             if (changed !== null) x[changed] = (x[changed] + 1 + Math.floor(rnd() * (VOCAB - 1))) % VOCAB;

@@ -9,10 +9,11 @@
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
 import { architectureOf } from "./architectures/index.js";
-import type { ModelConfig, ModelExtras } from "./architectures/types.js";
-import { checkModelConfig, parseConfig } from "./config.js";
+import type { ModelExtras } from "./architectures/types.js";
+import { checkModelConfig, type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
+import { chooseHead } from "./tasks/choose.js";
 import { openWeights } from "./torch/checkpoint.js";
 import { loadWeights } from "./weights.js";
 // ModernBertModel registers itself with its registry entry when its module runs
@@ -28,8 +29,12 @@ export interface ModelSource {
   tokenizer?: TokenizerFiles;
 }
 
-/** For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch). */
-export type LoadOptions = Omit<HubOptions, "validateConfig">;
+/**
+ * For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch).
+ * `task`: the head to load — a pipeline task ("question-answering"), an HF head
+ * ("ForQuestionAnswering") or "none"; default: config.architectures[0]'s head, if any.
+ */
+export type LoadOptions = Omit<HubOptions, "validateConfig"> & { task?: string };
 
 interface Fs {
   existsSync(p: string): boolean;
@@ -53,6 +58,17 @@ function readJson(fs: Fs, p: string): unknown {
   } catch (e) {
     throw new CheckpointError(`${p}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+function withHead(store: WeightStore, config: ModelConfig, task: string | undefined, files: ModelExtras): Model {
+  const weights = loadWeights(store, config);
+  const name = chooseHead(config, task);
+  const arch = architectureOf(config.modelType);
+  const entry = name === null ? null : arch.heads[name];
+  const head = name === null || entry === null ? null : { name, entry, weights: entry.load(store, config, weights.prefix) };
+  // the architecture's own model class when it has one (ModernBERT: sentence-transformers' pooling)
+  if (arch.createModel !== undefined) return arch.createModel(config, weights, { ...files, head });
+  return new Model(config, weights, files.tokenizer, head);
 }
 
 /**
@@ -83,7 +99,7 @@ function folderWeights(fs: Fs, dir: string): WeightStore {
   );
 }
 
-function fromFolder(fs: Fs, dir: string): Model {
+function fromFolder(fs: Fs, dir: string, task?: string): Model {
   const cfgPath = join(dir, "config.json");
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
@@ -102,35 +118,27 @@ function fromFolder(fs: Fs, dir: string): Model {
     const poolCfg = pool === null ? null : join(dir, `${pool}/config.json`);
     if (poolCfg !== null && fs.existsSync(poolCfg)) files.poolingConfig = readJson(fs, poolCfg);
   }
-  return makeModel(config, store, files);
-}
-
-/** The architecture's own model class when it has one (ModernBERT), else the generic Model. */
-function makeModel(config: ModelConfig, store: WeightStore, files: ModelExtras): Model {
-  const arch = architectureOf(config.modelType);
-  const weights = loadWeights(store, config);
-  return arch.createModel !== undefined
-    ? arch.createModel(config, weights, files)
-    : new Model(config, weights, files.tokenizer);
+  return withHead(store, config, task, files);
 }
 
 /** Loads a Longformer or BigBird encoder. */
 export async function loadModel(source: string | ModelSource, options: LoadOptions = {}): Promise<Model> {
   if (typeof source === "string") {
     const fs = nodeFs();
-    if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
+    const { task, ...hubOptions } = options;
+    if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source, task);
     if (isRepoId(source)) {
       // the model type is checked on config.json before any weights are requested; the
       // architecture may ask for optional files it reads (ModernBERT: sentence-transformers' pooling)
       const hub: HubOptions = {
-        ...options,
+        ...hubOptions,
         validateConfig: (c) => architectureOf(checkModelConfig(c, `${source}: config.json`)).optionalFiles ?? [],
       };
-      if (fs !== null) return fromFolder(fs, await downloadModel(source, hub));
+      if (fs !== null) return fromFolder(fs, await downloadModel(source, hub), task);
       const files = await fetchModelFiles(source, hub);
       const tokenizer =
         files.tokenizer === undefined ? undefined : { tokenizer: files.tokenizer, config: files.tokenizerConfig ?? {} };
-      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source);
+      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source, task);
     }
     throw new AttentionArgumentError(
       "loadModel(source)",
@@ -147,10 +155,10 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
       'a folder path, a Hub id "owner/name" or { config, weights, tokenizer? }',
     );
   }
-  return fromSource(source, "source");
+  return fromSource(source, "source", options.task);
 }
 
-function fromSource(source: ModelSource, label: string): Model {
+function fromSource(source: ModelSource, label: string, task?: string): Model {
   const { config, weights, tokenizer } = source;
   const c = parseConfig(config, `${label}.config`);
   const list = Array.isArray(weights) ? weights : [weights];
@@ -165,5 +173,5 @@ function fromSource(source: ModelSource, label: string): Model {
     openWeights(w as ArrayBuffer | Uint8Array, list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`),
   );
   const store = new WeightStore(files, `${label}.weights`);
-  return makeModel(c, store, { tokenizer, label });
+  return withHead(store, c, task, { tokenizer, label });
 }

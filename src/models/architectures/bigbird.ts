@@ -6,6 +6,7 @@
 import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { bigBirdLayer, type RandomAttention } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
+import { familyHeads } from "../tasks/heads.js";
 import { type BertWeights, bertEmbed, loadBertWeights, Projections } from "./bert.js";
 import { bertFields, field, int } from "./fields.js";
 import type { Architecture, ForwardContext, LayerAttention, ModelConfig, Ops } from "./types.js";
@@ -142,5 +143,5 @@ export const bigBird: Architecture<BigBirdConfig, BertWeights> = {
     mode === "model" && bigBirdAttentionKind(c, x.L) === "block_sparse" ? padToBlock(x, c.blockSize, c.padId) : x,
   embed: (x, c, w) => bertEmbed(x, c, w, null, c.rescaleEmbeddings ? Math.sqrt(c.hidden) : 1),
   attention,
-  heads: {},
+  heads: familyHeads("big_bird"),
 };

@@ -7,6 +7,7 @@ import { AttentionArgumentError } from "../../errors.js";
 import { longformerGlobalRows, longformerLocal } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
 import type { WeightStore } from "../safetensors.js";
+import { familyHeads } from "../tasks/heads.js";
 import { type BertLayerWeights, type BertWeights, bertEmbed, loadBertWeights, Projections } from "./bert.js";
 import { bertFields, field } from "./fields.js";
 import type { Architecture, ForwardContext, LayerAttention, Linear, ModelConfig, Ops } from "./types.js";
@@ -139,5 +140,5 @@ export const longformer: Architecture<LongformerConfig, LongformerWeights> = {
     })),
   embed: (x, c, w) => bertEmbed(x, c, w, positionIds(x, c.padId), 1),
   attention,
-  heads: {},
+  heads: familyHeads("longformer"),
 };

@@ -13,7 +13,8 @@
 import { attention as attend } from "../../attention.js";
 import { dense } from "../../pattern/algebra.js";
 import { slidingWindow } from "../../pattern/longformer.js";
-import type { Model } from "../encode.js";
+import type { LoadedHead, Model } from "../encode.js";
+import { MODERNBERT_HEADS } from "../modernbert/heads.js";
 import { fromHeadsBatch } from "../heads.js";
 import type { CheckedInputs } from "../inputs.js";
 import { type ModernBertConfig, parseModernBertConfig } from "../modernbert/config.js";
@@ -29,7 +30,7 @@ type ModelClass = new (
   w: ModernBertWeights,
   tokenizer: ModelExtras["tokenizer"],
   pooling: SentencePooling | null,
-  task?: string,
+  head: LoadedHead | null,
 ) => Model;
 
 /**
@@ -92,7 +93,7 @@ export const modernBert: Architecture<ModernBertConfig, ModernBertWeights> = {
   loadWeights: loadModernBertWeights,
   embed,
   attention,
-  heads: {},
+  heads: MODERNBERT_HEADS,
   optionalFiles: ["modules.json", "1_Pooling/config.json"],
   forward: modernBertForward,
   createModel: (c, w, files) => {
@@ -101,6 +102,6 @@ export const modernBert: Architecture<ModernBertConfig, ModernBertWeights> = {
       st === undefined ? null : parseSentencePooling(st, files.poolingConfig ?? null, files.label ?? "the model");
     if (modelClass === null)
       throw new Error("internal: ModernBertModel is not registered (import sparse-attention/models)");
-    return new modelClass(c, w, files.tokenizer, pooling, files.task);
+    return new modelClass(c, w, files.tokenizer, pooling, files.head ?? null);
   },
 };

@@ -8,11 +8,10 @@
  * and sentence embeddings: CLS or masked-mean pooling of last_hidden_state, optionally
  * L2-normalised (sentence-transformers' Pooling and Normalize modules).
  */
-import { AttentionArgumentError } from "../../errors.js";
-import { type LinearOptions, linear } from "../ops.js";
+import type { Linear, Ops, TaskHead } from "../architectures/types.js";
 import type { ModernBertConfig } from "./config.js";
 import { activateInPlace, layerNormInto } from "./ops.js";
-import type { MbHeadWeights } from "./weights.js";
+import { loadModernBertHead, type MbHeadKind, type MbHeadWeights } from "./weights.js";
 
 /** H(z) for `rows` rows of z [rows, hidden]. */
 export function predictionHead(
@@ -20,10 +19,9 @@ export function predictionHead(
   rows: number,
   c: ModernBertConfig,
   head: MbHeadWeights,
-  lo: LinearOptions,
+  ops: Ops,
 ): Float32Array {
-  const d = head.dense;
-  const y = linear(z, rows, d.inF, d.W, d.outF, d.b, undefined, lo);
+  const y = ops.linear(z, rows, head.dense);
   activateInPlace(y, c.classifierAct);
   layerNormInto(y, y, rows, c.hidden, head.norm.gamma, head.norm.beta, c.eps);
   return y;
@@ -83,36 +81,57 @@ export function l2Normalize(m: Float32Array, rows: number, n: number): void {
   }
 }
 
-/** The head weights a task needs, or an error naming what the checkpoint lacks. */
-export function requireHead(
-  head: MbHeadWeights | null,
-  part: "decoder" | "classifier",
-  task: string,
-  architecture: string,
-): MbHeadWeights & { decoder: NonNullable<MbHeadWeights["decoder"]> } & {
-  classifier: NonNullable<MbHeadWeights["classifier"]>;
-} {
-  if (head === null || head[part] === null) {
-    throw new AttentionArgumentError(
-      `model (${task})`,
-      architecture || "a ModernBERT checkpoint",
-      part === "decoder"
-        ? "a ModernBertForMaskedLM checkpoint (head.* and decoder.bias tensors)"
-        : "a ModernBertForSequenceClassification or ModernBertForTokenClassification checkpoint (head.* and classifier.* tensors)",
-    );
-  }
-  return head as ReturnType<typeof requireHead>;
-}
-
 /** logits [n, outF] = H(z) Wᵀ + b for n rows of z [n, hidden]. */
 export function headLogits(
   z: Float32Array,
   n: number,
   c: ModernBertConfig,
   head: MbHeadWeights,
-  out: NonNullable<MbHeadWeights["decoder"]>,
-  lo: LinearOptions,
+  out: Linear,
+  ops: Ops,
 ): Float32Array {
-  const hz = predictionHead(z, n, c, head, lo);
-  return linear(hz, n, out.inF, out.W, out.outF, out.b, undefined, lo);
+  return ops.linear(predictionHead(z, n, c, head, ops), n, out);
 }
+
+/** [B, L] 1 = real token, from the attention mask the encoder ran with (all ones without one). */
+function validOf(mask: { data: Int32Array } | undefined, n: number): Uint8Array {
+  const v = new Uint8Array(n).fill(1);
+  if (mask !== undefined) for (let i = 0; i < n; i++) v[i] = mask.data[i] === 0 ? 0 : 1;
+  return v;
+}
+
+const labelsOf = (w: MbHeadWeights, c: ModernBertConfig): string[] => {
+  const n = w.classifier?.outF ?? 0;
+  return c.labels.length === n ? c.labels : Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+};
+
+function entry(kind: MbHeadKind, task: string): TaskHead<ModernBertConfig, MbHeadWeights> {
+  return {
+    task,
+    load: (store, c, prefix) => loadModernBertHead(store, c, kind, prefix),
+    labels: kind === "ForMaskedLM" ? undefined : labelsOf,
+    run(encoded, w, c, ops, prepared) {
+      const [B, L, hd] = encoded.lastHiddenState.shape;
+      const last = encoded.lastHiddenState.data;
+      if (kind === "ForMaskedLM") {
+        const logits = headLogits(last, B * L, c, w, w.decoder as Linear, ops);
+        return { logits: { data: logits, shape: [B, L, c.vocab] } };
+      }
+      const cls = w.classifier as Linear;
+      if (kind === "ForTokenClassification") {
+        return { logits: { data: headLogits(last, B * L, c, w, cls, ops), shape: [B, L, cls.outF] } };
+      }
+      const pooled = pool(last, B, L, hd, validOf(prepared.attentionMask, B * L), c.classifierPooling);
+      return { logits: { data: headLogits(pooled, B, c, w, cls, ops), shape: [B, cls.outF] } };
+    },
+    runAt:
+      kind === "ForMaskedLM" ? (rows, n, w, c, ops) => headLogits(rows, n, c, w, w.decoder as Linear, ops) : undefined,
+  };
+}
+
+/** The task heads of the registry entry, by HF class name. */
+export const MODERNBERT_HEADS = {
+  ModernBertForMaskedLM: entry("ForMaskedLM", "fill-mask"),
+  ModernBertForSequenceClassification: entry("ForSequenceClassification", "text-classification"),
+  ModernBertForTokenClassification: entry("ForTokenClassification", "token-classification"),
+};

@@ -48,9 +48,59 @@ export interface ModernBertWeights {
   finalNorm: MbNorm;
   /** ModernBERT has no pooler (the heads pool). */
   pooler: null;
-  /** null for a bare backbone (no `head.*` tensors). */
-  head: MbHeadWeights | null;
   prefix: string;
+}
+
+export type MbHeadKind = "ForMaskedLM" | "ForSequenceClassification" | "ForTokenClassification";
+
+/**
+ * A task model's head: `head.dense` / `head.norm` (the prediction head), then the MLM decoder
+ * (weight tied to the embeddings `<prefix>embeddings.tok_embeddings.weight` unless the file has
+ * `decoder.weight`; `decoder.bias` when decoder_bias) or `classifier` (weight and bias).
+ */
+export function loadModernBertHead(store: WeightStore, c: ModernBertConfig, kind: MbHeadKind, prefix: string): MbHeadWeights {
+  const h = c.hidden;
+  const get = (full: string, shape: number[]): Float32Array => {
+    const t = store.get(full);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(
+        `${store.label}: tensor "${full}" has shape [${t.shape.join(", ")}]; the config (hidden_size ${c.hidden}, vocab_size ${c.vocab}) needs [${shape.join(", ")}]`,
+      );
+    }
+    return t.data;
+  };
+  const lin = (name: string, outF: number, bias: boolean): Linear => ({
+    W: get(`${name}.weight`, [outF, h]),
+    b: bias ? get(`${name}.bias`, [outF]) : null,
+    outF,
+    inF: h,
+  });
+  const dense = lin("head.dense", h, c.classifierBias);
+  const norm = {
+    gamma: get("head.norm.weight", [h]),
+    beta: c.normBias ? get("head.norm.bias", [h]) : new Float32Array(h),
+  };
+  if (kind === "ForMaskedLM") {
+    const decoder: Linear = {
+      W: store.has("decoder.weight")
+        ? get("decoder.weight", [c.vocab, h])
+        : get(`${prefix}embeddings.tok_embeddings.weight`, [c.vocab, h]), // tied to the embeddings
+      b: c.decoderBias ? get("decoder.bias", [c.vocab]) : null,
+      outF: c.vocab,
+      inF: h,
+    };
+    return { dense, norm, decoder, classifier: null };
+  }
+  if (!store.has("classifier.weight")) {
+    throw new CheckpointError(`${store.label}: missing tensor "classifier.weight" (a ModernBert${kind} checkpoint has one)`);
+  }
+  const n = store.get("classifier.weight").shape[0];
+  if (c.labels.length > 0 && n !== c.labels.length) {
+    throw new CheckpointError(
+      `${store.label}: classifier.weight has ${n} rows but config.id2label names ${c.labels.length} labels`,
+    );
+  }
+  return { dense, norm, decoder: null, classifier: lin("classifier", n, true) };
 }
 
 export function loadModernBertWeights(store: WeightStore, c: ModernBertConfig): ModernBertWeights {
@@ -99,36 +149,12 @@ export function loadModernBertWeights(store: WeightStore, c: ModernBertConfig): 
     });
   }
   const embeddings = get(`${p}${probe}`, [c.vocab, h]);
-  let head: MbHeadWeights | null = null;
-  if (store.has("head.dense.weight")) {
-    let decoder: Linear | null = null;
-    if (store.has("decoder.bias") || store.has("decoder.weight")) {
-      decoder = {
-        W: store.has("decoder.weight") ? get("decoder.weight", [c.vocab, h]) : embeddings, // tied: the embeddings
-        b: c.decoderBias ? get("decoder.bias", [c.vocab]) : null,
-        outF: c.vocab,
-        inF: h,
-      };
-    }
-    let classifier: Linear | null = null;
-    if (store.has("classifier.weight")) {
-      const n = store.get("classifier.weight").shape[0];
-      if (c.labels.length > 0 && n !== c.labels.length) {
-        throw new CheckpointError(
-          `${store.label}: classifier.weight has ${n} rows but config.id2label names ${c.labels.length} labels`,
-        );
-      }
-      classifier = lin("classifier", n, h, true);
-    }
-    head = { dense: lin("head.dense", h, h, c.classifierBias), norm: norm("head.norm", h), decoder, classifier };
-  }
   return {
     embeddings,
     embNorm: norm(`${p}embeddings.norm`, h),
     layers,
     finalNorm: norm(`${p}final_norm`, h),
     pooler: null,
-    head,
     prefix,
   };
 }
