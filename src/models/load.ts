@@ -65,7 +65,8 @@ function withHead(store: WeightStore, config: ModelConfig, task: string | undefi
   const name = chooseHead(config, task);
   const arch = architectureOf(config.modelType);
   const entry = name === null ? null : arch.heads[name];
-  const head = name === null || entry === null ? null : { name, entry, weights: entry.load(store, config, weights.prefix) };
+  const head =
+    name === null || entry === null ? null : { name, entry, weights: entry.load(store, config, weights.prefix) };
   // the architecture's own model class when it has one (ModernBERT: sentence-transformers' pooling)
   if (arch.createModel !== undefined) return arch.createModel(config, weights, { ...files, head });
   return new Model(config, weights, files.tokenizer, head);

@@ -12,9 +12,9 @@
 import { AttentionArgumentError } from "../../errors.js";
 import { registerModernBertModel } from "../architectures/modernbert.js";
 import type { LoadedHead, TaskOutput, TokenizerFiles } from "../encode.js";
-import type { TaskInputs } from "../tasks/prepare.js";
 import { Model } from "../encode.js";
 import { checkInputs, type ForwardInputs } from "../inputs.js";
+import type { TaskInputs } from "../tasks/prepare.js";
 import type { ModernBertConfig } from "./config.js";
 import { l2Normalize, pool } from "./heads.js";
 import { type MbForwardOptions, type MbForwardOutput, mbMaxInputLength } from "./model.js";

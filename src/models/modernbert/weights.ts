@@ -58,7 +58,12 @@ export type MbHeadKind = "ForMaskedLM" | "ForSequenceClassification" | "ForToken
  * (weight tied to the embeddings `<prefix>embeddings.tok_embeddings.weight` unless the file has
  * `decoder.weight`; `decoder.bias` when decoder_bias) or `classifier` (weight and bias).
  */
-export function loadModernBertHead(store: WeightStore, c: ModernBertConfig, kind: MbHeadKind, prefix: string): MbHeadWeights {
+export function loadModernBertHead(
+  store: WeightStore,
+  c: ModernBertConfig,
+  kind: MbHeadKind,
+  prefix: string,
+): MbHeadWeights {
   const h = c.hidden;
   const get = (full: string, shape: number[]): Float32Array => {
     const t = store.get(full);
@@ -92,7 +97,9 @@ export function loadModernBertHead(store: WeightStore, c: ModernBertConfig, kind
     return { dense, norm, decoder, classifier: null };
   }
   if (!store.has("classifier.weight")) {
-    throw new CheckpointError(`${store.label}: missing tensor "classifier.weight" (a ModernBert${kind} checkpoint has one)`);
+    throw new CheckpointError(
+      `${store.label}: missing tensor "classifier.weight" (a ModernBert${kind} checkpoint has one)`,
+    );
   }
   const n = store.get("classifier.weight").shape[0];
   if (c.labels.length > 0 && n !== c.labels.length) {
