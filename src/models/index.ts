@@ -26,6 +26,16 @@ export {
   SUPPORTED_MODEL_TYPES,
 } from "./config.js";
 export {
+  type Batch,
+  type BatchOptions,
+  type CorpusDoc,
+  type CorpusResult,
+  runBatches,
+  type StreamItem,
+  type StreamOptions,
+  streamPipeline,
+} from "./corpus.js";
+export {
   type EncodeOptions,
   type EncodeOutput,
   type FloatTensor,

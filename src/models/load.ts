@@ -10,8 +10,9 @@ import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
 import { architectureOf } from "./architectures/index.js";
 import type { ModelExtras } from "./architectures/types.js";
-import { checkModelConfig, type ModelConfig, parseConfig } from "./config.js";
+import { type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
+import { byteLevelBpeJson } from "./pipeline/bpe-json.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
 import { chooseHead } from "./tasks/choose.js";
 import { openWeights } from "./torch/checkpoint.js";
@@ -105,12 +106,7 @@ function fromFolder(fs: Fs, dir: string, task?: string): Model {
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
   const store = folderWeights(fs, dir);
-  const tokPath = join(dir, "tokenizer.json");
-  const tcPath = join(dir, "tokenizer_config.json");
-  const tokenizer = fs.existsSync(tokPath)
-    ? { tokenizer: readJson(fs, tokPath), config: fs.existsSync(tcPath) ? readJson(fs, tcPath) : {} }
-    : undefined;
-  const files: ModelExtras = { tokenizer, label: dir };
+  const files: ModelExtras = { tokenizer: folderTokenizer(fs, dir), label: dir };
   // sentence-transformers: modules.json names the Pooling module's folder (usually 1_Pooling)
   const modPath = join(dir, "modules.json");
   if (fs.existsSync(modPath)) {
@@ -122,6 +118,28 @@ function fromFolder(fs: Fs, dir: string, task?: string): Model {
   return withHead(store, config, task, files);
 }
 
+/**
+ * tokenizer.json + tokenizer_config.json; without tokenizer.json, a byte-level BPE's slow files
+ * (vocab.json + merges.txt) converted as HF's convert_slow_tokenizer does.
+ */
+function folderTokenizer(fs: Fs, dir: string): TokenizerFiles | undefined {
+  const tcPath = join(dir, "tokenizer_config.json");
+  const config = fs.existsSync(tcPath) ? readJson(fs, tcPath) : {};
+  const tokPath = join(dir, "tokenizer.json");
+  if (fs.existsSync(tokPath)) return { tokenizer: readJson(fs, tokPath), config };
+  const vocab = join(dir, "vocab.json");
+  const merges = join(dir, "merges.txt");
+  if (!fs.existsSync(vocab) || !fs.existsSync(merges)) return undefined;
+  const stm = join(dir, "special_tokens_map.json");
+  const tokenizer = byteLevelBpeJson(
+    readJson(fs, vocab),
+    fs.readFileSync(merges, "utf8"),
+    config,
+    fs.existsSync(stm) ? readJson(fs, stm) : {},
+  );
+  return { tokenizer, config };
+}
+
 /** Loads a Longformer or BigBird encoder. */
 export async function loadModel(source: string | ModelSource, options: LoadOptions = {}): Promise<Model> {
   if (typeof source === "string") {
@@ -129,11 +147,11 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
     const { task, ...hubOptions } = options;
     if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source, task);
     if (isRepoId(source)) {
-      // the model type is checked on config.json before any weights are requested; the
-      // architecture may ask for optional files it reads (ModernBERT: sentence-transformers' pooling)
+      // the whole config is checked (model type, every field, every bound) before any weights are
+      // requested; the architecture may ask for optional files it reads (ModernBERT: sentence-transformers' pooling)
       const hub: HubOptions = {
         ...hubOptions,
-        validateConfig: (c) => architectureOf(checkModelConfig(c, `${source}: config.json`)).optionalFiles ?? [],
+        validateConfig: (c) => architectureOf(parseConfig(c, `${source}: config.json`).modelType).optionalFiles ?? [],
       };
       if (fs !== null) return fromFolder(fs, await downloadModel(source, hub), task);
       const files = await fetchModelFiles(source, hub);

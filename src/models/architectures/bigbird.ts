@@ -26,10 +26,19 @@ function parseConfig(raw: Record<string, unknown>, where: string): BigBirdConfig
   if (at !== "block_sparse" && at !== "original_full") {
     throw new AttentionArgumentError(`${where}.attention_type`, at, `"block_sparse" or "original_full"`);
   }
+  const blockSize = int(where, raw, "block_size", 1, 64);
+  if (at === "block_sparse" && blockSize > base.maxPositions) {
+    // block_sparse pads inputs to a multiple of block_size: not one block fits the positions
+    throw new AttentionArgumentError(
+      `${where}.block_size`,
+      blockSize,
+      `at most max_position_embeddings ${base.maxPositions} (block_sparse pads inputs to a multiple of block_size, so no input would fit)`,
+    );
+  }
   return {
     ...base,
     attentionType: at,
-    blockSize: int(where, raw, "block_size", 1, 64),
+    blockSize,
     randomBlocks: int(where, raw, "num_random_blocks", 0, 3),
     rescaleEmbeddings: raw.rescale_embeddings === true,
   };
