@@ -89,10 +89,10 @@ function checkpoint(layers, maxPositions) {
 
 async function child() {
   const [kind, L, layers, repeats, threads] = process.argv.slice(3).map((x, i) => (i === 0 ? x : Number(x)));
-  const { createModernBert, SafetensorsFile, WeightStore } = await import("sparse-attention/models");
+  const { loadModel } = await import("sparse-attention/models");
   const { attention, patterns } = await import("sparse-attention");
   const { config, weights } = checkpoint(layers, Math.max(8192, L));
-  const model = createModernBert(config, new WeightStore([new SafetensorsFile(weights, "bench")], "bench"), "bench");
+  const model = await loadModel({ config, weights });
   const ids = new Int32Array(L);
   for (let i = 0; i < L; i++) ids[i] = 5 + ((i * 7919) % (VOCAB - 10));
   const inputs = { inputIds: { data: ids, shape: [1, L] } };
