@@ -49,8 +49,8 @@ export interface ModernBertConfig {
   /** id2label in index order (num_labels entries), when the config has labels. */
   labels: string[];
   /** Special ids the config names (cls / sep / mask are tokenizer facts; mask is not in config.json). */
-  clsId: number | null;
-  sepId: number | null;
+  clsId?: number;
+  sepId?: number;
   raw: Record<string, unknown>;
 }
 
@@ -234,8 +234,8 @@ export function parseModernBertConfig(config: unknown, where = "config"): Modern
   };
 }
 
-function optionalId(v: unknown): number | null {
-  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : null;
+function optionalId(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
 /** id2label as a list (index = class id); num_labels generic names when only the count is given. */
