@@ -1,7 +1,7 @@
 // Compiles assembly/kernel.ts four times with AssemblyScript (shared memory for the thread
 // pool, and a plain-memory variant for hosts without SharedArrayBuffer; each with plain SIMD
 // and with relaxed SIMD, whose f32x4.relaxed_madd is a fused multiply-add where the host has
-// one) and embeds the binaries, base64-encoded, in src/kernels/wasm/bytes.ts so Node and browsers load them without a
+// one) and embeds the binaries, base64-encoded, in src/backends/wasm/bytes.ts so Node and browsers load them without a
 // download. Run by `npm run build`.
 //
 // `node assembly/build.mjs --check [FILE]` (npm run check:wasm, run by .ci/run before anything
@@ -76,7 +76,7 @@ export const WASM_PLAIN_RELAXED =
 `;
 }
 
-export const OUTPUT = join(root, "src/kernels/wasm/bytes.ts");
+export const OUTPUT = join(root, "src/backends/wasm/bytes.ts");
 
 const NAMES = ["WASM_SHARED", "WASM_PLAIN", "WASM_SHARED_RELAXED", "WASM_PLAIN_RELAXED"];
 

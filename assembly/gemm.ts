@@ -3,7 +3,7 @@
  * compiled into the same module as the attention kernel (assembly/build.mjs adds this file as
  * a second entry) so the same memory and worker pool run it. No allocation, no globals.
  *
- * Layouts (f32, written by src/kernels/gemm.ts):
+ * Layouts (f32, written by src/backends/wasm/gemm.ts):
  *   x    [rows, inF]              row-major, as the caller gave it
  *   Wp   [outFp / 8][inF][8]      W packed once per weight: 8 output columns side by side per
  *                                 input feature (pad columns zero), so two v128 loads give

@@ -1,8 +1,8 @@
 /**
  * The tiled attention kernel in WebAssembly SIMD (AssemblyScript, f32x4): the same contract
- * as src/kernels/tiled.ts (gathered rows/columns, non-uniform tiles, bit masks in partial
+ * as src/backends/js/tiled.ts (gathered rows/columns, non-uniform tiles, bit masks in partial
  * tiles, selfScore, online softmax, merge into out/lse by log-sum-exp), executed on raw
- * pointers into one linear memory that src/kernels/wasm.ts fills. No allocation, no
+ * pointers into one linear memory that src/backends/wasm/wasm.ts fills. No allocation, no
  * globals, no runtime: several instances (one per thread) share the memory.
  *
  * Blocking (see docs/performance.md): rows of a query tile sit in SIMD lanes. Per tile the
@@ -12,7 +12,7 @@
  *           2 panel loads + 4 broadcast loads of K feed 8 mul + 8 add per d.
  *   softmax: row max, exp and row sums vectorised over 4 rows at a time.
  *   overflow: scores() sums (s − s) per row into Bad; a row with a non-finite score or
- *           accumulator is marked (lse NaN) for the float64 path (src/kernels/nonfinite.ts).
+ *           accumulator is marked (lse NaN) for the float64 path (src/backends/nonfinite.ts).
  *   P·V:    an 8-row × 4-d block of AccT lives in 8 registers while c runs over the
  *           pass: 2 panel loads of P + 4 broadcast loads of V feed 8 mul + 8 add per key.
  * Passes: consecutive key tiles of a query tile's CSR row are scored as one pass (up to the
@@ -20,14 +20,14 @@
  * into a window of the part's key order that later, overlapping passes reuse.
  * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
  *
- * Descriptors (little-endian i32 words, written by src/kernels/wasm.ts):
+ * Descriptors (little-endian i32 words, written by src/backends/wasm/wasm.ts):
  *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32),
  *                    records (deferred merges, assembly/merge.ts; 0 = none), Lq
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
  *                    kTilesPtr, rowPtrPtr, colIdxPtr, maskOffPtr (word offsets), maskWordsPtr, hasSelf,
  *                    selfScore (f32), tqMax, tkMax, kWin (columns of the packed key window, a
  *                    multiple of 4, ≥ cap), cap (most columns of one pass, ≥ tkMax); the host
- *                    chooses kWin and cap (passCols, keyWindow in src/kernels/wasm-plan.ts)
+ *                    chooses kWin and cap (passCols, keyWindow in src/backends/wasm/wasm-plan.ts)
  *   item (4 words):  headPtr, part index (-1 = every part, in order; -2 = every part, in order,
  *                    over a row block: word 2 points at [numParts][2] i32 tile ranges;
  *                    -16 - p = part p's tiles to its records; -3 = merge records of rows
@@ -47,7 +47,7 @@ const NEG_INF: f32 = -Infinity;
 const HEAD_WORDS: usize = 16;
 const PART_BYTES: usize = 64;
 const ITEM_BYTES: usize = 16;
-const ITEM_MERGE: i32 = -3; // merge records of rows [qtBegin, qtEnd) (src/kernels/wasm-items.ts)
+const ITEM_MERGE: i32 = -3; // merge records of rows [qtBegin, qtEnd) (src/backends/wasm/wasm-items.ts)
 const ITEM_STORE: i32 = -16; // -16 - p: part p's tiles [qtBegin, qtEnd) to records
 
 /** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
@@ -76,7 +76,7 @@ export function runItem(item: usize, scratch: usize): void {
   }
   const numParts = load<i32>(head, 24);
   if (partIndex === -2) {
-    // a row block: every part in order, part p over tiles [ranges[2p], ranges[2p + 1]) (src/kernels/wasm-items.ts rowCuts)
+    // a row block: every part in order, part p over tiles [ranges[2p], ranges[2p + 1]) (src/backends/wasm/wasm-items.ts rowCuts)
     const ranges = <usize>load<i32>(item, 8); // [numParts][2] i32
     for (let p = 0; p < numParts; p++) {
       const r = ranges + <usize>p * 8;

@@ -3,14 +3,14 @@
  * now or later (assembly/kernel.ts merge() calls these):
  *   mergeRow    one row's (Acc, M, L, chk) state into out / lse: the only merge arithmetic.
  *   storeRow    the same state into a record instead (deferred merge: parts p ≥ 1 of a head
- *               whose parts run as separate items, src/kernels/wasm-items.ts deferItems).
+ *               whose parts run as separate items, src/backends/wasm/wasm-items.ts deferItems).
  *   mergeRecords  the second phase: rows [r0, r1) of one head, each row's records of parts
  *               1, 2, … merged in plan order with mergeRow, after part 0 merged in place. Each
  *               row sees the same merges in the same order as in the whole-head item, so the
  *               result is bitwise the same.
  * Records (head words 9, 10: records pointer, Lq): part p ≥ 1, row qi at
  * rec + ((p − 1) · Lq + qi) · (D + 3) · 4 bytes: Acc [D] f32, M, L, chk. A record never
- * written has L = 0 and chk = 0 (src/kernels/wasm.ts clears them), and mergeRow skips it,
+ * written has L = 0 and chk = 0 (src/backends/wasm/wasm.ts clears them), and mergeRow skips it,
  * as merge() skips a tile without key tiles or a row with no allowed key.
  */
 import { LN2 } from "./softmax";
@@ -20,7 +20,7 @@ import { LN2 } from "./softmax";
  * unpacked row-major by assembly/rows.ts unpackAcc, or a record); m: its max (base-2 units),
  * l: its sum; chk: Bad + Σ (a − a) over the accumulator, non-zero when something overflowed
  * float32: the row is then marked (lse NaN, which survives later merges) for
- * src/kernels/nonfinite.ts. The d loops run 4 at a time in f64x2: per element the same float64
+ * src/backends/nonfinite.ts. The d loops run 4 at a time in f64x2: per element the same float64
  * products, sums and roundings to f32 as the scalar tail.
  */
 export function mergeRow(row: usize, m: f32, lf: f32, chk: f32, qi: i32, outPtr: usize, lsePtr: usize, D: i32): void {

@@ -10,7 +10,7 @@ import { madd } from "./softmax";
 /**
  * St [rb][c][8] = Qp [rb][d][8] · K[col c]ᵀ for every row block and key of the tile. Bad [rp]
  * gains Σ (s − s) over the row's scores (of four-key sums): 0 for finite scores, NaN when one
- * overflowed float32 (the inputs are finite here, see src/kernels/nonfinite.ts).
+ * overflowed float32 (the inputs are finite here, see src/backends/nonfinite.ts).
  */
 export function scores(Qp: usize, St: usize, Bad: usize, Kp: usize, colOff: usize, kPtr: usize, cols: i32, rp: i32, D: i32): void {
   const panel = <usize>cols * 32;

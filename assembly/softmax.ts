@@ -93,7 +93,7 @@ export function softmax(St: usize, M: usize, L: usize, Alpha: usize, cols: i32, 
 /**
  * 1 when the n floats at ptr are all finite, else 0 (a NaN or ±∞ among them): Σ (x − x) over
  * eight lanes stays 0 unless some x is not finite. The wasm backend's fast-path check of q, k
- * and v after they are copied in (src/kernels/nonfinite.ts has the rule).
+ * and v after they are copied in (src/backends/nonfinite.ts has the rule).
  */
 export function allFinite(ptr: usize, n: i32): i32 {
   let acc0 = f32x4.splat(0);

@@ -14,7 +14,7 @@ if (dirs.length === 0)
   throw new Error("usage: node bench/ab-dense.mjs <checkout> [<checkout> ...] (each with a built dist/)");
 const mods = [];
 for (const d of dirs)
-  mods.push({ d, api: await import(`${d}/dist/index.js`), w: await import(`${d}/dist/kernels/wasm.js`) });
+  mods.push({ d, api: await import(`${d}/dist/index.js`), w: await import(`${d}/dist/backends/wasm/wasm.js`) });
 const n = Number(process.env.N ?? 4096),
   H = 8,
   D = 64;

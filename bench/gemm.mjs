@@ -1,4 +1,4 @@
-// linear() (src/kernels/gemm.ts) on the model's shapes: rows = tokens, 768→768, 768→3072,
+// linear() (src/backends/wasm/gemm.ts) on the model's shapes: rows = tokens, 768→768, 768→3072,
 // 3072→768. Median of repeats, GFLOP/s (2·rows·inF·outF per call) by wall clock and per
 // CPU-second (process CPU time, all threads: robust to other processes sharing the cores),
 // wasm on 1 and 2 threads, js beside it for the smaller row counts. The load average is
@@ -8,8 +8,8 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { linear } from "../dist/kernels/gemm.js";
-import { wasmVariant } from "../dist/kernels/wasm.js";
+import { linear } from "../dist/backends/wasm/gemm.js";
+import { wasmVariant } from "../dist/backends/wasm/wasm.js";
 import { median, printTable } from "./lib.mjs";
 
 const { values } = parseArgs({

@@ -5,8 +5,8 @@
 // Usage: npm run build && node bench/wasm-dense.mjs [--n 4096] [--runs 7] [--threads 1]
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { wasmVariant } from "../dist/backends/wasm/wasm.js";
 import { attention, randomTensor } from "../dist/index.js";
-import { wasmVariant } from "../dist/kernels/wasm.js";
 import { timeRuns } from "./lib.mjs";
 
 const { values } = parseArgs({

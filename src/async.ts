@@ -2,7 +2,7 @@
 /**
  * attentionAsync(): the same call as attention(), answered by a Promise, on every backend.
  *
- *   backend "webgpu"   the WGSL kernel (src/kernels/webgpu/) on options.gpu, navigator.gpu or,
+ *   backend "webgpu"   the WGSL kernel (src/backends/webgpu/) on options.gpu, navigator.gpu or,
  *                      in Node, the optional `webgpu` package (Dawn).
  *   backend "auto"     webgpu when a GPU is at hand without loading anything (options.gpu or
  *                      navigator.gpu), its adapter is hardware and the problem has at least
@@ -13,11 +13,11 @@
  *   reference          the oracle runs on the calling thread (it takes the mask function).
  */
 import { prepare } from "./attention.js";
-import { type Problem, resultTensor, selectBackend, toStats, transformKeys } from "./backends.js";
+import { type Problem, resultTensor, selectBackend, toStats, transformKeys } from "./backends/dispatch.js";
+import { cleanInputs, finishAll } from "./backends/nonfinite.js";
+import { callerGpu, defaultGpu, type GpuContext, looksLikeDevice } from "./backends/webgpu/device.js";
+import { limitReasons, runWebGPU } from "./backends/webgpu/run.js";
 import { AttentionArgumentError } from "./errors.js";
-import { cleanInputs, finishAll } from "./kernels/nonfinite.js";
-import { callerGpu, defaultGpu, type GpuContext, looksLikeDevice } from "./kernels/webgpu/device.js";
-import { limitReasons, runWebGPU } from "./kernels/webgpu/run.js";
 import type { AttentionOptions, AttentionResult, PlanPart, Tensor } from "./types.js";
 
 export interface AttentionAsyncOptions extends AttentionOptions {
@@ -78,7 +78,7 @@ async function autoGpuReasons(p: Problem, options: AttentionAsyncOptions): Promi
 
 async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
   const s = p.shapes;
-  // the NaN rule as on the other backends (kernels/nonfinite.ts): the GPU runs on cleaned
+  // the NaN rule as on the other backends (src/backends/nonfinite.ts): the GPU runs on cleaned
   // inputs, then rows touching a non-finite value become NaN
   const c = cleanInputs(p.q.data, p.k.data, p.v.data, s);
   const k = transformKeys(p.pattern, c.k, s);

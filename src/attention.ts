@@ -1,15 +1,15 @@
-/** The public entry: validate, plan (or take the caller's plan), pick a backend (src/backends.ts), run. */
-import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend, transformKeys } from "./backends.js";
+/** The public entry: validate, plan (or take the caller's plan), pick a backend (src/backends/dispatch.ts), run. */
+import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend, transformKeys } from "./backends/dispatch.js";
+import { cleanInputs } from "./backends/nonfinite.js";
 import { checkPairCount, resolveScale } from "./compile.js";
 import { AttentionArgumentError, checkInt } from "./errors.js";
-import { cleanInputs } from "./kernels/nonfinite.js";
 import { buildPlan, isPlan } from "./layout/plan.js";
 import { checkKeys } from "./options.js";
 import { checkPattern, dense } from "./pattern/algebra.js";
 import type { AttentionOptions, AttentionResult, Plan, Tensor } from "./types.js";
 import { type Shapes, validateInputs, validateOutputs } from "./validate.js";
 
-export { transformKeys } from "./backends.js";
+export { transformKeys } from "./backends/dispatch.js";
 export { resolveScale } from "./compile.js";
 
 const OPTION_KEYS = ["pattern", "plan", "scale", "backend", "threads", "out", "lse"];
@@ -73,7 +73,7 @@ export function prepare(
     const pattern = checkPattern("options.pattern", o.pattern ?? dense());
     checkPairCount(shapes.B, shapes.H, shapes.Lq, shapes.Lk);
     // a content pattern (LSH) plans from the data: from the cleaned inputs (non-finite -> 0;
-    // the NaN rule then poisons the rows that touch them, see kernels/nonfinite.ts)
+    // the NaN rule then poisons the rows that touch them, see src/backends/nonfinite.ts)
     const c = pattern.content === undefined ? null : cleanInputs(q.data, k.data, v.data, shapes);
     const kData = c === null ? null : transformKeys(pattern, c.k, shapes);
     const data = c === null || kData === null ? null : { q: c.q, k: kData, kvHeads: shapes.Hkv };

@@ -7,7 +7,7 @@
  * compile(), explain() and attention() share this module's request checking and the single
  * planner in src/layout/plan.ts.
  */
-import { transformKeys } from "./backends.js";
+import { transformKeys } from "./backends/dispatch.js";
 import { AttentionArgumentError, checkInt } from "./errors.js";
 import { buildPlan, type PlanRequest } from "./layout/plan.js";
 import { checkKeys } from "./options.js";

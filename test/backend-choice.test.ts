@@ -5,8 +5,8 @@
  * The 4 GiB limit is lowered through a test hook instead of allocating 4 GiB.
  */
 import { afterEach, expect, test } from "vitest";
+import { setWasmMemoryLimitForTests, wasmPoolSize } from "../src/backends/wasm/wasm.js";
 import { AttentionArgumentError, attention, patterns } from "../src/index.js";
-import { setWasmMemoryLimitForTests, wasmPoolSize } from "../src/kernels/wasm.js";
 import { availableCores } from "../src/platform.js";
 import { Rng } from "../src/util/rng.js";
 import { tensor } from "./helpers.js";

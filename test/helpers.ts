@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { referenceAttention } from "../src/kernels/reference.js";
+import { referenceAttention } from "../src/backends/reference/reference.js";
 import type { LshRotations } from "../src/pattern/lsh.js";
 import type { MaskFn, Tensor } from "../src/types.js";
 import { Rng } from "../src/util/rng.js";

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { BROWSER_CACHE_NAME, fetchModelFilesFromCacheApi, HubError } from "../src/models/hub.js";
+import { BROWSER_CACHE_NAME, fetchModelFilesFromCacheApi, HubError } from "../src/hub/index.js";
 import { isolateHfEnvironment } from "./hub-env.js";
 import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
 
@@ -144,10 +144,10 @@ describe("browser: fetch + Cache API", () => {
     expect(hub.requests.map((r) => r.path)).toEqual(["/test/gpt2_tiny/resolve/main/config.json"]);
   });
 
-  it("no Node module is imported on the way: hub*.ts import Node only as types", () => {
-    const dir = path.join(__dirname, "../src/models");
-    const files = readdirSync(dir).filter((f) => /^hub.*\.ts$/.test(f) && !f.endsWith(".test.ts"));
-    expect(files).toContain("hub-browser.ts");
+  it("no Node module is imported on the way: src/hub/*.ts import Node only as types", () => {
+    const dir = path.join(__dirname, "../src/hub");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
+    expect(files).toContain("browser.ts");
     for (const file of [...files.map((f) => path.join(dir, f)), path.join(__dirname, "../src/errors.ts")]) {
       const lines = readFileSync(file, "utf8").split("\n");
       const valueImports = lines.filter(

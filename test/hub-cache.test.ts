@@ -19,7 +19,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { downloadModel, fetchModelFiles, HubError, type HubProgress, repoFolderName } from "../src/models/hub.js";
+import { downloadModel, fetchModelFiles, HubError, type HubProgress, repoFolderName } from "../src/hub/index.js";
 import { isolateHfEnvironment } from "./hub-env.js";
 import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
 

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AttentionArgumentError } from "../src/errors.js";
+import { nodeHubFs, nodeModules } from "../src/hub/fs.js";
 import {
   downloadModel,
   downloadModelWith,
@@ -15,8 +16,7 @@ import {
   isRepoId,
   repoFolderName,
   resolveCacheDir,
-} from "../src/models/hub.js";
-import { nodeHubFs, nodeModules } from "../src/models/hub-fs.js";
+} from "../src/hub/index.js";
 import { isolateHfEnvironment } from "./hub-env.js";
 import { closedPort, fixtureRepos, type HubServer, SHARED_HF, startHubServer } from "./hub-server.js";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { createHubProgress } from "../src/cli/hub-progress.js";
-import { downloadModel } from "../src/models/hub.js";
+import { downloadModel } from "../src/hub/index.js";
 import { isolateHfEnvironment } from "./hub-env.js";
 import { fixtureRepos, type HubServer, startHubServer } from "./hub-server.js";
 

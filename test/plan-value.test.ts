@@ -5,8 +5,8 @@
  * from data; unknown option keys are errors with a "did you mean".
  */
 import { describe, expect, test } from "vitest";
+import { wasmPlansSerialised } from "../src/backends/wasm/wasm.js";
 import { attention, compile, explain, patterns } from "../src/index.js";
-import { wasmPlansSerialised } from "../src/kernels/wasm.js";
 import { partsBuilt } from "../src/layout/part.js";
 import { planBuilds } from "../src/layout/plan.js";
 import { Rng } from "../src/util/rng.js";

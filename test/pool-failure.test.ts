@@ -2,12 +2,12 @@
  * A pool that cannot hang: a worker that throws outside the kernel, exits, or never returns
  * (as a killed or stuck thread does) in the middle of a run makes the call throw a clear
  * PoolError within the documented bound, and the next call works on a rebuilt pool with the
- * same bits as before. Workers are made to fail through test hooks in src/kernels/pool.ts.
+ * same bits as before. Workers are made to fail through test hooks in src/backends/wasm/pool.ts.
  */
 import { afterAll, expect, test } from "vitest";
+import { setPoolStallForTests } from "../src/backends/wasm/pool.js";
+import { failNextWorkerItemForTests, wasmPoolSize } from "../src/backends/wasm/wasm.js";
 import { attention, patterns } from "../src/index.js";
-import { setPoolStallForTests } from "../src/kernels/pool.js";
-import { failNextWorkerItemForTests, wasmPoolSize } from "../src/kernels/wasm.js";
 import { Rng } from "../src/util/rng.js";
 import { tensor } from "./helpers.js";
 
@@ -41,7 +41,7 @@ test.each([
   expect(Array.from(again.lse)).toEqual(Array.from(good.lse));
 });
 
-// one head of strided attention on 2 threads runs deferred (src/kernels/wasm-items.ts): its
+// one head of strided attention on 2 threads runs deferred (src/backends/wasm/wasm-items.ts): its
 // merge items wait at a barrier for the first phase, so a failed worker must not leave the
 // caller waiting there
 const q1 = tensor([1, 1, 8192, 32], rng);

@@ -1,12 +1,12 @@
 /**
  * The wasm module's memory holds two kinds of data kept across calls: packed GEMM weights
- * (kernels/gemm.ts) and compiled attention plans (kernels/wasm-plan.ts). Interleaving them
+ * (src/backends/wasm/gemm.ts) and compiled attention plans (src/backends/wasm/wasm-plan.ts). Interleaving them
  * must never let one overwrite the other: a plan reused after new weights were packed, and
  * weights reused after a plan was placed, give the same bits as a fresh run.
  */
 import { describe, expect, it } from "vitest";
+import { linear, releaseGemm } from "../src/backends/wasm/gemm.js";
 import { attention, compile, patterns, randomTensor, releaseWasm } from "../src/index.js";
-import { linear, releaseGemm } from "../src/kernels/gemm.js";
 import { Rng } from "../src/util/rng.js";
 
 function randomArray(n: number, seed: number): Float32Array {

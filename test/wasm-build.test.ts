@@ -1,5 +1,5 @@
 /**
- * The check that the embedded kernel (src/kernels/wasm/bytes.ts) is what assembly/ compiles
+ * The check that the embedded kernel (src/backends/wasm/bytes.ts) is what assembly/ compiles
  * to. `npm test` builds first (rewriting the file), so the proof runs in CI before any build:
  * `.ci/run` calls `npm run check:wasm` (assembly/build.mjs --check). These tests prove that
  * check can fail: a copy with one modified byte is rejected, naming the variant and the byte.

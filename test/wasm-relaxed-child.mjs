@@ -1,7 +1,8 @@
 // Child process for test/wasm-relaxed.test.ts (run with and without relaxed SIMD): the wasm
 // kernel against the float64 oracle (errors relative to the inputs' scale) and 1 vs 2 threads bit for bit. Prints JSON.
+
+import { wasmVariant } from "../dist/backends/wasm/wasm.js";
 import { attention, patterns } from "../dist/index.js";
-import { wasmVariant } from "../dist/kernels/wasm.js";
 import { Rng } from "../dist/util/rng.js";
 
 const rng = new Rng(11);

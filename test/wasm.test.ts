@@ -8,8 +8,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { referenceAttention } from "../src/backends/reference/reference.js";
 import { AttentionArgumentError, attention, patterns } from "../src/index.js";
-import { referenceAttention } from "../src/kernels/reference.js";
 import { segmentedTiles } from "../src/layout/part.js";
 import type { Dims, PartSpec, Pattern } from "../src/types.js";
 import { PARTIAL } from "../src/types.js";

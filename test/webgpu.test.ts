@@ -6,6 +6,9 @@
  * No adapter is a failure here, never a skip.
  */
 import { describe, expect, test } from "vitest";
+import { defaultGpu, type GpuContext } from "../src/backends/webgpu/device.js";
+import { packPartMasks } from "../src/backends/webgpu/pack.js";
+import { runWebGPU } from "../src/backends/webgpu/run.js";
 import {
   AttentionArgumentError,
   attention,
@@ -14,9 +17,6 @@ import {
   patterns,
   webgpuNotSupportedReasons,
 } from "../src/index.js";
-import { defaultGpu, type GpuContext } from "../src/kernels/webgpu/device.js";
-import { packPartMasks } from "../src/kernels/webgpu/pack.js";
-import { runWebGPU } from "../src/kernels/webgpu/run.js";
 import { Rng } from "../src/util/rng.js";
 import { expectMatchesOracle, oracle, randomMask, tensor } from "./helpers.js";
 

@@ -7,7 +7,7 @@
  *   progress.finish(folder);
  */
 import cliProgress from "cli-progress";
-import type { HubProgress } from "../models/hub.js";
+import type { HubProgress } from "../hub/index.js";
 
 export interface HubProgressDisplay {
   /** Pass as `options.onProgress` of downloadModel / fetchModelFiles / loadModel. */

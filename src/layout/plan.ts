@@ -6,8 +6,9 @@
  * Equal plans are shared: across heads unless the pattern is head-dependent, across batch
  * rows with the same `batchKey` (every row unless the pattern is batch-dependent).
  */
+
+import { maxTile } from "../backends/js/tiled.js";
 import { AttentionArgumentError } from "../errors.js";
-import { maxTile } from "../kernels/tiled.js";
 import type { Dims, PartSpec, PartSummary, Pattern, Plan, PlanPart } from "../types.js";
 import { bindPattern } from "./check.js";
 import { planSpecs } from "./grid.js";

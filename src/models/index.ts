@@ -2,16 +2,7 @@
  * `sparse-attention/models`: HuggingFace Longformer and BigBird encoders run from their
  * weights, every attention through attention() with this library's patterns. See docs/models.md.
  */
-export { bigBirdExtras, type RandomAttention } from "./attend.js";
-export {
-  checkModelConfig,
-  type ModelConfig,
-  type ModelType,
-  maxInputLength,
-  parseConfig,
-  SUPPORTED_MODEL_TYPES,
-} from "./config.js";
-export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } from "./encode.js";
+
 export {
   BROWSER_CACHE_NAME,
   DEFAULT_ENDPOINT,
@@ -24,7 +15,17 @@ export {
   isRepoId,
   type ModelFiles,
   repoFolderName,
-} from "./hub.js";
+} from "../hub/index.js";
+export { bigBirdExtras, type RandomAttention } from "./attend.js";
+export {
+  checkModelConfig,
+  type ModelConfig,
+  type ModelType,
+  maxInputLength,
+  parseConfig,
+  SUPPORTED_MODEL_TYPES,
+} from "./config.js";
+export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } from "./encode.js";
 export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";

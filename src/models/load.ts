@@ -1,14 +1,14 @@
 /**
  * loadModel(source): a folder path (Node) with config.json and model.safetensors or a sharded
  * model.safetensors.index.json (+ tokenizer.json / tokenizer_config.json when present); a
- * Hugging Face Hub id "owner/name" (downloaded once into the HF cache by src/models/hub.ts, or
+ * Hugging Face Hub id "owner/name" (downloaded once into the HF cache by src/hub/index.ts, or
  * kept in the Cache API in a browser); or, everywhere, { config, weights, tokenizer? } with the
  * safetensors bytes. Node's fs is looked up at run time, so browser bundles stay clean.
  */
 import { AttentionArgumentError, describe } from "../errors.js";
+import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
 import { checkModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
-import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "./hub.js";
 import { CheckpointError, SafetensorsFile, shardsOf, WeightStore } from "./safetensors.js";
 import { loadWeights } from "./weights.js";
 

@@ -3,7 +3,7 @@
  * ranges of a single-part plan with unique rows, row blocks of a multi-part head (rowCuts),
  * or the whole head. The list depends on the plan alone, never on the thread count.
  */
-import type { PlanPart } from "../types.js";
+import type { PlanPart } from "../../types.js";
 
 /** Scored pairs per work item before a tile range is cut, at most (≈ 16 MFLOP at D = 64). */
 export const ITEM_PAIRS = 65536;

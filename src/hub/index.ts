@@ -1,20 +1,20 @@
 /**
  * Models by name: a Hugging Face Hub id ("owner/name") fetched once and cached, then loaded
  * offline. `loadModel(name)` in `sparse-attention/models` calls these; they can also be used
- * alone. Node keeps the files in the Hugging Face cache layout (hub-cache.ts); browsers keep
- * them in the Cache API (hub-browser.ts). Settings follow the Hugging Face tools: endpoint
+ * alone. Node keeps the files in the Hugging Face cache layout (cache.ts); browsers keep
+ * them in the Cache API (browser.ts). Settings follow the Hugging Face tools: endpoint
  * from `hubUrl`, else HF_ENDPOINT, else https://huggingface.co; the cache from `cacheDir`,
  * else HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub; HF_HUB_OFFLINE; HF_TOKEN.
  */
 import { AttentionArgumentError, checkOptions } from "../errors.js";
-import { fetchFromCacheApi } from "./hub-browser.js";
-import { downloadToCache, type ModelFiles, readSnapshot } from "./hub-cache.js";
-import { type HubFs, type NodeModules, nodeBuiltin, nodeHubFs, nodeModules } from "./hub-fs.js";
-import type { HubProgress, HubRequestContext } from "./hub-http.js";
+import { fetchFromCacheApi } from "./browser.js";
+import { downloadToCache, type ModelFiles, readSnapshot } from "./cache.js";
+import { type HubFs, type NodeModules, nodeBuiltin, nodeHubFs, nodeModules } from "./fs.js";
+import type { HubProgress, HubRequestContext } from "./http.js";
 
-export { BROWSER_CACHE_NAME } from "./hub-browser.js";
-export { repoFolderName } from "./hub-cache.js";
-export { HubError, type HubErrorCode, type HubProgress } from "./hub-http.js";
+export { BROWSER_CACHE_NAME } from "./browser.js";
+export { repoFolderName } from "./cache.js";
+export { HubError, type HubErrorCode, type HubProgress } from "./http.js";
 
 export interface HubOptions {
   /** Branch, tag or commit hash (default "main"). */

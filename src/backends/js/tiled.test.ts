@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { maxAbsDiff, oracle } from "../../test/helpers.js";
-import { attention, patterns } from "../index.js";
-import { randomTensor } from "../util/rng.js";
+import { maxAbsDiff, oracle } from "../../../test/helpers.js";
+import { attention, patterns } from "../../index.js";
+import { randomTensor } from "../../util/rng.js";
 
 describe("tiled kernel hazards", () => {
   test("n = 1: one query, one key", () => {

@@ -3,20 +3,20 @@
  * it cannot run a problem (`notSupportedReasons`); "auto" takes the first with no reasons;
  * a forced backend that cannot run throws an error listing its reasons.
  *   wasm       WebAssembly SIMD tiled kernel (assembly/kernel.ts), 1..n threads
- *   js         the TypeScript tiled kernel (src/kernels/tiled.ts): always runs, the fallback
- *   reference  float64 oracle (src/kernels/reference.ts): fixed masks only, O(Lk) per row
- *   webgpu     WGSL kernel (src/kernels/webgpu/): asynchronous, so only attentionAsync runs it
+ *   js         the TypeScript tiled kernel (src/backends/js/tiled.ts): always runs, the fallback
+ *   reference  float64 oracle (src/backends/reference/reference.ts): fixed masks only, O(Lk) per row
+ *   webgpu     WGSL kernel (src/backends/webgpu/): asynchronous, so only attentionAsync runs it
  *              (src/async.ts); listed here so attention() names it and says where to go
  */
-import { AttentionArgumentError } from "./errors.js";
-import { cleanInputs, finishAll } from "./kernels/nonfinite.js";
-import { referenceAttention } from "./kernels/reference.js";
-import { type HeadTask, runHead, TiledScratch } from "./kernels/tiled.js";
-import { prepareWasm, runWasm, WasmMemoryError, type WasmPrepared, wasmHostReasons } from "./kernels/wasm.js";
-import { type PlanTotals, planTotals } from "./layout/plan.js";
-import { availableCores, nodeWorkerCtor } from "./platform.js";
-import type { AttentionResult, AttentionStats, Dims, Pattern, Plan, Tensor } from "./types.js";
-import type { Shapes } from "./validate.js";
+import { AttentionArgumentError } from "../errors.js";
+import { type PlanTotals, planTotals } from "../layout/plan.js";
+import { availableCores, nodeWorkerCtor } from "../platform.js";
+import type { AttentionResult, AttentionStats, Dims, Pattern, Plan, Tensor } from "../types.js";
+import type { Shapes } from "../validate.js";
+import { type HeadTask, runHead, TiledScratch } from "./js/tiled.js";
+import { cleanInputs, finishAll } from "./nonfinite.js";
+import { referenceAttention } from "./reference/reference.js";
+import { prepareWasm, runWasm, WasmMemoryError, type WasmPrepared, wasmHostReasons } from "./wasm/wasm.js";
 
 /** One validated call of attention(). */
 export interface Problem {
@@ -172,7 +172,7 @@ const jsBackend: BackendImpl = {
   notSupportedReasons: () => [],
   run(p) {
     const s = p.shapes;
-    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s); // the NaN rule: see kernels/nonfinite.ts
+    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s); // the NaN rule: see src/backends/nonfinite.ts
     const kData = transformKeys(p.pattern, c.k, s);
     // the kernel merges into out / lse: zeroed and -Infinity first (a caller's buffer too,
     // whatever it held; rows with no allowed key keep these values)

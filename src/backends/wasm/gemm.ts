@@ -19,9 +19,9 @@
  * thread count, and each y element is summed in one fixed order, so results are bitwise
  * identical for any `threads`.
  */
-import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
-import { availableCores } from "../platform.js";
-import { linearJs } from "./gemm-js.js";
+import { AttentionArgumentError, checkInt, checkOptions } from "../../errors.js";
+import { availableCores } from "../../platform.js";
+import { linearJs } from "../js/gemm-js.js";
 import { PoolError, WorkerPool } from "./pool.js";
 import {
   dropRuntime,

@@ -12,9 +12,9 @@
  * arrived (and, for LFS files, its sha256 equals the ETag); on any failure the temporary file
  * is removed. A snapshot entry only ever points to a complete blob.
  */
-import type { HubFs, NodeModules } from "./hub-fs.js";
-import { temporaryName } from "./hub-fs.js";
-import { HubError, type HubRequestContext, requestFile, streamBody } from "./hub-http.js";
+import type { HubFs, NodeModules } from "./fs.js";
+import { temporaryName } from "./fs.js";
+import { HubError, type HubRequestContext, requestFile, streamBody } from "./http.js";
 
 export const WEIGHTS = "model.safetensors";
 export const WEIGHTS_INDEX = "model.safetensors.index.json";

@@ -16,7 +16,7 @@
  */
 import type { PlanPart } from "../types.js";
 import type { Shapes } from "../validate.js";
-import type { HeadTask } from "./tiled.js";
+import type { HeadTask } from "./js/tiled.js";
 
 /** True when every entry is finite (no NaN, no ±∞). */
 export function allFinite(a: Float32Array): boolean {

@@ -15,12 +15,12 @@
  * depends on how the work is cut, so the result is bitwise identical for any number of threads.
  *
  * Memory layout (bytes): [0, 64 KiB) the module's own constant tables | control words |
- * plan arena (compiled plans, kept across calls: src/kernels/wasm-plan.ts) | items [n, 4 i32] |
+ * plan arena (compiled plans, kept across calls: src/backends/wasm/wasm-plan.ts) | items [n, 4 i32] |
  * heads [B·H, 16 i32] | q | k | v | out | lse | scratch [threads, stride] | records (deferred
  * heads: [P − 1][Lq][D + 3] f32 each).
  */
-import type { Plan } from "../types.js";
-import { cleanInputs, finishAll, hasMarks, type NonFinite } from "./nonfinite.js";
+import type { Plan } from "../../types.js";
+import { cleanInputs, finishAll, hasMarks, type NonFinite } from "../nonfinite.js";
 import { CTL_WORDS, PoolError, WorkerPool } from "./pool.js";
 import { useDeferred } from "./wasm-items.js";
 import {

@@ -7,9 +7,9 @@
  * argument errors.
  */
 import { describe, expect, test } from "vitest";
-import { attention } from "../attention.js";
-import { AttentionArgumentError } from "../errors.js";
-import { Rng } from "../util/rng.js";
+import { attention } from "../../attention.js";
+import { AttentionArgumentError } from "../../errors.js";
+import { Rng } from "../../util/rng.js";
 import { forgetWeight, gemmPackedBytes, type LinearOptions, linear, releaseGemm } from "./gemm.js";
 import { releaseWasm } from "./wasm.js";
 

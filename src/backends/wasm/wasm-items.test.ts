@@ -6,12 +6,12 @@
  * the oracle.
  */
 import { describe, expect, test } from "vitest";
-import { expectMatchesOracle, oracle, tensor } from "../../test/helpers.js";
-import { compile } from "../compile.js";
-import { attention } from "../index.js";
-import * as patterns from "../pattern/index.js";
-import type { Pattern, PlanPart } from "../types.js";
-import { Rng } from "../util/rng.js";
+import { expectMatchesOracle, oracle, tensor } from "../../../test/helpers.js";
+import { compile } from "../../compile.js";
+import { attention } from "../../index.js";
+import * as patterns from "../../pattern/index.js";
+import type { Pattern, PlanPart } from "../../types.js";
+import { Rng } from "../../util/rng.js";
 import {
   DEFER_HEADS_PER_THREAD,
   deferItems,

@@ -4,7 +4,7 @@
  * Each part's rows are merged into the output by log-sum-exp, so parts (and LSH rounds)
  * combine exactly. Plain loops over typed arrays with precomputed offsets; no closures.
  */
-import type { PlanPart } from "../types.js";
+import type { PlanPart } from "../../types.js";
 import { expNeg } from "./fastexp.js";
 
 const NEG_INF = Number.NEGATIVE_INFINITY;

@@ -13,9 +13,9 @@
  * output rows and the item list does not depend on the thread count, so the result is
  * bitwise identical for any number of threads.
  */
-import type { Plan, PlanPart } from "../types.js";
+import type { Plan, PlanPart } from "../../types.js";
+import { maxTile } from "../js/tiled.js";
 import { MAX_ITEMS } from "./pool.js";
-import { maxTile } from "./tiled.js";
 import { deferItems, deferrable, ITEM_ROW_BLOCK, itemPairsFor, planItems } from "./wasm-items.js";
 
 export const PAGE = 65536;
@@ -157,7 +157,7 @@ function sortItems(order: number[]): { items: Int32Array; maxCost: number } {
 
 const planCache = new WeakMap<Plan, PlanEntry>();
 /**
- * Arena state: [DATA_START, reservedEnd) holds the packed GEMM weights (kernels/gemm.ts), plans
+ * Arena state: [DATA_START, reservedEnd) holds the packed GEMM weights (src/backends/wasm/gemm.ts), plans
  * live in [arenaBase, arenaEnd) with arenaBase >= reservedEnd; a reset (generation + 1) forgets
  * them all. Per-call data of either kernel goes after arenaEnd.
  */
@@ -184,7 +184,7 @@ export function resetWasmLayout(): void {
 }
 
 /**
- * The end of the packed-weight region (kernels/gemm.ts); setting it past the plan arena's base
+ * The end of the packed-weight region (src/backends/wasm/gemm.ts); setting it past the plan arena's base
  * forgets the plans (they are placed again, after the weights, on their next use).
  */
 export function reservedRegionEnd(end?: number): number {

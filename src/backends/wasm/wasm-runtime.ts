@@ -3,9 +3,9 @@
  * the relaxed-SIMD build where the host runs it (src/platform.ts turns it on for Node 20), one
  * linear memory shared by the worker pool, and the host checks the backends ask for.
  */
-import { enableRelaxedSimd } from "../platform.js";
+import { enableRelaxedSimd } from "../../platform.js";
+import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./bytes.js";
 import { poolUnsupportedReason, WorkerPool } from "./pool.js";
-import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./wasm/bytes.js";
 
 import { CTL_OFFSET, DATA_START, PAGE, resetWasmLayout } from "./wasm-plan.js";
 

@@ -4,9 +4,9 @@
  * requested revision. A file the Hub does not have is remembered as a stored 404, so a
  * second load makes no request either. No Node module is imported here.
  */
-import type { ModelFiles } from "./hub-cache.js";
-import { OPTIONAL_FILES, parseJson, shardNames, WEIGHTS, WEIGHTS_INDEX } from "./hub-cache.js";
-import { HubError, type HubRequestContext, requestFile, resolveUrl, streamBody } from "./hub-http.js";
+import type { ModelFiles } from "./cache.js";
+import { OPTIONAL_FILES, parseJson, shardNames, WEIGHTS, WEIGHTS_INDEX } from "./cache.js";
+import { HubError, type HubRequestContext, requestFile, resolveUrl, streamBody } from "./http.js";
 
 export const BROWSER_CACHE_NAME = "sparse-attention-models";
 

@@ -32,7 +32,7 @@
  */
 
 /** Control words (Int32Array indices) at CTL_OFFSET in the shared memory. */
-import { type PoolWorker, workerSpawner } from "../platform.js";
+import { type PoolWorker, workerSpawner } from "../../platform.js";
 
 const GEN = 0;
 const TICKET = 1;
@@ -230,8 +230,8 @@ export class WorkerPool {
    * scratch + t · stride (the caller is thread 0). Throws PoolError when a worker fails or
    * no item finishes for the progress bound (maxItemFlops sets its variable part). `entry`
    * names the export the workers call per item: 0 = runItem (attention), 1 = gemmItem
-   * (src/kernels/gemm.ts). Items from index `barrier` on start only once every earlier one is
-   * done (the deferred merges of src/kernels/wasm.ts: one dispatch, two phases).
+   * (src/backends/wasm/gemm.ts). Items from index `barrier` on start only once every earlier one is
+   * done (the deferred merges of src/backends/wasm/wasm.ts: one dispatch, two phases).
    */
   run(
     main: PoolRunner,

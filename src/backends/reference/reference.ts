@@ -11,8 +11,8 @@
  * float64, so q, k entries of 1e20 (products beyond float32) are exact here; the float32
  * store of lse may then be ±∞.
  */
-import type { MaskFn } from "../types.js";
-import type { Shapes } from "../validate.js";
+import type { MaskFn } from "../../types.js";
+import type { Shapes } from "../../validate.js";
 
 export interface ReferenceArgs extends Shapes {
   q: Float32Array; // [B, H, Lq, D]
