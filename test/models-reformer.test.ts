@@ -44,3 +44,18 @@ describe("reformer_tiny forward", () => {
     });
   }
 });
+
+describe("reformer_tiny generate", () => {
+  for (const cs of ["c", "d"]) {
+    for (const useCache of [false, true]) {
+      test(`case ${cs} cache=${useCache}`, async () => {
+        const prompt = i32(`${cs}_prompt_ids`);
+        const out = await model.generate({ inputIds: { data: prompt, shape: [1, prompt.length] } }, { maxNewTokens: 16, useCache, eosTokenId: null, outputScores: true, backend: "js" });
+        const want = i32(`${cs}_generated_${useCache ? "cache" : "nocache"}`);
+        const ws = f32(`${cs}_scores_${useCache ? "cache" : "nocache"}`);
+        console.log(cs, useCache, Array.from(out.sequences.data.slice(32)).join(" "), "|", Array.from(want.slice(32)).join(" "));
+        for (let s = 0; s < 16; s++) console.log(" step", s, rel(out.scores!.data.subarray(s * 320, (s + 1) * 320), ws.subarray(s * 320, (s + 1) * 320)));
+      });
+    }
+  }
+});

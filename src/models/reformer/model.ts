@@ -19,6 +19,7 @@ import { AttentionArgumentError, checkInt } from "../../errors.js";
 import type { Backend, Plan, Tensor } from "../../types.js";
 import { TorchGenerator } from "../../util/torch-random.js";
 import type { LinearOptions } from "../ops.js";
+import { type GenerateOptions, type GenerateOutput, generate } from "./generate.js";
 import { bucketFactors, chunkMultiples, type ReformerConfig } from "./config.js";
 import { activate, embed, gatherHeads, layerNorm, linearRows, projectHeads, ROW_BLOCK } from "./ops.js";
 import { localChunks, reformerLsh, selfOnlyRows } from "./patterns.js";
@@ -42,6 +43,8 @@ export interface ReformerForwardOptions {
   lshRotations?: ReadonlyArray<Float32Array | null | undefined>;
   /** Skip the LM head (logits) when only hidden states are needed. */
   logits?: boolean;
+  /** Logits of the last position only ([B, 1, vocab]; generation). */
+  lastLogitsOnly?: boolean;
 }
 
 export interface ReformerForwardOutput {
@@ -114,6 +117,11 @@ export class ReformerModel {
       }
       return gen.randn(size); // HF draws from the global generator, layer after layer
     };
+  }
+
+  /** Greedy or sampled generation, with HF's cached decoding by default (generate.ts). */
+  generate(inputs: ReformerInputs, options: GenerateOptions): Promise<GenerateOutput> {
+    return generate(this, inputs, options);
   }
 
   /** HF's padded length for T tokens (end padding to a multiple of the chunks' lcm). */
@@ -326,9 +334,17 @@ export class ReformerModel {
     }
     const result: ReformerForwardOutput = { lastHiddenState: { data: last, shape: [B, T, h2] } };
     if (options.logits !== false && w.lmHead !== null) {
-      const logits = new Float32Array(B * T * c.vocab); // [B, T, vocab]
-      linearRows(last, B * T, w.lmHead, logits, lo);
-      result.logits = { data: logits, shape: [B, T, c.vocab] };
+      if (options.lastLogitsOnly) {
+        const rowsLast = new Float32Array(B * h2); // [B, 2·hidden] the last position of each row
+        for (let b = 0; b < B; b++) rowsLast.set(last.subarray((b * T + T - 1) * h2, (b * T + T) * h2), b * h2);
+        const logits = new Float32Array(B * c.vocab);
+        linearRows(rowsLast, B, w.lmHead, logits, lo);
+        result.logits = { data: logits, shape: [B, 1, c.vocab] };
+      } else {
+        const logits = new Float32Array(B * T * c.vocab); // [B, T, vocab]
+        linearRows(last, B * T, w.lmHead, logits, lo);
+        result.logits = { data: logits, shape: [B, T, c.vocab] };
+      }
     }
     if (hidden !== undefined) result.hiddenStates = hidden;
     if (buckets !== undefined) result.lshBuckets = buckets;
