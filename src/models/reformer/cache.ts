@@ -106,7 +106,6 @@ export function decodeStep(
   const H = c.heads;
   const D = c.headDim;
   const HD = H * D;
-  const nr = c.numHashes;
   const X1 = new Float32Array(B * h); // [B, hidden]
   embed(c, w, tokens, B, 1, L, X1);
   const X2 = X1.slice();

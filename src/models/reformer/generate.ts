@@ -118,7 +118,11 @@ export async function generate(
     if (!KEYS.includes(k)) throw new AttentionArgumentError(`options.${k}`, "(given)", `one of ${KEYS.join(", ")}`);
   }
   if (model.weights.lmHead === null) {
-    throw new AttentionArgumentError("model", "a ReformerModel without lm_head", "a ReformerModelWithLMHead checkpoint");
+    throw new AttentionArgumentError(
+      "model",
+      "a ReformerModel without lm_head",
+      "a ReformerModelWithLMHead checkpoint",
+    );
   }
   const x = model.checkInputs(inputs);
   if (x.mask !== null) {

@@ -14,7 +14,11 @@ export {
 export { loadReformerWeights, type ReformerWeights } from "./weights.js";
 
 /** A Reformer from a parsed config.json and the safetensors bytes (one buffer per shard). */
-export function reformerFromBytes(config: unknown, weights: ReadonlyArray<ArrayBuffer | Uint8Array>, label = "model"): ReformerModel {
+export function reformerFromBytes(
+  config: unknown,
+  weights: ReadonlyArray<ArrayBuffer | Uint8Array>,
+  label = "model",
+): ReformerModel {
   const c = parseReformerConfig(config, `${label}: config.json`);
   const files = weights.map((w, i) => new SafetensorsFile(w, weights.length === 1 ? label : `${label}[${i}]`));
   return new ReformerModel(c, loadReformerWeights(new WeightStore(files, label), c));

@@ -19,8 +19,8 @@ import { AttentionArgumentError, checkInt } from "../../errors.js";
 import type { Backend, Plan, Tensor } from "../../types.js";
 import { TorchGenerator } from "../../util/torch-random.js";
 import type { LinearOptions } from "../ops.js";
-import { type GenerateOptions, type GenerateOutput, generate } from "./generate.js";
 import { bucketFactors, chunkMultiples, type ReformerConfig } from "./config.js";
+import { type GenerateOptions, type GenerateOutput, generate } from "./generate.js";
 import { activate, embed, gatherHeads, layerNorm, linearRows, projectHeads, ROW_BLOCK } from "./ops.js";
 import { localChunks, reformerLsh, selfOnlyRows } from "./patterns.js";
 import type { ReformerWeights } from "./weights.js";
@@ -133,11 +133,21 @@ export class ReformerModel {
   checkInputs(inputs: unknown): { B: number; T: number; ids: Int32Array; mask: Uint8Array | null } {
     const c = this.config;
     if (inputs === null || typeof inputs !== "object") {
-      throw new AttentionArgumentError("inputs", inputs, "{ inputIds: { data: Int32Array, shape: [B, T] }, attentionMask? }");
+      throw new AttentionArgumentError(
+        "inputs",
+        inputs,
+        "{ inputIds: { data: Int32Array, shape: [B, T] }, attentionMask? }",
+      );
     }
     const { inputIds, attentionMask } = inputs as ReformerInputs;
     const t = inputIds as ReformerInputs["inputIds"] | undefined;
-    if (t === undefined || t === null || !(t.data instanceof Int32Array) || !Array.isArray(t.shape) || t.shape.length !== 2) {
+    if (
+      t === undefined ||
+      t === null ||
+      !(t.data instanceof Int32Array) ||
+      !Array.isArray(t.shape) ||
+      t.shape.length !== 2
+    ) {
       throw new AttentionArgumentError("inputs.inputIds", t, "{ data: Int32Array, shape: [batch, length] }");
     }
     const [B, T] = t.shape;
@@ -180,7 +190,11 @@ export class ReformerModel {
   /** The forward pass, as HF ReformerModelWithLMHead in eval mode. */
   async forward(inputs: ReformerInputs, options: ReformerForwardOptions = {}): Promise<ReformerForwardOutput> {
     if (options === null || typeof options !== "object") {
-      throw new AttentionArgumentError("options", options, "{ backend?, threads?, hiddenStates?, lshBuckets?, seed?, lshRotations?, logits? }");
+      throw new AttentionArgumentError(
+        "options",
+        options,
+        "{ backend?, threads?, hiddenStates?, lshBuckets?, seed?, lshRotations?, logits? }",
+      );
     }
     const x = this.checkInputs(inputs);
     const state: ForwardState = { B: x.B, T: x.T, rotations: this.rotationSource(options) };
@@ -266,7 +280,12 @@ export class ReformerModel {
           const pattern = localChunks(c.local, c.isDecoder, Lp, valid);
           localPlan = compile(pattern, { queryLength: Lp, keyLength: Lp, heads: H, headDim: D, batch: B });
         }
-        attention(q, { data: kBuf as Float32Array, shape }, v, { plan: localPlan, backend, threads, out: { data: outBuf, shape } });
+        attention(q, { data: kBuf as Float32Array, shape }, v, {
+          plan: localPlan,
+          backend,
+          threads,
+          out: { data: outBuf, shape },
+        });
         buckets?.push(null);
       } else {
         const hashed = Lp > c.lsh.chunkLength;

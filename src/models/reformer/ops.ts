@@ -6,7 +6,7 @@
  */
 import { type LinearOptions, linear } from "../ops.js";
 import type { ReformerConfig } from "./config.js";
-import type { RLinear, RNorm, ReformerWeights } from "./weights.js";
+import type { ReformerWeights, RLinear, RNorm } from "./weights.js";
 
 /** Rows per linear() call: keeps the wasm GEMM's per-call copy of x and y at a few MiB. */
 export const ROW_BLOCK = 4096;
@@ -84,7 +84,16 @@ export function linearRows(x: Float32Array, rows: number, lin: RLinear, y: Float
   const { inF, outF } = lin;
   for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
     const n = Math.min(ROW_BLOCK, rows - r0);
-    linear(x.subarray(r0 * inF, (r0 + n) * inF), n, inF, lin.W, outF, lin.b, y.subarray(r0 * outF, (r0 + n) * outF), lo);
+    linear(
+      x.subarray(r0 * inF, (r0 + n) * inF),
+      n,
+      inF,
+      lin.W,
+      outF,
+      lin.b,
+      y.subarray(r0 * outF, (r0 + n) * outF),
+      lo,
+    );
   }
 }
 

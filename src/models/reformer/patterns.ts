@@ -49,7 +49,7 @@ function windowTiles(
 /** HF LocalSelfAttention's allowed pairs over Lp tokens (see the file comment). */
 export function localChunks(w: ChunkWindow, causal: boolean, Lp: number, valid: Uint8Array | null): Pattern {
   const C = w.chunkLength;
-  const padded = valid !== null && valid.some((x) => x === 0);
+  const padded = valid?.some((x) => x === 0) === true;
   const mask: MaskFn = (q, k, _h, b = 0) => (!causal || k <= q) && (!padded || valid?.[b * Lp + k] === 1);
   const standard = Lp <= C;
   const numChunks = standard ? 1 : Lp / C;
@@ -110,7 +110,7 @@ export function reformerLsh(s: LshLayerSpec): Pattern {
   const { window: w, causal, factors, hashes: nr, Lp, valid, heads: H } = s;
   const C = w.chunkLength;
   const nb = factors.reduce((a, f) => a * f, 1);
-  const padded = valid !== null && valid.some((x) => x === 0);
+  const padded = valid?.some((x) => x === 0) === true;
   const nbEff = padded ? nb + 1 : nb; // HF: an extra bucket for masked tokens when any is masked
   const name = `reformer-lsh(${nr}×${factors.join("·")} buckets, chunk ${C}${causal ? ", causal" : ""})`;
   const plan = (ctx: { batch: number; head: number; q: Float32Array; dims: { headDim: number } }): PartSpec[] => {
@@ -168,7 +168,8 @@ export function reformerLsh(s: LshLayerSpec): Pattern {
     if (s.chunksOut !== null) {
       const o = (b * H + h) * nr * Lp; // chunksOut: [B, H, nr, Lp]
       for (let r = 0; r < nr; r++) {
-        for (let k = 0; k < nReal; k++) s.chunksOut[o + r * Lp + order[r * nReal + k]] = r * perRound + Math.floor(k / C);
+        for (let k = 0; k < nReal; k++)
+          s.chunksOut[o + r * Lp + order[r * nReal + k]] = r * perRound + Math.floor(k / C);
       }
     }
     const numChunks = nr * perRound;
