@@ -3,7 +3,7 @@ import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend, transformKe
 import { cleanInputs } from "./backends/nonfinite.js";
 import { checkPairCount, resolveScale } from "./compile.js";
 import { AttentionArgumentError, checkInt } from "./errors.js";
-import { buildPlan, isPlan } from "./layout/plan.js";
+import { buildPlan, checkPlan } from "./layout/plan.js";
 import { checkKeys } from "./options.js";
 import { checkPattern, dense } from "./pattern/algebra.js";
 import type { AttentionOptions, AttentionResult, Plan, Tensor } from "./types.js";
@@ -57,9 +57,7 @@ export function prepare(
   const outputs = validateOutputs(o.out, o.lse, shapes, q, k, v);
   let plan: Plan;
   if (o.plan !== undefined) {
-    if (!isPlan(o.plan)) {
-      throw new AttentionArgumentError("options.plan", o.plan, "a plan from compile(pattern, dims)");
-    }
+    checkPlan("options.plan", o.plan);
     if (o.pattern !== undefined) {
       throw new AttentionArgumentError(
         "options.pattern",

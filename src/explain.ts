@@ -6,7 +6,7 @@
  * partial tiles in closed form, so no mask is materialised and the cost is O(visited tiles).
  */
 import { planRequest } from "./compile.js";
-import { countPlan, isPlan, type PlanTotals, planTotals } from "./layout/plan.js";
+import { checkPlan, countPlan, isPlan, looksLikePlan, type PlanTotals, planTotals } from "./layout/plan.js";
 import type { Dims, PartSummary, Pattern, Plan, Tensor } from "./types.js";
 
 export interface ExplainOptions {
@@ -57,8 +57,9 @@ function explanation(name: string, dims: Dims, B: number, t: PlanTotals, extra: 
 export function explain(plan: Plan): Explanation;
 export function explain(pattern: Pattern, options: ExplainOptions): Explanation;
 export function explain(target: Pattern | Plan, options?: ExplainOptions): Explanation {
-  if (isPlan(target)) {
-    return explanation(target.pattern, target.dims, target.batch, planTotals(target), target.keyBytes);
+  if (isPlan(target) || looksLikePlan(target)) {
+    const plan = checkPlan("explain(plan)", target);
+    return explanation(plan.pattern, plan.dims, plan.batch, planTotals(plan), plan.keyBytes);
   }
   const { request, extraBytes } = planRequest("explain", target as Pattern, options);
   return explanation(request.pattern.name, request.dims, request.batch, countPlan(request), extraBytes);

@@ -79,7 +79,7 @@ describe("sparse-attention encode", () => {
     expect(runs[0].stderr).toMatch(/got "5,6,x"; expected comma-separated/);
     expect(runs[1].stderr).toMatch(/exactly one of --text FILE, --stdin or --ids/);
     expect(runs[2].stderr).toMatch(/--text \/no\/such\/file\.txt: cannot read it/);
-    expect(runs[3].stderr).toMatch(/inputs\.inputIds\.data\[1\]: got 1000; expected a token id below vocab_size 1000/);
+    expect(runs[3].stderr).toMatch(/--ids: id 1000 \(number 2 in the list\) .*expected an integer in \[0, 1000\)/);
     expect(runs[4].stderr).toMatch(/no config\.json in the model folder/);
   });
 });

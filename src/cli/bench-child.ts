@@ -6,9 +6,9 @@
  * after it − RSS before it, inputs already allocated, after a GC), and the stats.
  */
 
+import { buildPattern, exampleInputs, mechanismById } from "../catalog/mechanisms.js";
 import type { Backend } from "../index.js";
 import { attention } from "../index.js";
-import { buildPattern, exampleInputs, mechanismById } from "./mechanisms.js";
 
 export interface ChildSpec {
   mechanism: string;

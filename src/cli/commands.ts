@@ -1,8 +1,7 @@
 /** The actions behind `show` and `explain` (main.ts parses the arguments). */
 import { writeFileSync } from "node:fs";
 import type { Explanation, Pattern, Tensor } from "../index.js";
-import { compile, explain, randomTensor } from "../index.js";
-import { DEFAULT_TILE } from "../layout/grid.js";
+import { compile, explain, patterns, randomTensor } from "../index.js";
 import { svgToPng } from "../viz/png.js";
 import { matrixSvg } from "../viz/svg.js";
 import { textGrid } from "../viz/text.js";
@@ -98,51 +97,6 @@ export interface ExplainReport extends Explanation {
   growth: { fromLength: number; exponent: number; class: string };
 }
 
-/** True for `dense()` itself (not a composition that contains it). */
-function isDense(p: Pattern): boolean {
-  return p.name === "dense" && p.children.length === 0 && p.content === undefined && p.op === undefined;
-}
-
-/**
- * Dense attention's accounting in O(1), without planning (planning dense is O((n/64)²): it
- * hangs at n = 10^8): one "grid" part of ⌈Lq/64⌉ × ⌈Lk/64⌉ full tiles, the plan's Int32 arrays
- * (qTiles, kTiles, rowPtr, and colIdx + maskOff per tile) and the tiled kernel's scratch for
- * the largest tile. test/cli-safety.test.ts checks it equals explain(patterns.dense()).
- */
-export function denseExplanation(dims: {
-  queryLength: number;
-  keyLength?: number;
-  heads: number;
-  headDim: number;
-  batch: number;
-}): Explanation {
-  const Lq = dims.queryLength;
-  const Lk = dims.keyLength ?? Lq;
-  const { heads: H, headDim: D, batch: B } = dims;
-  const T = DEFAULT_TILE;
-  const qT = Math.ceil(Lq / T);
-  const kT = Math.ceil(Lk / T);
-  const tq = Math.min(T, Lq);
-  const tk = Math.min(T, Lk);
-  const planBytes = 4 * (qT + 1 + (kT + 1) + (qT + 1) + 2 * qT * kT);
-  const scratch = (2 * tq * D + 2 * tq + 3 * tk) * 4; // as scratchBytes() in layout/plan.ts
-  const head = Lq * Lk;
-  const scored = B * H * head;
-  return {
-    pattern: "dense",
-    dims: { queryLength: Lq, keyLength: Lk, heads: H, headDim: D },
-    batch: B,
-    parts: [{ label: "dense", tiles: qT * kT, allowedPairs: head, scoredPairs: head }],
-    tiles: B * H * qT * kT,
-    allowedPairs: scored,
-    scoredPairs: scored,
-    efficiency: 1,
-    density: 1,
-    flops: 4 * D * scored,
-    bytes: planBytes + scratch,
-  };
-}
-
 export function explainCli(p: Pattern, o: ExplainCliOptions): ExplainReport {
   const base = {
     queryLength: o.queryLength,
@@ -151,18 +105,16 @@ export function explainCli(p: Pattern, o: ExplainCliOptions): ExplainReport {
     headDim: o.headDim,
     batch: o.batch,
   };
-  const dense = isDense(p);
-  const d = denseExplanation(base);
-  const e = dense ? d : explain(p, { ...base, ...contentInputs(p, o, o.batch) });
+  // explain() counts dense() in O(1) (no planning), so the dense column costs nothing at any n
+  const d = explain(patterns.dense(), base);
+  const e = explain(p, { ...base, ...contentInputs(p, o, o.batch) });
   const f = Math.max(1, Math.floor(o.queryLength / 4));
   const small = {
     ...o,
     queryLength: f,
     keyLength: o.keyLength === undefined ? undefined : Math.max(1, Math.floor(o.keyLength / 4)),
   };
-  const es = dense
-    ? denseExplanation({ ...base, queryLength: f, keyLength: small.keyLength })
-    : explain(p, { ...base, queryLength: f, keyLength: small.keyLength, ...contentInputs(p, small, o.batch) });
+  const es = explain(p, { ...base, queryLength: f, keyLength: small.keyLength, ...contentInputs(p, small, o.batch) });
   const exponent =
     f === o.queryLength ? Number.NaN : Math.log(e.scoredPairs / es.scoredPairs) / Math.log(o.queryLength / f);
   return {

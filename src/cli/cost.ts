@@ -4,9 +4,9 @@
  * at n/4 and n.
  */
 
+import { buildPattern, exampleInputs, exprAt, type Mechanism } from "../catalog/mechanisms.js";
 import type { Explanation } from "../index.js";
 import { explain } from "../index.js";
-import { buildPattern, exampleInputs, type Mechanism } from "./mechanisms.js";
 
 export interface CostRow {
   id: string;
@@ -67,7 +67,7 @@ export function costRow(m: Mechanism, n: number, headDim: number, denseScored: n
   return {
     id: m.id,
     label: m.label,
-    expr: m.expr(n),
+    expr: exprAt(m, n),
     n,
     headDim,
     allowedPairs: e.allowedPairs,

@@ -10,14 +10,38 @@ import { CheckpointError, type ForwardOutput, HubError, isRepoId, loadModel } fr
 import { UsageError } from "./commands.js";
 import { createHubProgress } from "./hub-progress.js";
 
+/** A list of non-negative integers as typed: each kept as its text and its value (exact; past 2^53 it is Infinity, out of every range). */
+interface TypedInt {
+  text: string;
+  value: number;
+}
+
 function intList(example: string) {
-  return (v: string): number[] => {
+  return (v: string): TypedInt[] => {
     const parts = v.split(",").map((s) => s.trim());
     if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {
       throw new InvalidArgumentError(`got "${v}"; expected comma-separated non-negative integers, e.g. ${example}`);
     }
-    return parts.map(Number);
+    return parts.map((text) => {
+      const value = Number(text);
+      return { text, value: Number.isSafeInteger(value) ? value : Number.POSITIVE_INFINITY };
+    });
   };
+}
+
+/** The token ids of `--ids`, each checked against the model's vocabulary before it becomes an Int32 (no wrap-around). */
+export function checkIds(ids: TypedInt[], vocab: number): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const { text, value } = ids[i];
+    if (!(value < vocab)) {
+      throw new UsageError(
+        `--ids: id ${text} (number ${i + 1} in the list) is not a token id of this model; expected an integer in [0, ${vocab}) (vocab_size ${vocab})`,
+      );
+    }
+    out[i] = value;
+  }
+  return out;
 }
 
 function readStdin(): string {
@@ -83,12 +107,13 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
       const t0 = performance.now();
       let res: ForwardOutput & { tokens?: string[][]; ids?: number[][] };
       if (o.ids !== undefined) {
-        const ids = Int32Array.from(o.ids as number[]);
+        const ids = checkIds(o.ids as TypedInt[], model.config.vocab);
         const shape: [number, number] = [1, ids.length];
         const g = new Int32Array(ids.length);
-        for (const p of (o.global as number[] | undefined) ?? []) {
-          if (p >= ids.length) throw new UsageError(`--global ${p}: a position below the ${ids.length} tokens`);
-          g[p] = 1;
+        for (const { text, value } of (o.global as TypedInt[] | undefined) ?? []) {
+          if (!(value < ids.length))
+            throw new UsageError(`--global ${text}: a position below the ${ids.length} tokens`);
+          g[value] = 1;
         }
         res = await model.forward(
           { inputIds: { data: ids, shape }, ...(o.global ? { globalAttentionMask: { data: g, shape } } : {}) },
@@ -102,7 +127,8 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
         } catch (e) {
           throw new UsageError(`--text ${o.text}: cannot read it (${(e as Error).message})`);
         }
-        res = await model.encode(text, { ...common, globalTokens: o.global, maxLength: o.maxLength });
+        const globalTokens = (o.global as TypedInt[] | undefined)?.map((g) => g.value);
+        res = await model.encode(text, { ...common, globalTokens, maxLength: o.maxLength });
       }
       const seconds = (performance.now() - t0) / 1000;
       bar?.stop();

@@ -2,10 +2,11 @@
  * The report page: one self-contained HTML file (figures inlined as SVG data URIs, styles
  * inline), with links to the same figures as separate SVG / PNG files and to the raw data.
  */
+
+import type { Figure } from "../catalog/figures.js";
+import type { Mechanism } from "../catalog/mechanisms.js";
 import { escapeXml } from "../viz/svg.js";
 import { bytesText, type CostRow, si } from "./cost.js";
-import type { Figure } from "./figures.js";
-import type { Mechanism } from "./mechanisms.js";
 import { fitCaveat, type ScalingResult } from "./scaling.js";
 
 export interface ReportPage {

@@ -7,13 +7,13 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { available, MECHANISMS, mechanismById } from "../catalog/mechanisms.js";
+import { PATTERN_FORM, PatternExpressionError, parsePattern } from "../catalog/pattern-expr.js";
 import { AttentionArgumentError } from "../index.js";
 import { explainCli, explainText, show, UsageError } from "./commands.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
 import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
-import { available, MECHANISMS, mechanismById } from "./mechanisms.js";
-import { PATTERN_FORM, PatternExpressionError, parsePattern } from "./pattern-expr.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
 import { measureScaling, scalingCsv } from "./scaling.js";
 

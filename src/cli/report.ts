@@ -6,13 +6,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { seedFigures } from "../catalog/figures.js";
+import { available, type Mechanism, mechanismById } from "../catalog/mechanisms.js";
 import type { Backend } from "../index.js";
 import { scalingSpec, vegaLiteToSvg } from "../viz/chart.js";
 import { svgToPng } from "../viz/png.js";
 import { costTable, costText, formatTable } from "./cost.js";
-import { seedFigures } from "./figures.js";
 import { renderHtml } from "./html.js";
-import { available, type Mechanism, mechanismById } from "./mechanisms.js";
 import { fitCaveat, measureScaling, type ScalingResult, scalingCsv } from "./scaling.js";
 
 export interface ReportOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { mechanismById } from "../catalog/mechanisms.js";
 import { classOf, costRow } from "./cost.js";
-import { mechanismById } from "./mechanisms.js";
 import { fitOf, logSlope, sizes } from "./scaling.js";
 
 describe("fits and classes", () => {

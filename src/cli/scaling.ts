@@ -8,9 +8,9 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import cliProgress from "cli-progress";
+import type { Mechanism } from "../catalog/mechanisms.js";
 import type { Backend } from "../index.js";
 import type { ChildResult, ChildSpec } from "./bench-child.js";
-import type { Mechanism } from "./mechanisms.js";
 
 export interface ScalingOptions {
   mechanisms: Mechanism[];

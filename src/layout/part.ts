@@ -105,13 +105,7 @@ export function maskWordsOf(rows: number, cols: number): number {
   return Math.ceil((rows * cols) / 32);
 }
 
-/** Is local pair (r, c) of entry `e`'s tile allowed? (full tiles: always). For readers outside hot loops. */
-export function tileAllows(part: PlanPart, e: number, r: number, c: number, cols: number): boolean {
-  const off = part.maskOff[e];
-  if (off < 0) return true;
-  const i = r * cols + c; // bit index in the tile's [rows, cols] mask
-  return ((part.maskWords[off + (i >>> 5)] >>> (i & 31)) & 1) === 1;
-}
+export { tileAllows } from "../plan-mask.js";
 
 let builtParts = 0;
 

@@ -193,12 +193,60 @@ export function planFromRows(r: PlanRequest, rows: PlanPart[][]): Plan {
     scratchBytes: t.scratchBytes,
     keyBytes: r.keyBytes ?? 0,
   };
+  made.add(plan);
   return Object.freeze(plan);
 }
 
+/**
+ * The private brand: every Plan this module built, held weakly. A plan copied (structured
+ * clone, JSON round trip, spread) or assembled by hand is not in it, so its rows, dims and
+ * counts — which the kernels index memory with — are never trusted.
+ */
+const made = new WeakSet<object>();
+
 /** The accounting of a plan without building it (no masks materialised where the planners count analytically). */
 export function countPlan(r: PlanRequest): PlanTotals {
+  if (isDensePattern(r.pattern)) return denseTotals(r.dims, r.batch);
   return totalsOf(planRows(r, countPart), r.dims.headDim, countInfo);
+}
+
+/** Tile side of dense()'s plan. */
+export const DENSE_TILE = 64;
+
+/** The patterns dense() made (registered by the factory): countPlan counts them in closed form. */
+const densePatterns = new WeakSet<Pattern>();
+
+/** Called by patterns.dense() on what it returns (not by compositions, not by masks named "dense"). */
+export function registerDense(p: Pattern): void {
+  densePatterns.add(p);
+}
+
+/** True for a pattern dense() returned. */
+export function isDensePattern(p: Pattern): boolean {
+  return densePatterns.has(p);
+}
+
+/**
+ * dense()'s accounting in O(1) (counting its plan visits ⌈Lq/64⌉·⌈Lk/64⌉ tiles: 3 s at
+ * n = 10^6, hours at 10^8): one part of full DENSE_TILE tiles shared by every (batch row,
+ * head); its arrays are qTiles, kTiles, rowPtr (Int32, ⌈L/64⌉ + 1 each) and colIdx + maskOff
+ * (Int32 per tile), as buildPart makes them. test/cli-safety.test.ts compares it with the
+ * built plan. Unlike building, it does not refuse plans past the Int32 tile-entry limit:
+ * explain answers what dense would cost at any length.
+ */
+function denseTotals(dims: Dims, B: number): PlanTotals {
+  const { queryLength: Lq, keyLength: Lk, heads: H, headDim: D } = dims;
+  const qT = Math.ceil(Lq / DENSE_TILE);
+  const kT = Math.ceil(Lk / DENSE_TILE);
+  const head = Lq * Lk;
+  return {
+    allowedPairs: B * H * head,
+    scoredPairs: B * H * head,
+    tiles: B * H * qT * kT,
+    parts: [{ label: "dense", tiles: qT * kT, allowedPairs: head, scoredPairs: head }],
+    planBytes: 4 * (qT + 1) + 4 * (kT + 1) + 4 * (qT + 1) + 8 * qT * kT,
+    scratchBytes: scratchFor(Math.min(DENSE_TILE, Lq), Math.min(DENSE_TILE, Lk), D),
+  };
 }
 
 /** The accounting a built Plan carries. */
@@ -213,7 +261,25 @@ export function planTotals(p: Plan): PlanTotals {
   };
 }
 
-/** True for a Plan value from compile(). */
+/** True for a Plan value from compile() (in this realm). */
 export function isPlan(x: unknown): x is Plan {
-  return x !== null && typeof x === "object" && (x as Plan).kind === "sparse-attention/plan";
+  return x !== null && typeof x === "object" && made.has(x);
+}
+
+/** True for an object that claims to be a plan (has the plan's `kind`) whether or not compile() made it. */
+export function looksLikePlan(x: unknown): boolean {
+  return x !== null && typeof x === "object" && (x as { kind?: unknown }).kind === "sparse-attention/plan";
+}
+
+/** Throws unless `x` is a Plan made by compile(); a copied, deserialised or edited plan is named as such. */
+export function checkPlan(argument: string, x: unknown): Plan {
+  if (isPlan(x)) return x;
+  if (looksLikePlan(x)) {
+    throw new AttentionArgumentError(
+      argument,
+      "a plan-shaped object that compile() did not make (a copy, a JSON round trip, a spread or an edit)",
+      "the Plan value compile(pattern, dims) returned in this process: only plans made by compile() are accepted, because the kernels index memory with a plan's rows; compile the pattern again instead of copying a plan",
+    );
+  }
+  throw new AttentionArgumentError(argument, x, "a plan from compile(pattern, dims)");
 }

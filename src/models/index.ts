@@ -30,4 +30,5 @@ export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export { activate, addLayerNorm, erf, linear } from "./ops.js";
-export { CheckpointError, halfToFloat, SafetensorsFile, WeightStore } from "./safetensors.js";
+export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
+export { TorchCheckpoint } from "./torch/checkpoint.js";

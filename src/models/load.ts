@@ -1,15 +1,17 @@
 /**
  * loadModel(source): a folder path (Node) with config.json and model.safetensors or a sharded
- * model.safetensors.index.json (+ tokenizer.json / tokenizer_config.json when present); a
+ * model.safetensors.index.json, else pytorch_model.bin or its sharded index (+ tokenizer.json /
+ * tokenizer_config.json when present); a
  * Hugging Face Hub id "owner/name" (downloaded once into the HF cache by src/hub/index.ts, or
  * kept in the Cache API in a browser); or, everywhere, { config, weights, tokenizer? } with the
- * safetensors bytes. Node's fs is looked up at run time, so browser bundles stay clean.
+ * safetensors (or pytorch_model.bin) bytes. Node's fs is looked up at run time, so browser bundles stay clean.
  */
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
 import { checkModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
-import { CheckpointError, SafetensorsFile, shardsOf, WeightStore } from "./safetensors.js";
+import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
+import { openWeights } from "./torch/checkpoint.js";
 import { loadWeights } from "./weights.js";
 
 export interface ModelSource {
@@ -48,28 +50,39 @@ function readJson(fs: Fs, p: string): unknown {
   }
 }
 
+/**
+ * The folder's weights, in the order transformers prefers them: model.safetensors, its
+ * sharded index, then pytorch_model.bin and its sharded index (read without executing the pickle).
+ */
+function folderWeights(fs: Fs, dir: string): WeightStore {
+  for (const [single, index] of [
+    ["model.safetensors", "model.safetensors.index.json"],
+    ["pytorch_model.bin", "pytorch_model.bin.index.json"],
+  ]) {
+    const singlePath = join(dir, single);
+    if (fs.existsSync(singlePath))
+      return new WeightStore([openWeights(fs.readFileSync(singlePath), singlePath)], singlePath);
+    const indexPath = join(dir, index);
+    if (fs.existsSync(indexPath)) {
+      const { files, weightMap } = shardsOf(readJson(fs, indexPath), indexPath);
+      const shards = files.map((f) => {
+        const p = join(dir, f);
+        if (!fs.existsSync(p)) throw new CheckpointError(`${indexPath}: shard ${f} is missing from ${dir}`);
+        return openWeights(fs.readFileSync(p), p);
+      });
+      return new WeightStore(shards, indexPath, weightMap);
+    }
+  }
+  throw new CheckpointError(
+    `${dir}: no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json`,
+  );
+}
+
 function fromFolder(fs: Fs, dir: string): Model {
   const cfgPath = join(dir, "config.json");
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
-  const single = join(dir, "model.safetensors");
-  const index = join(dir, "model.safetensors.index.json");
-  let store: WeightStore;
-  if (fs.existsSync(single)) {
-    store = new WeightStore([new SafetensorsFile(fs.readFileSync(single), single)], single);
-  } else if (fs.existsSync(index)) {
-    const { files, weightMap } = shardsOf(readJson(fs, index), index);
-    const shards = files.map((f) => {
-      const p = join(dir, f);
-      if (!fs.existsSync(p)) throw new CheckpointError(`${index}: shard ${f} is missing from ${dir}`);
-      return new SafetensorsFile(fs.readFileSync(p), p);
-    });
-    store = new WeightStore(shards, index, weightMap);
-  } else {
-    throw new CheckpointError(
-      `${dir}: no model.safetensors or model.safetensors.index.json (only safetensors weights are read; convert a pytorch_model.bin with safetensors' convert script)`,
-    );
-  }
+  const store = folderWeights(fs, dir);
   const tokPath = join(dir, "tokenizer.json");
   const tcPath = join(dir, "tokenizer_config.json");
   const tokenizer = fs.existsSync(tokPath)
@@ -118,15 +131,11 @@ function fromSource(source: ModelSource, label: string): Model {
     throw new AttentionArgumentError(
       `${label}.weights`,
       describe(weights),
-      "an ArrayBuffer or Uint8Array holding a safetensors file (or one per shard)",
+      "an ArrayBuffer or Uint8Array holding a safetensors file or a pytorch_model.bin (or one per shard)",
     );
   }
-  const files = list.map(
-    (w, i) =>
-      new SafetensorsFile(
-        w as ArrayBuffer | Uint8Array,
-        list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`,
-      ),
+  const files = list.map((w, i) =>
+    openWeights(w as ArrayBuffer | Uint8Array, list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`),
   );
   const store = new WeightStore(files, `${label}.weights`);
   return new Model(c, loadWeights(store, c), tokenizer);

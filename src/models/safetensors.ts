@@ -37,6 +37,47 @@ const BYTES: Record<string, number> = {
 };
 const CONVERTED = ["F32", "F16", "BF16"];
 
+/** The reference implementation's limit on the JSON header (100 MB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * The first key that some object of the (valid) JSON text `json` names twice, or null.
+ * JSON.parse keeps the last duplicate silently; a scan over the tokens with one key set per open
+ * object finds them (keys compared after unescaping, so "a" and "\u0061" are the same).
+ * Iterative: a deeply nested header cannot exhaust the stack.
+ */
+export function duplicateKey(json: string): string | null {
+  const stack: (Set<string> | null)[] = []; // null: an array
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      while (json.charCodeAt(j) !== 0x22) j += json.charCodeAt(j) === 0x5c ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (top.has(key)) return key;
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c) {
+      expectKey = stack[stack.length - 1] != null;
+    }
+  }
+  return null;
+}
+
 export interface TensorInfo {
   dtype: string;
   shape: number[];
@@ -69,32 +110,47 @@ export class SafetensorsFile {
     };
     if (size < 8) fail(`it has ${size} bytes; a safetensors file starts with an 8-byte header length`);
     const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
-    const n = Number(dv.getBigUint64(0, true));
+    const n64 = dv.getBigUint64(0, true);
+    if (n64 > BigInt(MAX_HEADER_BYTES)) {
+      fail(`the header length is ${n64} bytes; the format allows at most ${MAX_HEADER_BYTES}`);
+    }
+    const n = Number(n64);
     if (n > size - 8) {
       fail(`the header length is ${n} bytes but only ${size - 8} bytes follow (truncated file?)`);
     }
+    if (this.bytes[8] !== 0x7b) fail(`the header does not start with "{" (byte 8 is ${this.bytes[8] ?? "missing"})`);
     let header: unknown;
+    let text = "";
     try {
-      header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(this.bytes.subarray(8, 8 + n)));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(this.bytes.subarray(8, 8 + n));
+      header = JSON.parse(text);
     } catch (e) {
       fail(`the ${n}-byte header is not UTF-8 JSON (${(e as Error).message})`);
     }
     if (header === null || typeof header !== "object" || Array.isArray(header)) {
       fail(`the header is ${describe(header)}, not a JSON object`);
     }
+    const dup = duplicateKey(text);
+    if (dup !== null) fail(`the header names ${JSON.stringify(dup)} twice (JSON would keep only the last)`);
     this.dataStart = 8 + n;
     const dataSize = size - this.dataStart;
     this.tensors = new Map();
-    this.metadata = {};
+    this.metadata = Object.create(null) as Record<string, string>;
     for (const [key, raw] of Object.entries(header as Record<string, unknown>)) {
       if (key === "__metadata__") {
-        if (raw !== null && typeof raw === "object") Object.assign(this.metadata, raw);
+        if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+          fail(`"__metadata__" is ${describe(raw)}, not an object of strings`);
+        }
+        for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
+          if (typeof mv !== "string") fail(`"__metadata__"."${mk}" is ${describe(mv)}, not a string`);
+          this.metadata[mk] = mv as string;
+        }
         continue;
       }
       const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (t === null || typeof t !== "object") fail(`tensor "${key}": entry is ${describe(raw)}`);
+      if (t === null || typeof t !== "object" || Array.isArray(t)) fail(`tensor "${key}": entry is ${describe(raw)}`);
       const dtype = t.dtype;
-      if (typeof dtype !== "string" || !(dtype in BYTES)) {
+      if (typeof dtype !== "string" || !Object.hasOwn(BYTES, dtype)) {
         fail(`tensor "${key}": unknown dtype ${describe(dtype)}`);
       }
       const shape = t.shape;
@@ -106,8 +162,13 @@ export class SafetensorsFile {
         fail(`tensor "${key}": data_offsets ${describe(off)} is not [begin, end]`);
       }
       const [begin, end] = off as number[];
-      const count = (shape as number[]).reduce((a, b) => a * b, 1);
-      const want = count * BYTES[dtype as string];
+      // the byte count in exact integer arithmetic: a product past 2^53 is refused, not rounded
+      let want = BYTES[dtype as string];
+      for (const d of shape as number[]) {
+        want *= d;
+        if (!Number.isSafeInteger(want))
+          fail(`tensor "${key}": shape ${JSON.stringify(shape)} is too large to address`);
+      }
       if (end < begin || end - begin !== want) {
         fail(
           `tensor "${key}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${dtype} ${JSON.stringify(shape)} needs ${want}`,
@@ -119,6 +180,23 @@ export class SafetensorsFile {
         );
       }
       this.tensors.set(key, { dtype: dtype as string, shape: shape as number[], begin, end });
+    }
+    // The format: the tensors' data is contiguous and covers the data section exactly — in
+    // offset order each begins where the one before ends, the first at 0, the last at the end.
+    const order = [...this.tensors.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
+    let at = 0;
+    for (const [key, t] of order) {
+      if (t.begin < at) {
+        fail(`tensor "${key}": data_offsets [${t.begin}, ${t.end}] overlap the tensor before it (which ends at ${at})`);
+      }
+      if (t.begin > at)
+        fail(`tensor "${key}": data_offsets [${t.begin}, ${t.end}] leave a gap of ${t.begin - at} bytes before it`);
+      at = t.end;
+    }
+    if (at !== dataSize) {
+      fail(
+        `${dataSize - at} bytes follow the last tensor's data (the data section is ${dataSize} bytes; the tensors cover ${at})`,
+      );
     }
   }
 
@@ -171,12 +249,19 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/** What a WeightStore reads tensors from: a SafetensorsFile or a TorchCheckpoint (pytorch_model.bin). */
+export interface TensorFile {
+  readonly name: string;
+  readonly tensors: ReadonlyMap<string, { dtype: string; shape: number[] }>;
+  get(name: string): FloatTensor;
+}
+
 /** Tensors looked up by name across one file or the shards of an index. */
 export class WeightStore {
-  private readonly where = new Map<string, SafetensorsFile>();
+  private readonly where = new Map<string, TensorFile>();
 
   constructor(
-    readonly files: SafetensorsFile[],
+    readonly files: TensorFile[],
     /** What errors call the checkpoint (its folder or index file). */
     readonly label: string,
     /** For a sharded index: tensor name → shard file name. */

@@ -8,6 +8,7 @@ import { AttentionArgumentError, checkInt, describe } from "../errors.js";
 import { bindPattern } from "../layout/check.js";
 import { gridSpec, planSpecs } from "../layout/grid.js";
 import { countPart, uniformTiles } from "../layout/part.js";
+import { DENSE_TILE, registerDense } from "../layout/plan.js";
 import { restrictSpec } from "../layout/union.js";
 import { checkKeys } from "../options.js";
 import {
@@ -26,14 +27,15 @@ import {
 
 /** Every query attends every key. */
 export function dense(): Pattern {
-  return {
+  const p: Pattern = {
     name: "dense",
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {
-      const qTiles = uniformTiles(dims.queryLength, 64);
-      const kTiles = uniformTiles(dims.keyLength, 64);
+      const qTiles = uniformTiles(dims.queryLength, DENSE_TILE);
+      const kTiles = uniformTiles(dims.keyLength, DENSE_TILE);
       const numKT = kTiles.length - 1;
+      const Lk = dims.keyLength;
       return {
         mask: () => true,
         classify: () => FULL,
@@ -51,11 +53,21 @@ export function dense(): Pattern {
             tilesFor: (_qt, visit) => {
               for (let kt = 0; kt < numKT; kt++) visit(kt, FULL);
             },
+            // explain: a row of full tiles in closed form ([tiles, allowed, scored, maskWords])
+            countRow: (qt, acc) => {
+              const rows = qTiles[qt + 1] - qTiles[qt];
+              acc[0] += numKT;
+              acc[1] += rows * Lk;
+              acc[2] += rows * Lk;
+              return true;
+            },
           },
         ],
       };
     },
   };
+  registerDense(p); // explain() counts it in closed form
+  return p;
 }
 
 export type Align = "top-left" | "bottom-right";

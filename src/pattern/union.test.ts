@@ -6,7 +6,7 @@
  * efficient as bigBird().
  */
 import { expect, test } from "vitest";
-import { bigBirdPanels } from "../cli/figures.js";
+import { bigBirdPanels } from "../catalog/figures.js";
 import { compile, explain, patterns } from "../index.js";
 
 test("figure 3(e): union(global, window, random) scores no pair twice, no more than dense, like bigBird()", () => {

@@ -1,9 +1,10 @@
 /**
  * The one place the viz code reads a plan's partial-tile masks. Everything that draws pairs
- * asks `tileAllows`; it reads the plan's bit-packed masks through the layout's own reader.
+ * asks `tileAllows`; it reads the plan's bit-packed masks through the library's one reader of
+ * the public plan format (src/plan-mask.ts), not through the planner's internals.
  */
 import type { PlanPart } from "../index.js";
-import { tileAllows as partAllows } from "../layout/part.js";
+import { tileAllows as partAllows } from "../plan-mask.js";
 
 /**
  * Does visited tile entry `e` of `part` allow the pair at row `r`, column `c` of the tile

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seedFigures } from "../cli/figures.js";
+import { seedFigures } from "../catalog/figures.js";
 import { compile, patterns } from "../index.js";
 import { tileAllows } from "./mask.js";
 import { rasterize } from "./raster.js";

@@ -5,10 +5,11 @@
  * wires the DOM. Test hooks: data-testid allowed-pairs, scored-pairs, efficiency, run,
  * run-result (see docs/explorer.md).
  */
+
+import { PRESETS } from "../catalog/presets.js";
 import type { View } from "../viz/raster.js";
 import { type CostPoint, costChartSvg } from "./chart.js";
 import {
-  chartLengths,
   clampN,
   formatBytes,
   formatFlops,
@@ -22,7 +23,6 @@ import {
   toQuery,
 } from "./model.js";
 import { drawPicture, installZoom } from "./picture.js";
-import { PRESETS } from "./presets.js";
 import type {
   ChartPointAnswer,
   Costs,
@@ -187,7 +187,7 @@ function requestChart(): void {
     id: chartId,
     expr: state.expr,
     headDim: state.headDim,
-    ns: chartLengths(state.n, /^\s*lsh\s*\(/.test(state.expr)),
+    n: state.n,
   });
 }
 

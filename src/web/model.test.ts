@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePattern } from "../cli/pattern-expr.js";
+import { parsePattern } from "../catalog/pattern-expr.js";
 import { chartLengths, clampN, formatBytes, fromQuery, MECHANISMS, recognise, stateFor, toQuery } from "./model.js";
 
 describe("explorer state", () => {

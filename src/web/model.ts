@@ -1,112 +1,12 @@
 /**
  * The explorer's state, without the DOM: which mechanism, its parameters, n, head dim, and
- * how that maps to a pattern expression (the CLI's syntax, parsed by src/cli/pattern-expr.ts)
- * and to the URL. Pure functions, tested in Node (src/web/model.test.ts).
+ * how that maps to a pattern expression (the CLI's syntax, parsed by src/catalog/pattern-expr.ts)
+ * and to the URL. The mechanisms are the catalog's (src/catalog/mechanisms.ts), the same list
+ * the CLI and the report read. Pure functions, tested in Node (src/web/model.test.ts).
  */
+import { defaults, MECHANISMS, mechanismById } from "../catalog/mechanisms.js";
 
-export interface Param {
-  key: string;
-  label: string;
-  min: number;
-  max: number;
-  step: number;
-  value: number;
-  /** Log-scale slider (powers of two). */
-  pow2?: boolean;
-}
-
-export interface MechanismSpec {
-  id: string;
-  label: string;
-  params: Param[];
-  /** The pattern expression for these parameter values. */
-  expr(v: Record<string, number>): string;
-  /** Content-dependent: planned from random q, k (LSH). */
-  content?: boolean;
-}
-
-const range = (g: number): string => `[${Array.from({ length: g }, (_, i) => i).join(", ")}]`;
-
-export const MECHANISMS: MechanismSpec[] = [
-  { id: "dense", label: "dense", params: [], expr: () => "dense()" },
-  { id: "causal", label: "causal", params: [], expr: () => "causal()" },
-  {
-    id: "sliding",
-    label: "sliding window",
-    params: [
-      { key: "left", label: "left", min: 0, max: 1024, step: 1, value: 64 },
-      { key: "right", label: "right", min: 0, max: 1024, step: 1, value: 64 },
-    ],
-    expr: (v) => `slidingWindow(left=${v.left}, right=${v.right})`,
-  },
-  {
-    id: "dilated",
-    label: "dilated window",
-    params: [
-      { key: "left", label: "left (steps)", min: 0, max: 512, step: 1, value: 32 },
-      { key: "right", label: "right (steps)", min: 0, max: 512, step: 1, value: 32 },
-      { key: "dilation", label: "dilation", min: 1, max: 16, step: 1, value: 2 },
-    ],
-    expr: (v) => `dilatedWindow(left=${v.left}, right=${v.right}, dilation=${v.dilation})`,
-  },
-  {
-    id: "global-sliding",
-    label: "global + sliding",
-    params: [
-      { key: "window", label: "window (each side)", min: 0, max: 1024, step: 1, value: 64 },
-      { key: "global", label: "global tokens", min: 1, max: 64, step: 1, value: 2 },
-    ],
-    expr: (v) => `union(slidingWindow(left=${v.window}, right=${v.window}), globalTokens(${range(v.global)}))`,
-  },
-  {
-    id: "longformer",
-    label: "Longformer",
-    params: [
-      { key: "window", label: "window (one side)", min: 0, max: 1024, step: 1, value: 64 },
-      { key: "dilation", label: "dilation", min: 1, max: 16, step: 1, value: 1 },
-      { key: "global", label: "global tokens", min: 1, max: 64, step: 1, value: 1 },
-    ],
-    expr: (v) =>
-      `longformer(window=${v.window}${v.dilation === 1 ? "" : `, dilation=${v.dilation}`}, global=${range(v.global)})`,
-  },
-  {
-    id: "strided",
-    label: "strided (Sparse Transformer)",
-    params: [{ key: "stride", label: "stride", min: 2, max: 1024, step: 1, value: 128, pow2: true }],
-    expr: (v) => `strided(stride=${v.stride})`,
-  },
-  {
-    id: "fixed",
-    label: "fixed (Sparse Transformer)",
-    params: [
-      { key: "block", label: "block", min: 2, max: 1024, step: 1, value: 128, pow2: true },
-      { key: "summary", label: "summary", min: 1, max: 64, step: 1, value: 8 },
-    ],
-    expr: (v) => `fixed(block=${v.block}, summary=${Math.min(v.summary, v.block)})`,
-  },
-  {
-    id: "bigbird",
-    label: "BigBird",
-    params: [
-      { key: "blockSize", label: "block size", min: 1, max: 512, step: 1, value: 64, pow2: true },
-      { key: "randomBlocks", label: "random blocks", min: 0, max: 16, step: 1, value: 3 },
-      { key: "seed", label: "seed", min: 0, max: 999, step: 1, value: 1 },
-    ],
-    expr: (v) => `bigBird(blockSize=${v.blockSize}, randomBlocks=${v.randomBlocks}, seed=${v.seed})`,
-  },
-  {
-    id: "lsh",
-    label: "LSH (Reformer)",
-    params: [
-      { key: "buckets", label: "buckets", min: 2, max: 256, step: 2, value: 32, pow2: true },
-      { key: "hashes", label: "hashes", min: 1, max: 8, step: 1, value: 2 },
-      { key: "chunkLength", label: "chunk length", min: 1, max: 512, step: 1, value: 64, pow2: true },
-      { key: "seed", label: "seed", min: 0, max: 999, step: 1, value: 1 },
-    ],
-    expr: (v) => `lsh(buckets=${v.buckets}, hashes=${v.hashes}, chunkLength=${v.chunkLength}, seed=${v.seed})`,
-    content: true,
-  },
-];
+export { defaults, MECHANISMS, type Mechanism, mechanismById, type Param } from "../catalog/mechanisms.js";
 
 export const MAX_N = 65536;
 export const MIN_N = 1;
@@ -121,14 +21,6 @@ export interface State {
   expr: string;
   n: number;
   headDim: number;
-}
-
-export function mechanismById(id: string): MechanismSpec | undefined {
-  return MECHANISMS.find((m) => m.id === id);
-}
-
-export function defaults(m: MechanismSpec): Record<string, number> {
-  return Object.fromEntries(m.params.map((p) => [p.key, p.value]));
 }
 
 export function stateFor(id: string, n = 4096, headDim = 64, values?: Record<string, number>): State {

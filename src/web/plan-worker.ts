@@ -5,11 +5,12 @@
  * Runs off the page's thread: planning at n = 65,536 takes a noticeable fraction of a second.
  */
 
-import { seedFigures } from "../cli/figures.js";
-import { parsePattern } from "../cli/pattern-expr.js";
+import { seedFigures } from "../catalog/figures.js";
+import { parsePattern } from "../catalog/pattern-expr.js";
 import { compile, type Explanation, explain, type Pattern, type PlanPart, randomTensor } from "../index.js";
 import { lshExample, lshFigureSvg } from "../viz/lsh.js";
 import { dominant, rasterize, tileBoxes } from "../viz/raster.js";
+import { chartLengths } from "./model.js";
 import type { ChartPointAnswer, Costs, PlanAnswer, PlanWorkerRequest, SvgAnswer } from "./protocol.js";
 
 interface Planned {
@@ -99,7 +100,21 @@ async function handle(req: PlanWorkerRequest): Promise<void> {
   }
   if (req.kind === "chart") {
     chartId = req.id;
-    for (const n of req.ns) {
+    let ns: number[];
+    try {
+      ns = chartLengths(req.n, parsePattern(req.expr).content !== undefined); // content-dependent (LSH): explain() hashes data
+    } catch (e) {
+      postMessage({
+        kind: "chart",
+        id: req.id,
+        n: req.n,
+        scored: 0,
+        dense: 0,
+        error: message(e),
+      } satisfies ChartPointAnswer);
+      return;
+    }
+    for (const n of ns) {
       await new Promise((r) => setTimeout(r, 0)); // let a newer request in
       if (pendingPlan !== null) {
         const p = pendingPlan;

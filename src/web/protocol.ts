@@ -52,7 +52,8 @@ export interface ChartRequest {
   id: number;
   expr: string;
   headDim: number;
-  ns: number[];
+  /** The explorer's n: the worker plots powers of two around it (chartLengths; fewer for content-dependent patterns). */
+  n: number;
 }
 
 export interface ChartPointAnswer {

@@ -4,7 +4,7 @@
  * it, and for n ≤ 2,048 compares the output with the float64 reference backend. Dense runs
  * beside it on the same inputs when it fits in a few seconds.
  */
-import { parsePattern } from "../cli/pattern-expr.js";
+import { parsePattern } from "../catalog/pattern-expr.js";
 import { attention, type Pattern, randomTensor, startWasmThreads, type Tensor } from "../index.js";
 import { REFERENCE_MAX_N } from "./model.js";
 import type { RunAnswer, RunMeasure, RunRequest } from "./protocol.js";

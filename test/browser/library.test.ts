@@ -6,7 +6,7 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePattern } from "../../src/cli/pattern-expr.js";
+import { parsePattern } from "../../src/catalog/pattern-expr.js";
 import type { StaticServer } from "../../src/cli/static-server.js";
 import { attention, randomTensor } from "../../src/index.js";
 import { launchChromium, type OpenedPage, openPage, serve } from "./harness.js";

@@ -1,6 +1,6 @@
 // A module worker importing the library's ESM build as a user's page would.
 
-import { parsePattern } from "/dist/cli/pattern-expr.js";
+import { parsePattern } from "/dist/catalog/pattern-expr.js";
 import { attention, randomTensor, startWasmThreads } from "/dist/index.js";
 
 self.onmessage = async (e) => {

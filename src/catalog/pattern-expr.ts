@@ -32,12 +32,20 @@ export function factoryNames(): string[] {
     .sort();
 }
 
+/** Brackets and calls nest at most this deep: deeper input is refused before it can exhaust the stack. */
+export const MAX_NESTING = 64;
+
 class Parser {
   pos = 0;
+  depth = 0;
   constructor(readonly src: string) {}
 
   fail(what: string): never {
-    const here = `${this.src.slice(0, this.pos)}⟨here⟩${this.src.slice(this.pos)}`;
+    // at most 60 characters either side of the position, so a huge expression stays a one-line message
+    const before = this.pos > 60 ? `…${this.src.slice(this.pos - 60, this.pos)}` : this.src.slice(0, this.pos);
+    const after =
+      this.src.length - this.pos > 60 ? `${this.src.slice(this.pos, this.pos + 60)}…` : this.src.slice(this.pos);
+    const here = `${before}⟨here⟩${after}`;
     throw new PatternExpressionError(
       `pattern: ${what} at character ${this.pos + 1}: ${here}; expected ${PATTERN_FORM}`,
     );
@@ -73,6 +81,15 @@ class Parser {
   }
 
   value(): Value {
+    if (++this.depth > MAX_NESTING) this.fail(`nested deeper than ${MAX_NESTING} levels`);
+    try {
+      return this.valueAt();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  valueAt(): Value {
     const c = this.peek();
     if (c === "[") return this.array();
     if (c === "{") return this.object();

@@ -1,5 +1,5 @@
 /**
- * The seed's Figures 1–4, drawn from the real plans of our patterns:
+ * The seed's Figures 1–4 (specs in figure-specs.ts), drawn from the real plans of our patterns:
  *   1  Reformer LSH: hash → sort → chunk → scored pairs (src/viz/lsh.ts)
  *   2  Sparse Transformer: vanilla (causal) vs strided vs fixed
  *   3  BigBird: random vs window vs global vs BigBird (and the same set as a union, by part)
@@ -7,9 +7,12 @@
  */
 
 import type { Pattern } from "../index.js";
-import { compile, patterns, Rng } from "../index.js";
+import { compile, patterns } from "../index.js";
+import { Rng } from "../util/rng.js";
 import { lshExample, lshFigureSvg } from "../viz/lsh.js";
 import { figureSvg, matrixFragment } from "../viz/svg.js";
+import { FIG3, FIGURE_SPECS } from "./figure-specs.js";
+import { parsePattern } from "./pattern-expr.js";
 
 export interface Panel {
   title: string;
@@ -118,62 +121,14 @@ export function bigBirdPanels(n: number, b: number, r: number, seed: number): Pa
   ];
 }
 
+/** The seed's four figures, drawn from the real plans of the catalog's figure specs (src/catalog/figure-specs.ts). */
 export function seedFigures(): Figure[] {
-  const n2 = 64;
-  const n4 = 64;
-  const fig1 = lshExample();
-  return [
-    {
-      id: "fig1-lsh",
-      title: "Figure 1 — Reformer LSH",
-      caption:
-        "Example vectors hashed by angular LSH (bucket = argmax [xR, −xR]); the lsh pattern's plan sorts them by bucket, cuts the sorted sequence into chunks and lets each chunk attend itself and its predecessor. Work: hashes·n·2C pairs instead of n².",
-      svg: lshFigureSvg(fig1),
-    },
-    patternFigure({
-      id: "fig2-sparse-transformer",
-      title: `Figure 2 — Sparse Transformer, n = ${n2}`,
-      caption:
-        "Vanilla causal attention scores n²/2 pairs; the strided and fixed patterns keep O(√n) keys per query. Colours are the plan's parts: the local band A(1) and the strided / summary set A(2) planned separately (strided keys become contiguous after a transpose; summary columns are gathered).",
-      n: n2,
-      panels: [
-        { title: "(a) vanilla (causal)", call: "causal()", pattern: patterns.causal() },
-        { title: "(b) strided", call: "strided(stride=8)", pattern: patterns.strided({ stride: 8 }) },
-        { title: "(c) fixed", call: "fixed(block=8, summary=2)", pattern: patterns.fixed({ block: 8, summary: 2 }) },
-      ],
-    }),
-    patternFigure({
-      id: "fig3-bigbird",
-      title: "Figure 3 — BigBird, n = 64, blocks of 8",
-      caption:
-        "BigBird combines random blocks (a), a 3-block window (b) and global first/last blocks (c); (d) is the bigBird pattern with the same random table, (e) the same allowed set built with union(), coloured by the disjoint plan parts it runs as.",
-      n: 64,
-      panels: bigBirdPanels(64, 8, 2, 3),
-    }),
-    patternFigure({
-      id: "fig4-longformer",
-      title: `Figure 4 — Longformer, n = ${n4}`,
-      caption:
-        "Full attention vs a sliding window (w = 4 each side), a dilated window (dilation 2: same cost, twice the reach) and a window plus global tokens (tokens 0 and 1 see and are seen by all).",
-      n: n4,
-      panels: [
-        { title: "(a) vanilla (dense)", call: "dense()", pattern: patterns.dense() },
-        {
-          title: "(b) sliding window",
-          call: "slidingWindow(left=4, right=4)",
-          pattern: patterns.slidingWindow({ left: 4, right: 4 }),
-        },
-        {
-          title: "(c) dilated window",
-          call: "dilatedWindow(left=4, right=4, dilation=2)",
-          pattern: patterns.dilatedWindow({ left: 4, right: 4, dilation: 2 }),
-        },
-        {
-          title: "(d) global + sliding",
-          call: "longformer(window=4, global=[0, 1])",
-          pattern: patterns.longformer({ window: 4, global: [0, 1] }),
-        },
-      ],
-    }),
-  ];
+  return FIGURE_SPECS.map((f): Figure => {
+    if (f.id === "fig1-lsh") return { id: f.id, title: f.title, caption: f.caption, svg: lshFigureSvg(lshExample()) };
+    const panels =
+      f.id === "fig3-bigbird"
+        ? bigBirdPanels(FIG3.n, FIG3.blockSize, FIG3.randomBlocks, FIG3.seed)
+        : f.panels.map((x) => ({ title: x.title, call: x.call, pattern: parsePattern(x.expr ?? x.call) }));
+    return patternFigure({ id: f.id, title: f.title, caption: f.caption, n: f.n, panels });
+  });
 }
