@@ -14,6 +14,7 @@ import { explainCli, explainText, show, UsageError } from "./commands.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
 import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
+import { registerGenerate } from "./generate.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
 import { measureScaling, scalingCsv } from "./scaling.js";
 
@@ -208,6 +209,7 @@ export function program(): Command {
       out(`${r.summary}\n`);
     });
   registerEncode(prog, out, err);
+  registerGenerate(prog, out, err);
 
   prog
     .command("explore")

@@ -18,11 +18,13 @@ import { compile } from "../../compile.js";
 import { AttentionArgumentError, checkInt } from "../../errors.js";
 import type { Backend, Plan, Tensor } from "../../types.js";
 import { TorchGenerator } from "../../util/torch-random.js";
+import type { TokenizerFiles } from "../encode.js";
 import type { LinearOptions } from "../ops.js";
 import { bucketFactors, chunkMultiples, type ReformerConfig } from "./config.js";
 import { type GenerateOptions, type GenerateOutput, generate } from "./generate.js";
 import { activate, embed, gatherHeads, layerNorm, linearRows, projectHeads, ROW_BLOCK } from "./ops.js";
 import { localChunks, reformerLsh, selfOnlyRows } from "./patterns.js";
+import { byteCodec, type TextCodec, tokenizerCodec } from "./text.js";
 import type { ReformerWeights } from "./weights.js";
 
 export interface ReformerInputs {
@@ -74,10 +76,33 @@ export interface ForwardState {
 const now = () => (globalThis.performance ?? Date).now();
 
 export class ReformerModel {
+  private codec: TextCodec | null = null;
+
   constructor(
     readonly config: ReformerConfig,
     readonly weights: ReformerWeights,
+    /** tokenizer.json and tokenizer_config.json, parsed (when the checkpoint ships them). */
+    readonly tokenizerFiles?: TokenizerFiles,
   ) {}
+
+  /**
+   * Text ↔ ids: the checkpoint's tokenizer.json, or `"bytes"` for enwik8-style byte models
+   * (id = UTF-8 byte + 2). Without a tokenizer.json and without "bytes" this throws.
+   */
+  textCodec(kind: "tokenizer.json" | "bytes" = "tokenizer.json"): TextCodec {
+    if (kind === "bytes") return byteCodec(this.config.vocab);
+    if (this.codec === null) {
+      if (this.tokenizerFiles === undefined) {
+        throw new AttentionArgumentError(
+          "tokenizer",
+          "none",
+          'a model folder with tokenizer.json; for a byte-level model (enwik8: ids = bytes + 2) use textCodec("bytes") / --bytes',
+        );
+      }
+      this.codec = tokenizerCodec(this.tokenizerFiles);
+    }
+    return this.codec;
+  }
 
   /** Rotations source for one forward (or one generate() call): HF's rule, see the file comment. */
   rotationSource(options: { seed?: number; lshRotations?: ReformerForwardOptions["lshRotations"] }) {
