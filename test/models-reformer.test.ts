@@ -108,4 +108,71 @@ describe("Reformer LM vs HF v4.40.2 (reformer_tiny)", () => {
     const other = await model.forward(inputs, { lshBuckets: true, lshRotations: [null, R.map((x) => -x), null, R] });
     expect(Array.from(other.lshBuckets?.[1]?.data ?? [])).not.toEqual(Array.from(seeded.lshBuckets?.[1]?.data ?? []));
   });
+
+  describe("more HF cases (test/fixtures/reformer-extra.json): short and padded prompts, a masked batch", () => {
+    interface Extra {
+      kind: "generate" | "forward";
+      prompt: number[];
+      cache: boolean;
+      sequence: number[];
+      scoreSteps: number[];
+      scores: string;
+      ids: number[];
+      mask: number[];
+      shape: [number, number];
+      positions: number[];
+      logits: string;
+      buckets1: number[];
+      buckets3: number[];
+    }
+    const extra = JSON.parse(readFileSync(path.resolve(__dirname, "fixtures/reformer-extra.json"), "utf8")) as {
+      cases: Extra[];
+    };
+    const b64 = (s: string) => {
+      const buf = Buffer.from(s, "base64");
+      return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    };
+    for (const e of extra.cases.filter((x) => x.kind === "generate")) {
+      const what = `prompt of ${e.prompt.length} tokens, ${e.cache ? "cache" : "no cache"}`;
+      test(`greedy generate, ${what}: HF's ids and scores`, async () => {
+        const out = await model.generate(
+          { inputIds: { data: Int32Array.from(e.prompt), shape: [1, e.prompt.length] } },
+          { maxNewTokens: 12, useCache: e.cache, eosTokenId: null, outputScores: true },
+        );
+        expect(Array.from(out.sequences.data)).toEqual(e.sequence);
+        const want = b64(e.scores);
+        const scores = out.scores?.data ?? new Float32Array(0);
+        e.scoreSteps.forEach((s, k) => {
+          expect(rel(scores.subarray(s * 320, (s + 1) * 320), want.subarray(k * 320, (k + 1) * 320))).toBeLessThan(
+            1e-5,
+          );
+        });
+      });
+    }
+    for (const e of extra.cases.filter((x) => x.kind === "forward")) {
+      test("a batch of 2 × 40 with row 1 left-padded by 7: logits and buckets (extra padding bucket)", async () => {
+        const out = await model.forward(
+          {
+            inputIds: { data: Int32Array.from(e.ids), shape: e.shape },
+            attentionMask: { data: Int32Array.from(e.mask), shape: e.shape },
+          },
+          { lshBuckets: true },
+        );
+        const want = b64(e.logits);
+        const got = out.logits?.data ?? new Float32Array(0);
+        let k = 0;
+        for (let b = 0; b < 2; b++) {
+          for (const p of e.positions) {
+            const row = (b * 40 + p) * 320;
+            if (e.mask[b * 40 + p] === 1) {
+              expect(rel(got.subarray(row, row + 320), want.subarray(k * 320, (k + 1) * 320))).toBeLessThan(1e-5);
+            }
+            k++;
+          }
+        }
+        expect(Array.from(out.lshBuckets?.[1]?.data ?? [])).toEqual(e.buckets1);
+        expect(Array.from(out.lshBuckets?.[3]?.data ?? [])).toEqual(e.buckets3);
+      });
+    }
+  });
 });
