@@ -14,3 +14,4 @@ export * as patterns from "./pattern/index.js";
 export type * from "./types.js";
 export { EMPTY, FULL, PARTIAL } from "./types.js";
 export { Rng, randomTensor } from "./util/rng.js";
+export { type NormalFillKernel, TorchGenerator } from "./util/torch-random.js";

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { reformerFromBytes } from "../src/models/reformer/index.js";
+import { loadReformer } from "../src/models/reformer/index.js";
 
 const REFORMER_DIR = path.resolve(__dirname, "../../shared/models/hf/reformer_tiny");
 const DIR = REFORMER_DIR;
@@ -32,11 +32,7 @@ function rel(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return Math.sqrt(num / den);
 }
 
-const model = reformerFromBytes(
-  JSON.parse(readFileSync(path.join(DIR, "config.json"), "utf8")),
-  [readFileSync(path.join(DIR, "model.safetensors"))],
-  DIR,
-);
+const model = await loadReformer(DIR);
 
 const RUNS = [
   { backend: "js", threads: 1 },

@@ -30,5 +30,18 @@ export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export { activate, addLayerNorm, erf, linear } from "./ops.js";
+export {
+  type GenerateOptions,
+  type GenerateOutput,
+  loadReformer,
+  parseReformerConfig,
+  type ReformerConfig,
+  type ReformerForwardOptions,
+  type ReformerForwardOutput,
+  type ReformerInputs,
+  ReformerModel,
+  reformerFromSource,
+  type TextCodec,
+} from "./reformer/index.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";
