@@ -263,10 +263,14 @@ export class ReformerModel {
     const hidden: ReformerForwardOutput["hiddenStates"] = options.hiddenStates ? [] : undefined;
     const buckets: ReformerForwardOutput["lshBuckets"] = options.lshBuckets ? [] : undefined;
     const HL = B * H * Lp * D; // [B, H, Lp, D]
-    const qBuf = new Float32Array(HL);
-    const kBuf = c.attnLayers.includes("local") ? new Float32Array(HL) : null;
-    const vBuf = new Float32Array(HL);
-    const outBuf = new Float32Array(HL);
+    const h2 = 2 * h;
+    // q, k, v and the attention output share one allocation, which then holds last_hidden_state
+    // [B, T, 2·hidden] (the layers' buffers are dead by then): one long-context peak fewer
+    const arena = new Float32Array(Math.max(4 * HL, B * T * h2));
+    const qBuf = arena.subarray(0, HL);
+    const kBuf = c.attnLayers.includes("local") ? arena.subarray(HL, 2 * HL) : null;
+    const vBuf = arena.subarray(2 * HL, 3 * HL);
+    const outBuf = arena.subarray(3 * HL, 4 * HL);
     const blk = Math.min(ROW_BLOCK, Lp);
     const xn = new Float32Array(blk * h); // [blk, hidden]
     const ctx = new Float32Array(blk * H * D); // [blk, H·D]
@@ -365,8 +369,7 @@ export class ReformerModel {
     }
     hidden?.push({ data: X2.slice(), shape: [B, Lp, h] });
     // final LayerNorm over [Y1, Y2] of the real length
-    const h2 = 2 * h;
-    const last = new Float32Array(B * T * h2); // [B, T, 2·hidden]
+    const last = arena.subarray(0, B * T * h2); // [B, T, 2·hidden]
     const row = new Float32Array(h2);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < T; i++) {
