@@ -2,10 +2,12 @@
  * A local stand-in for the Hugging Face Hub on 127.0.0.1 (random port), serving folders as
  * repositories with the Hub's URL layout and headers:
  *  - GET /<owner>/<name>/resolve/<revision>/<file>: JSON files answered directly with
- *    `ETag` = git blob sha1 and `X-Repo-Commit`; `.safetensors` files answered by a 302 to
+ *    `ETag` = git blob sha1 and `X-Repo-Commit`; `.safetensors` and `.bin` files answered by a 302 to
  *    http://localhost:<another port>/lfs/<owner>/<name>/<sha256> (another host, like the Hub's CDN) with
  *    `X-Linked-Etag` = sha256 and `X-Linked-Size`, as the Hub does for LFS files;
  *    `Content-Length` everywhere.
+ *  - revisions: "main" or the repo's commit; `revisions` adds named ones (a branch, tag, "refs/pr/N",
+ *    which arrives URL-encoded as one segment), each with its own commit.
  *  - 404 with `X-Error-Code: RepositoryNotFound` / `RevisionNotFound` / `EntryNotFound`.
  *  - a repository with a token: 401 without `Authorization`, 403 with a wrong one.
  *  - `dropOnce`: the next download of that file sends `afterBytes` bytes then destroys the socket;
@@ -40,6 +42,8 @@ export interface HubServerOptions {
   repos: Record<string, string>;
   /** repo id → the token it requires. */
   tokens?: Record<string, string>;
+  /** repo id → other revisions (a branch, tag or "refs/pr/N") → folder; each gets its own commit. */
+  revisions?: Record<string, Record<string, string>>;
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -47,10 +51,20 @@ const gitSha1 = (b: Uint8Array) => createHash("sha1").update(`blob ${b.byteLengt
 
 export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
   const commitOf = (repo: string) => createHash("sha1").update(`commit of ${repo}`).digest("hex");
-  const readRepoFile = (repo: string, file: string): Buffer | null => {
+  /** The folder and commit a revision of a repo serves, or null when the Hub would say RevisionNotFound. */
+  const revisionOf = (repo: string, revision: string): { folder: string; commit: string } | null => {
+    if (revision === "main" || revision === commitOf(repo))
+      return { folder: options.repos[repo], commit: commitOf(repo) };
+    for (const [name, folder] of Object.entries(options.revisions?.[repo] ?? {})) {
+      const commit = commitOf(`${repo}@${name}`);
+      if (revision === name || revision === commit) return { folder, commit };
+    }
+    return null;
+  };
+  const readRepoFile = (folder: string, file: string): Buffer | null => {
     if (file.split("/").includes("..")) return null;
     try {
-      return readFileSync(path.join(options.repos[repo], file));
+      return readFileSync(path.join(folder, file));
     } catch {
       return null;
     }
@@ -85,11 +99,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     server.requests.push({ method: req.method ?? "", path: url.pathname, authorization: req.headers.authorization });
     if (parts[0] === "lfs" && parts.length === 4) {
       const repo = `${parts[1]}/${parts[2]}`;
-      const folder = options.repos[repo];
       const hash = parts[3];
-      if (folder) {
-        for (const file of ["model.safetensors", ...shardFiles(folder)]) {
-          const body = readRepoFile(repo, file);
+      const folders = [options.repos[repo], ...Object.values(options.revisions?.[repo] ?? {})].filter(Boolean);
+      for (const folder of folders) {
+        for (const file of ["model.safetensors", "pytorch_model.bin", ...shardFiles(folder)]) {
+          const body = readRepoFile(folder, file);
           if (body && sha256(body) === hash) return sendBody(res, file, body, { etag: `"${hash}"` });
         }
       }
@@ -106,15 +120,16 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (token && req.headers.authorization !== `Bearer ${token}`) {
       return fail(res, 403, "GatedRepo", "Your token has no access to this model");
     }
-    const commit = commitOf(repo);
-    if (revision !== "main" && revision !== commit) return fail(res, 404, "RevisionNotFound", "Invalid rev id");
-    const body = readRepoFile(repo, file);
+    const served = revisionOf(repo, revision);
+    if (served === null) return fail(res, 404, "RevisionNotFound", "Invalid rev id");
+    const commit = served.commit;
+    const body = readRepoFile(served.folder, file);
     if (!body) {
       // The Hub names the commit on a missing file too; huggingface_hub then records it in .no_exist.
       res.writeHead(404, { "content-type": "text/plain", "x-error-code": "EntryNotFound", "x-repo-commit": commit });
       return res.end("Entry not found");
     }
-    if (file.endsWith(".safetensors")) {
+    if (file.endsWith(".safetensors") || file.endsWith(".bin")) {
       const hash = sha256(body);
       res.writeHead(302, {
         location: `${cdnUrl}/lfs/${repo}/${hash}`,
@@ -153,12 +168,16 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
 }
 
 function shardFiles(folder: string): string[] {
-  try {
-    const index = JSON.parse(readFileSync(path.join(folder, "model.safetensors.index.json"), "utf8"));
-    return [...new Set(Object.values(index.weight_map as Record<string, string>))];
-  } catch {
-    return [];
+  const out: string[] = [];
+  for (const name of ["model.safetensors.index.json", "pytorch_model.bin.index.json"]) {
+    try {
+      const index = JSON.parse(readFileSync(path.join(folder, name), "utf8"));
+      out.push(...new Set(Object.values(index.weight_map as Record<string, string>)));
+    } catch {
+      // no such index
+    }
   }
+  return out;
 }
 
 /** A port nothing listens on (opened, then closed). */

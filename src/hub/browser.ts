@@ -5,7 +5,7 @@
  * second load makes no request either. No Node module is imported here.
  */
 import type { ModelFiles } from "./cache.js";
-import { OPTIONAL_FILES, parseJson, shardNames, WEIGHTS, WEIGHTS_INDEX } from "./cache.js";
+import { OPTIONAL_FILES, parseJson, shardNames, WEIGHT_FILES } from "./cache.js";
 import { HubError, type HubRequestContext, requestFile, resolveUrl, streamBody } from "./http.js";
 
 export const BROWSER_CACHE_NAME = "sparse-attention-models";
@@ -80,23 +80,26 @@ export async function fetchFromCacheApi(s: BrowserSettings, storage: CacheStorag
   const tokenizerConfig = await get(tokenizerConfigFile, false);
   if (tokenizer) files.tokenizer = parseJson(text(tokenizer), tokenizerFile, repoId);
   if (tokenizerConfig) files.tokenizerConfig = parseJson(text(tokenizerConfig), tokenizerConfigFile, repoId);
-  const single = await get(WEIGHTS, false);
-  if (single) {
-    files.weights = single;
-    return files;
+  for (const [singleFile, indexFile] of WEIGHT_FILES) {
+    const single = await get(singleFile, false);
+    if (single) {
+      files.weights = single;
+      return files;
+    }
+    const index = await get(indexFile, false);
+    if (index) {
+      const shards: Uint8Array[] = [];
+      for (const shard of shardNames(parseJson(text(index), indexFile, repoId), repoId, indexFile)) {
+        shards.push((await get(shard, true))!);
+      }
+      files.weights = shards;
+      return files;
+    }
   }
-  const index = await get(WEIGHTS_INDEX, false);
-  if (!index) {
-    throw new HubError(
-      s.offline ? "offline-missing" : "not-found",
-      `${repoId} has neither ${WEIGHTS} nor ${WEIGHTS_INDEX} at ${JSON.stringify(s.revision)}` +
-        (s.offline ? ` in the browser cache "${BROWSER_CACHE_NAME}" (offline)` : ` on ${s.ctx.endpoint}`),
-    );
-  }
-  const shards: Uint8Array[] = [];
-  for (const shard of shardNames(parseJson(text(index), WEIGHTS_INDEX, repoId), repoId)) {
-    shards.push((await get(shard, true))!);
-  }
-  files.weights = shards;
-  return files;
+  const names = WEIGHT_FILES.flat().join(", ");
+  throw new HubError(
+    s.offline ? "offline-missing" : "not-found",
+    `${repoId} has none of ${names} at ${JSON.stringify(s.revision)}` +
+      (s.offline ? ` in the browser cache "${BROWSER_CACHE_NAME}" (offline)` : ` on ${s.ctx.endpoint}`),
+  );
 }

@@ -18,6 +18,14 @@ import { HubError, type HubRequestContext, requestFile, streamBody } from "./htt
 
 export const WEIGHTS = "model.safetensors";
 export const WEIGHTS_INDEX = "model.safetensors.index.json";
+export const BIN_WEIGHTS = "pytorch_model.bin";
+export const BIN_WEIGHTS_INDEX = "pytorch_model.bin.index.json";
+/** The weights, in transformers' order of preference: safetensors (single, sharded), then PyTorch .bin. */
+export const WEIGHT_FILES: readonly (readonly [string, string])[] = [
+  [WEIGHTS, WEIGHTS_INDEX],
+  [BIN_WEIGHTS, BIN_WEIGHTS_INDEX],
+];
+const ALL_WEIGHT_FILES = `${WEIGHTS}, ${WEIGHTS_INDEX}, ${BIN_WEIGHTS} or ${BIN_WEIGHTS_INDEX}`;
 export const OPTIONAL_FILES = ["tokenizer.json", "tokenizer_config.json"] as const;
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
@@ -51,21 +59,18 @@ export function parseJson(text: string, file: string, repoId: string): unknown {
   }
 }
 
-/** The distinct shard file names of a `model.safetensors.index.json`, sorted by name. */
-export function shardNames(index: unknown, repoId: string): string[] {
+/** The distinct shard file names of a `model.safetensors.index.json` (or `indexFile`), sorted by name. */
+export function shardNames(index: unknown, repoId: string, indexFile: string = WEIGHTS_INDEX): string[] {
   const map = (index as { weight_map?: unknown } | null)?.weight_map;
   if (!map || typeof map !== "object" || Array.isArray(map)) {
-    throw new HubError(
-      "invalid",
-      `${WEIGHTS_INDEX} of ${repoId} has no "weight_map" object (tensor name → shard file)`,
-    );
+    throw new HubError("invalid", `${indexFile} of ${repoId} has no "weight_map" object (tensor name → shard file)`);
   }
   const names = [...new Set(Object.values(map as Record<string, unknown>))];
   for (const n of names) {
     if (typeof n !== "string" || n === "" || n.startsWith("/") || n.split("/").includes("..")) {
       throw new HubError(
         "invalid",
-        `${WEIGHTS_INDEX} of ${repoId} names a shard ${JSON.stringify(n)}; expected a file name in the repository`,
+        `${indexFile} of ${repoId} names a shard ${JSON.stringify(n)}; expected a file name in the repository`,
       );
     }
   }
@@ -222,18 +227,20 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
   const config = parseJson((await io.readText(snapshotPath("config.json"))) ?? "", "config.json", repoId);
   s.validateConfig?.(config);
   for (const file of OPTIONAL_FILES) await ensure(file, false);
-  if (await ensure(WEIGHTS, false)) return path.dirname(snapshotPath(WEIGHTS));
-  if (!(await ensure(WEIGHTS_INDEX, false))) {
-    if (s.offline) throw offlineMissing(`${WEIGHTS} (or ${WEIGHTS_INDEX} and its shards)`);
-    throw new HubError(
-      "not-found",
-      `${repoId} on ${s.ctx.endpoint} has neither ${WEIGHTS} nor ${WEIGHTS_INDEX} at ${JSON.stringify(s.revision)}:` +
-        " this library reads safetensors weights only (a repository with only pytorch_model.bin needs converting)",
-    );
+  for (const [single, indexFile] of WEIGHT_FILES) {
+    if (await ensure(single, false)) return path.dirname(snapshotPath(single));
+    if (await ensure(indexFile, false)) {
+      const index = parseJson((await io.readText(snapshotPath(indexFile))) ?? "", indexFile, repoId);
+      for (const shard of shardNames(index, repoId, indexFile)) await ensure(shard, true);
+      return path.dirname(snapshotPath(indexFile));
+    }
   }
-  const index = parseJson((await io.readText(snapshotPath(WEIGHTS_INDEX))) ?? "", WEIGHTS_INDEX, repoId);
-  for (const shard of shardNames(index, repoId)) await ensure(shard, true);
-  return path.dirname(snapshotPath(WEIGHTS_INDEX));
+  if (s.offline) throw offlineMissing(`the weights (${ALL_WEIGHT_FILES})`);
+  throw new HubError(
+    "not-found",
+    `${repoId} on ${s.ctx.endpoint} has none of ${ALL_WEIGHT_FILES} at ${JSON.stringify(s.revision)}:` +
+      " check the revision (a branch, tag, commit or refs/pr/N)",
+  );
 }
 
 export interface ModelFiles {
@@ -256,11 +263,16 @@ export async function readSnapshot(folder: string, repoId: string, m: NodeModule
   const tokenizerConfig = await json("tokenizer_config.json");
   if (tokenizer !== undefined) files.tokenizer = tokenizer;
   if (tokenizerConfig !== undefined) files.tokenizerConfig = tokenizerConfig;
-  if (await io.exists(at(WEIGHTS))) {
-    files.weights = await io.readBytes(at(WEIGHTS));
-  } else {
-    const shards = shardNames(await json(WEIGHTS_INDEX), repoId);
-    files.weights = await Promise.all(shards.map((shard) => io.readBytes(at(shard))));
+  for (const [single, indexFile] of WEIGHT_FILES) {
+    if (await io.exists(at(single))) {
+      files.weights = await io.readBytes(at(single));
+      return files;
+    }
+    if (await io.exists(at(indexFile))) {
+      const shards = shardNames(await json(indexFile), repoId, indexFile);
+      files.weights = await Promise.all(shards.map((shard) => io.readBytes(at(shard))));
+      return files;
+    }
   }
-  return files;
+  throw new HubError("invalid", `${folder} has none of ${ALL_WEIGHT_FILES}`);
 }

@@ -17,7 +17,7 @@ export { repoFolderName } from "./cache.js";
 export { HubError, type HubErrorCode, type HubProgress } from "./http.js";
 
 export interface HubOptions {
-  /** Branch, tag or commit hash (default "main"). */
+  /** Branch, tag, commit hash or pull request ref "refs/pr/N" (default "main"); sent URL-encoded as one segment. */
   revision?: string;
   /** Node: the cache folder (default HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub). */
   cacheDir?: string;
@@ -88,8 +88,20 @@ function resolveSettings(repoId: unknown, options: HubOptions | undefined, token
   for (const key of ["onProgress", "fetch", "validateConfig"]) optionalType(o, key, "function");
   optionalType(o, "offline", "boolean");
   const revision = (o.revision as string | undefined) ?? "main";
-  if (revision === "" || revision.split("/").some((p) => p === "" || p === "." || p === "..")) {
-    throw new AttentionArgumentError("options.revision", revision, 'a branch, tag or commit hash such as "main"');
+  // Git's ref name rules, stricter (letters, digits and _ . + = @ , - /): the name is sent as one
+  // URL-encoded segment and becomes a path under refs/ in the cache.
+  if (
+    revision === "" ||
+    revision.length > 200 ||
+    !/^[\w.+=@,/-]+$/.test(revision) ||
+    revision.startsWith("-") ||
+    revision.split("/").some((p) => p === "" || p === "." || p === ".." || p.startsWith(".") || p.endsWith(".lock"))
+  ) {
+    throw new AttentionArgumentError(
+      "options.revision",
+      revision,
+      'a branch, tag, commit hash or pull request ref such as "main", "v1.0", a 40-hex commit or "refs/pr/3"',
+    );
   }
   const endpoint = ((o.hubUrl as string | undefined) ?? env("HF_ENDPOINT") ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
   let protocol = "";

@@ -141,19 +141,23 @@ export function longformerLocal(
  * qg: [G, H·D] (the projected global rows, in `globals` order); kg, vg: [L, H·D] of this
  * batch row alone; out: [B·L, H·D], this row at r0. One small call per row (G differs by row).
  */
-export function longformerGlobalRows(
-  qg: Float32Array,
-  kg: Float32Array,
-  vg: Float32Array,
-  out: Float32Array,
-  r0: number,
-  L: number,
-  H: number,
-  D: number,
-  globals: Int32Array,
-  valid: Uint8Array,
-  o: AttendOptions,
-): void {
+export function longformerGlobalRows(a: {
+  qg: Float32Array;
+  kg: Float32Array;
+  vg: Float32Array;
+  out: Float32Array;
+  /** First row of this batch row in `out`. */
+  r0: number;
+  L: number;
+  H: number;
+  D: number;
+  /** This row's global positions, ascending. */
+  globals: Int32Array;
+  /** [L] this row's valid mask (1 = real token). */
+  valid: Uint8Array;
+  options: AttendOptions;
+}): void {
+  const { qg, kg, vg, out, r0, L, H, D, globals, valid, options: o } = a;
   const G = globals.length;
   if (G === 0) return;
   const { prefix, scattered } = realExtent(valid);

@@ -98,7 +98,7 @@ export class Model extends EncoderModel {
       attentionMask: { data: mask, shape: [B, L] },
     };
     if (globalTokens !== undefined && globalTokens.length > 0) {
-      if (this.config.modelType !== "longformer") {
+      if (!this.architecture.globalAttention) {
         throw new AttentionArgumentError(
           "model.encode({ globalTokens })",
           globalTokens,

@@ -1,6 +1,6 @@
 /** Checking forward()'s inputs: shapes, id ranges, lengths; every error names argument, value and limit. */
 import { AttentionArgumentError, describe } from "../errors.js";
-import { type ModelConfig, maxInputLength } from "./config.js";
+import type { Architecture, ModelConfig } from "./architectures/types.js";
 
 export interface IntTensor {
   data: Int32Array;
@@ -61,7 +61,10 @@ function range(where: string, data: Int32Array, lo: number, hi: number, what: st
   }
 }
 
-export function checkInputs(inputs: unknown, c: ModelConfig): CheckedInputs {
+/** The architecture facts the checks need. */
+type InputRules = Pick<Architecture, "globalAttention" | "maxInputLength">;
+
+export function checkInputs(inputs: unknown, c: ModelConfig, arch: InputRules): CheckedInputs {
   if (inputs === null || typeof inputs !== "object") {
     throw new AttentionArgumentError(
       "inputs",
@@ -73,7 +76,7 @@ export function checkInputs(inputs: unknown, c: ModelConfig): CheckedInputs {
   const ids = tensor("inputs.inputIds", i.inputIds);
   const [B, L] = ids.shape;
   range("inputs.inputIds", ids.data, 0, c.vocab, `a token id below vocab_size ${c.vocab}`);
-  const { limit, why } = maxInputLength(c);
+  const { limit, why } = arch.maxInputLength(c);
   if (L > limit) {
     throw new AttentionArgumentError("inputs.inputIds.shape[1]", L, `a length <= ${limit} (${why})`);
   }
@@ -85,7 +88,7 @@ export function checkInputs(inputs: unknown, c: ModelConfig): CheckedInputs {
   }
   let global: Uint8Array | null = null;
   if (i.globalAttentionMask !== undefined) {
-    if (c.modelType !== "longformer") {
+    if (!arch.globalAttention) {
       throw new AttentionArgumentError(
         "inputs.globalAttentionMask",
         describe(i.globalAttentionMask),

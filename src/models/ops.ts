@@ -5,7 +5,7 @@
  */
 
 import { type LinearOptions, linear as linearImpl } from "../backends/wasm/gemm.js";
-import type { Activation } from "./config.js";
+import type { Activation } from "./architectures/fields.js";
 
 export type { LinearOptions };
 /** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/wasm/gemm.ts; the js GEMM as fallback). */

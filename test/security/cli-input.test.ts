@@ -7,8 +7,8 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
+import { parsePattern } from "../../src/catalog/pattern-expr.js";
 import { checkIds } from "../../src/cli/encode.js";
-import { parsePattern } from "../../src/cli/pattern-expr.js";
 import { caseDir } from "../models-case.js";
 
 const MAIN = path.resolve(__dirname, "../../dist/cli/main.js");

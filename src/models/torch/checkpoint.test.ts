@@ -184,3 +184,22 @@ describe(".bin copies of the task checkpoints are bitwise equal to safetensors",
     expect(w.data.byteOffset).toBe(e.data.byteOffset);
   });
 });
+
+describe("files torch.save wrote (Debian's torch 1.13, fixtures/make_torch_save.py)", () => {
+  const want = JSON.parse(readFileSync(new URL("./fixtures/torch_save.json", import.meta.url), "utf8")) as {
+    tensors: Record<string, { shape: number[]; values: number[] }>;
+  };
+  for (const file of ["torch_save.pt", "torch_save_p4.pt"]) {
+    it(`${file}: state_dict() with _metadata, Parameter, F16, BF16, transposed and offset views`, () => {
+      const ck = new TorchCheckpoint(readFileSync(new URL(`./fixtures/${file}`, import.meta.url)), file);
+      expect([...ck.tensors.keys()].sort()).toEqual([...Object.keys(want.tensors), "ids"].sort());
+      for (const [name, t] of Object.entries(want.tensors)) {
+        const got = ck.get(name);
+        expect(got.shape, name).toEqual(t.shape);
+        expect([...got.data], name).toEqual(t.values.map((v) => Math.fround(v)));
+      }
+      expect(ck.tensors.get("ids")).toEqual({ dtype: "I64", shape: [2, 3] });
+      expect(() => ck.get("ids")).toThrow(/tensor "ids" has dtype I64; supported dtypes are F32, F16, BF16/);
+    });
+  }
+});

@@ -1,0 +1,130 @@
+/**
+ * What Longformer and BigBird share with BERT: word + position + token-type embeddings and
+ * their LayerNorm, the post-LN layer's weight names (encoder.layer.i.attention.self.query …),
+ * separate q / k / v projections, and dense attention over the real tokens (BigBird's
+ * original_full and every model's `attention: "dense"` baseline).
+ */
+import type { AttentionPlans } from "../attend.js";
+import { denseLayer } from "../attend.js";
+import type { CheckedInputs } from "../inputs.js";
+import { addLayerNorm } from "../ops.js";
+import type { WeightStore } from "../safetensors.js";
+import { WeightReader } from "./reader.js";
+import type { EncoderLayerWeights, EncoderWeights, Linear, ModelConfig, Norm, Ops } from "./types.js";
+
+export interface BertLayerWeights extends EncoderLayerWeights {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+}
+
+export interface BertWeights<LW extends BertLayerWeights = BertLayerWeights> extends EncoderWeights<LW> {
+  word: Float32Array; // [vocab, hidden]
+  position: Float32Array; // [maxPositions, hidden]
+  tokenType: Float32Array; // [typeVocab, hidden]
+  embNorm: Norm;
+}
+
+/**
+ * The BERT-family weights of `c` under one of `prefixes`; `extra(reader, layerPrefix)` reads
+ * an architecture's further per-layer weights (Longformer's global projections).
+ */
+export function loadBertWeights<X extends object>(
+  store: WeightStore,
+  c: ModelConfig,
+  prefixes: readonly string[],
+  extra: (r: WeightReader, p: string) => X,
+): BertWeights<BertLayerWeights & X> {
+  const r = new WeightReader(
+    store,
+    prefixes,
+    "embeddings.word_embeddings.weight",
+    c.modelType,
+    `hidden_size ${c.hidden}, intermediate_size ${c.intermediate}, vocab_size ${c.vocab}, max_position_embeddings ${c.maxPositions}`,
+  );
+  const h = c.hidden;
+  const layers: Array<BertLayerWeights & X> = [];
+  for (let i = 0; i < c.layers; i++) {
+    const p = `encoder.layer.${i}.`;
+    layers.push({
+      query: r.linear(`${p}attention.self.query`, h, h),
+      key: r.linear(`${p}attention.self.key`, h, h),
+      value: r.linear(`${p}attention.self.value`, h, h),
+      ...extra(r, p),
+      attnOut: r.linear(`${p}attention.output.dense`, h, h),
+      attnNorm: r.norm(`${p}attention.output.LayerNorm`, h),
+      inter: r.linear(`${p}intermediate.dense`, c.intermediate, h),
+      out: r.linear(`${p}output.dense`, h, c.intermediate),
+      mlpNorm: r.norm(`${p}output.LayerNorm`, h),
+    });
+  }
+  // Longformer: pooler.dense; BigBird: pooler is the Linear itself
+  const poolerName = [`pooler.dense`, `pooler`].find((n) => r.has(`${n}.weight`));
+  return {
+    word: r.get("embeddings.word_embeddings.weight", [c.vocab, h]),
+    position: r.get("embeddings.position_embeddings.weight", [c.maxPositions, h]),
+    tokenType: r.get("embeddings.token_type_embeddings.weight", [c.typeVocab, h]),
+    embNorm: r.norm("embeddings.LayerNorm", h),
+    layers,
+    finalNorm: null,
+    pooler: poolerName === undefined ? null : r.linear(poolerName, h, h),
+    prefix: r.prefix,
+  };
+}
+
+/**
+ * word·scale + token type + position embeddings, then LayerNorm. positions: [B·L] position
+ * id of each token (null: 0 … L-1 in every row).
+ */
+export function bertEmbed(
+  x: CheckedInputs,
+  c: ModelConfig,
+  w: BertWeights,
+  positions: Int32Array | null,
+  scale: number,
+): Float32Array {
+  const h = c.hidden;
+  const { B, L } = x;
+  const out = new Float32Array(B * L * h); // [B·L, hidden]
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < L; i++) {
+      const r = b * L + i; // [B, L]
+      const id = x.ids[r];
+      const pos = positions === null ? i : positions[r];
+      const tt = x.types === null ? 0 : x.types[r];
+      const o = r * h;
+      for (let d = 0; d < h; d++) {
+        out[o + d] = w.word[id * h + d] * scale + w.tokenType[tt * h + d] + w.position[pos * h + d]; // tables: [n, hidden]
+      }
+    }
+  }
+  addLayerNorm(out, null, B * L, h, w.embNorm.gamma, w.embNorm.beta, c.eps);
+  return out;
+}
+
+/** q, k, v buffers [B·L, H·D] of one forward, filled per layer by `project`. */
+export class Projections {
+  readonly q: Float32Array;
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+
+  constructor(
+    readonly rows: number,
+    hidden: number,
+  ) {
+    this.q = new Float32Array(rows * hidden); // [B·L, H·D]
+    this.k = new Float32Array(rows * hidden);
+    this.v = new Float32Array(rows * hidden);
+  }
+
+  project(hs: Float32Array, w: BertLayerWeights, ops: Ops): void {
+    ops.linear(hs, this.rows, w.query, this.q);
+    ops.linear(hs, this.rows, w.key, this.k);
+    ops.linear(hs, this.rows, w.value, this.v);
+  }
+
+  /** Dense self-attention over the real tokens of each row into ctx. */
+  dense(ctx: Float32Array, plans: AttentionPlans, ops: Ops): void {
+    ops.attention(() => denseLayer(this.q, this.k, this.v, ctx, plans));
+  }
+}

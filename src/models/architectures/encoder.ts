@@ -1,0 +1,196 @@
+/**
+ * The one encoder loop every registered architecture runs (unless it brings its own forward):
+ *   hs = embed(x)
+ *   per layer, post-LN:  hs ← LN(hs + attnOut(attend(hs))),     hs ← LN(hs + out(mlp(hs)))
+ *              pre-LN:   hs ← hs + attnOut(attend(LN(hs))),     hs ← hs + out(mlp(LN(hs)))
+ *   mlp(x) = act(inter(x)), or gated: [a | g] = inter(x), act(a) · g
+ *   pre-LN: hs ← LN_final(hs);  pooler tanh(dense(hs[:, 0])) when the weights have one.
+ * Timing is a wrapper around the Ops (matrix products, attention calls): the loop and the
+ * architectures never read a clock.
+ */
+import { AttentionArgumentError, checkInt } from "../../errors.js";
+import { type AttendOptions, AttentionPlans } from "../attend.js";
+import { checkInputs, type ForwardInputs } from "../inputs.js";
+import { activate, addLayerNorm, type LinearOptions, linear } from "../ops.js";
+import type { Architecture, EncoderWeights, ForwardOptions, ForwardOutput, Linear, ModelConfig, Ops } from "./types.js";
+
+const now = () => (globalThis.performance ?? Date).now();
+
+/** Ops on the given linear-layer options. */
+export function plainOps(lo: LinearOptions): Ops {
+  return {
+    linear: (x, rows, w, out) => linear(x, rows, w.inF, w.W, w.outF, w.b, out, lo),
+    attention: (run) => run(),
+  };
+}
+
+/** `ops` with their time added to `into` (milliseconds). */
+export function timedOps(ops: Ops, into: { gemm: number; attention: number }): Ops {
+  return {
+    linear: (x, rows, w, out) => {
+      const s = now();
+      const y = ops.linear(x, rows, w, out);
+      into.gemm += now() - s;
+      return y;
+    },
+    attention: (run) => {
+      const s = now();
+      const y = ops.attention(run);
+      into.attention += now() - s;
+      return y;
+    },
+  };
+}
+
+/** forward()'s options checked: attention() options and the linear layers' options. */
+export function forwardSettings(options: ForwardOptions): {
+  mode: "model" | "dense";
+  attend: AttendOptions;
+  linear: LinearOptions;
+} {
+  if (options === null || typeof options !== "object") {
+    throw new AttentionArgumentError(
+      "options",
+      options,
+      "{ backend?, threads?, randomAttention?, attention?, onLayer?, profile? }",
+    );
+  }
+  const threads = options.threads === undefined ? undefined : checkInt("options.threads", options.threads, 1, 256);
+  const mode = options.attention ?? "model";
+  if (mode !== "model" && mode !== "dense") {
+    throw new AttentionArgumentError("options.attention", mode, `"model" or "dense"`);
+  }
+  return {
+    mode,
+    attend: { backend: options.backend, threads },
+    linear: {
+      backend: options.backend === "reference" ? "js" : (options.backend as LinearOptions["backend"]),
+      threads,
+    },
+  };
+}
+
+/** x ← LN(x) into `dst` (pre-LN: the residual stream stays in x). */
+function normInto(
+  dst: Float32Array,
+  x: Float32Array,
+  rows: number,
+  n: number,
+  norm: EncoderWeights["finalNorm"],
+  eps: number,
+) {
+  dst.set(x);
+  if (norm !== null) addLayerNorm(dst, null, rows, n, norm.gamma, norm.beta, eps);
+}
+
+/** x += y elementwise (pre-LN residual). */
+function addInto(x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) x[i] += y[i];
+}
+
+/** act(a) · g of a gated MLP: inter [rows, 2·I] ([a | g] per row) → gated [rows, I]. */
+function gate(inter: Float32Array, gated: Float32Array, rows: number, I: number, act: ModelConfig["act"]): void {
+  for (let r = 0; r < rows; r++) gated.set(inter.subarray(r * 2 * I, r * 2 * I + I), r * I); // a: [rows, I]
+  activate(gated, act);
+  for (let r = 0; r < rows; r++) {
+    const g = r * 2 * I + I; // inter: [rows, 2·I], gate half
+    for (let i = 0; i < I; i++) gated[r * I + i] *= inter[g + i];
+  }
+}
+
+/** The shared encoder forward of `arch` on checked weights. */
+export async function encoderForward<C extends ModelConfig, W extends EncoderWeights>(
+  arch: Architecture<C, W>,
+  c: C,
+  weights: W,
+  inputs: ForwardInputs,
+  options: ForwardOptions,
+): Promise<ForwardOutput> {
+  forwardSettings(options); // the options object first, then the inputs, then the options' values
+  const x0 = checkInputs(inputs, c, arch);
+  const settings = forwardSettings(options);
+  const prof = { attention: 0, gemm: 0 };
+  const t0 = options.profile ? now() : 0;
+  const plain = plainOps(settings.linear);
+  const ops = options.profile ? timedOps(plain, prof) : plain;
+  const mode = settings.mode;
+  const x = arch.pad === undefined ? x0 : arch.pad(x0, c, mode);
+  const { B, L } = x;
+  const h = c.hidden;
+  const rows = B * L;
+  const plans = new AttentionPlans(B, L, c.heads, c.headDim, x.valid, settings.attend);
+  const attention = arch.attention({ config: c, weights, x, plans, mode, options });
+
+  const hs = arch.embed(x, c, weights); // [B·L, hidden], the residual stream
+  const pre = arch.norm === "pre";
+  const gated = arch.mlp === "gated";
+  const I = c.intermediate;
+  const normed = pre ? new Float32Array(rows * h) : hs; // pre-LN: LN(hs) [B·L, hidden]
+  const ctx = new Float32Array(rows * h); // [B·L, H·D]
+  const tmp = new Float32Array(rows * h);
+  const inter = new Float32Array(rows * I * (gated ? 2 : 1)); // [B·L, intermediate (× 2 gated)]
+  const act = gated ? new Float32Array(rows * I) : inter; // [B·L, intermediate]
+  options.onLayer?.(0, c.layers);
+  for (let layer = 0; layer < c.layers; layer++) {
+    const w = weights.layers[layer];
+    if (pre) normInto(normed, hs, rows, h, w.attnNorm, c.eps);
+    attention.attend(layer, normed, ctx, ops);
+    ops.linear(ctx, rows, w.attnOut, tmp);
+    if (pre) addInto(hs, tmp);
+    else postNorm(hs, tmp, rows, h, w.attnNorm, c.eps);
+    if (pre) normInto(normed, hs, rows, h, w.mlpNorm, c.eps);
+    ops.linear(normed, rows, w.inter, inter);
+    if (gated) gate(inter, act, rows, I, c.act);
+    else activate(inter, c.act);
+    ops.linear(act, rows, w.out, tmp);
+    if (pre) addInto(hs, tmp);
+    else postNorm(hs, tmp, rows, h, w.mlpNorm, c.eps);
+    if (options.onLayer) {
+      options.onLayer(layer + 1, c.layers);
+      await new Promise((r) => setTimeout(r, 0)); // let a progress bar draw
+    }
+  }
+  const fin = weights.finalNorm;
+  if (fin !== null) addLayerNorm(hs, null, rows, h, fin.gamma, fin.beta, c.eps);
+  const L0 = x0.L;
+  let last = hs;
+  if (L !== L0) {
+    last = new Float32Array(B * L0 * h); // [B, L0, hidden] without the architecture's padding
+    for (let b = 0; b < B; b++) last.set(hs.subarray(b * L * h, (b * L + L0) * h), b * L0 * h);
+  }
+  const result: ForwardOutput = { lastHiddenState: { data: last, shape: [B, L0, h] } };
+  const pooler: Linear | null = weights.pooler;
+  if (pooler !== null) {
+    const first = new Float32Array(B * h); // [B, hidden] token 0 of each row
+    for (let b = 0; b < B; b++) first.set(hs.subarray(b * L * h, (b * L + 1) * h), b * h);
+    const p = ops.linear(first, B, pooler);
+    for (let i = 0; i < p.length; i++) p[i] = Math.tanh(p[i]);
+    result.poolerOutput = { data: p, shape: [B, h] };
+  }
+  if (options.profile) {
+    const total = now() - t0;
+    result.profile = {
+      attentionMs: prof.attention,
+      gemmMs: prof.gemm,
+      otherMs: total - prof.attention - prof.gemm,
+      totalMs: total,
+      length: L,
+      plans: plans.planned,
+      attention: attention.label,
+    };
+  }
+  return result;
+}
+
+/** Post-LN: x ← LN(x + y). */
+function postNorm(
+  x: Float32Array,
+  y: Float32Array,
+  rows: number,
+  n: number,
+  norm: EncoderWeights["finalNorm"],
+  eps: number,
+) {
+  if (norm === null) addInto(x, y);
+  else addLayerNorm(x, y, rows, n, norm.gamma, norm.beta, eps);
+}

@@ -1,0 +1,143 @@
+/**
+ * HF LongformerModel: BERT embeddings with RoBERTa's position ids, post-LN layers whose
+ * attention is a sliding window per layer (attention_window[layer] is the WHOLE window) plus
+ * per-row global tokens with their own query_global / key_global / value_global projections.
+ */
+import { AttentionArgumentError } from "../../errors.js";
+import { longformerGlobalRows, longformerLocal } from "../attend.js";
+import type { CheckedInputs } from "../inputs.js";
+import type { WeightStore } from "../safetensors.js";
+import { type BertLayerWeights, type BertWeights, bertEmbed, loadBertWeights, Projections } from "./bert.js";
+import { bertFields, field } from "./fields.js";
+import type { Architecture, ForwardContext, LayerAttention, Linear, ModelConfig, Ops } from "./types.js";
+
+export interface LongformerConfig extends ModelConfig {
+  /** HF attention_window per layer (the WHOLE window; one-sided = half). */
+  attentionWindow: number[];
+}
+
+export interface LongformerLayerWeights extends BertLayerWeights {
+  queryGlobal: Linear;
+  keyGlobal: Linear;
+  valueGlobal: Linear;
+}
+
+export type LongformerWeights = BertWeights<LongformerLayerWeights>;
+
+function parseConfig(raw: Record<string, unknown>, where: string): LongformerConfig {
+  const base = bertFields("longformer", raw, where, { act: "gelu", padId: 1 });
+  const w = field(where, raw, "attention_window");
+  const list = Array.isArray(w) ? w : Array.from({ length: base.layers }, () => w);
+  if (list.length !== base.layers) {
+    throw new AttentionArgumentError(
+      `${where}.attention_window`,
+      w,
+      `one window per layer (${base.layers} layers) or a single number`,
+    );
+  }
+  const attentionWindow = list.map((x, i) => {
+    if (typeof x !== "number" || !Number.isSafeInteger(x) || x <= 0 || x % 2 !== 0) {
+      throw new AttentionArgumentError(
+        `${where}.attention_window[${i}]`,
+        x,
+        "a positive even integer (HF's whole window; one-sided = half)",
+      );
+    }
+    return x;
+  });
+  return { ...base, attentionWindow };
+}
+
+/** HF create_position_ids_from_input_ids: pad id + running count of non-pad tokens; pad tokens get pad id. */
+function positionIds(x: CheckedInputs, padId: number): Int32Array {
+  const { B, L } = x;
+  const pos = new Int32Array(B * L); // [B, L]
+  for (let b = 0; b < B; b++) {
+    let count = 0; // real (non-pad id) tokens so far
+    for (let i = 0; i < L; i++) {
+      const r = b * L + i;
+      pos[r] = x.ids[r] !== padId ? padId + ++count : padId;
+    }
+  }
+  return pos;
+}
+
+/** Row b's global positions (ascending). */
+function globalIndices(global: Uint8Array | null, b: number, L: number): Int32Array {
+  if (global === null) return new Int32Array(0);
+  const row = global.subarray(b * L, (b + 1) * L); // [B, L] row b
+  let n = 0;
+  for (let i = 0; i < L; i++) n += row[i];
+  const out = new Int32Array(n);
+  n = 0;
+  for (let i = 0; i < L; i++) if (row[i] === 1) out[n++] = i;
+  return out;
+}
+
+function attention(f: ForwardContext<LongformerConfig, LongformerWeights>): LayerAttention {
+  const { config: c, weights, x, plans, mode } = f;
+  const { B, L } = x;
+  const h = c.hidden;
+  const qkv = new Projections(B * L, h);
+  const globals = Array.from({ length: B }, (_, b) => globalIndices(x.global, b, L));
+  const options = plans.options;
+  return {
+    label: mode === "dense" ? "dense" : "longformer",
+    attend(layer: number, hs: Float32Array, ctx: Float32Array, ops: Ops): void {
+      const w = weights.layers[layer];
+      qkv.project(hs, w, ops);
+      if (mode === "dense") {
+        qkv.dense(ctx, plans, ops);
+        return;
+      }
+      ops.attention(() => longformerLocal(qkv.q, qkv.k, qkv.v, ctx, c.attentionWindow[layer] / 2, globals, plans));
+      for (let b = 0; b < B; b++) {
+        const g = globals[b];
+        if (g.length === 0) continue;
+        const r0 = b * L;
+        const xg = new Float32Array(g.length * h); // [G, hidden] the global rows
+        for (let j = 0; j < g.length; j++) xg.set(hs.subarray((r0 + g[j]) * h, (r0 + g[j] + 1) * h), j * h);
+        const qg = ops.linear(xg, g.length, w.queryGlobal);
+        const kg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal);
+        const vg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal);
+        ops.attention(() =>
+          longformerGlobalRows({
+            qg,
+            kg,
+            vg,
+            out: ctx,
+            r0,
+            L,
+            H: c.heads,
+            D: c.headDim,
+            globals: g,
+            valid: x.valid.subarray(r0, r0 + L),
+            options,
+          }),
+        );
+      }
+    },
+  };
+}
+
+export const longformer: Architecture<LongformerConfig, LongformerWeights> = {
+  modelType: "longformer",
+  norm: "post",
+  mlp: "act",
+  globalAttention: true,
+  parseConfig,
+  maxInputLength: (c) => ({
+    // positions are pad_id + 1 + count of real tokens: the last real token of L gets pad_id + L
+    limit: c.maxPositions - c.padId - 1,
+    why: `max_position_embeddings ${c.maxPositions} minus pad_token_id + 1 (Longformer positions start at pad_token_id + 1)`,
+  }),
+  loadWeights: (store: WeightStore, c) =>
+    loadBertWeights(store, c, ["", "longformer."], (r, p) => ({
+      queryGlobal: r.linear(`${p}attention.self.query_global`, c.hidden, c.hidden),
+      keyGlobal: r.linear(`${p}attention.self.key_global`, c.hidden, c.hidden),
+      valueGlobal: r.linear(`${p}attention.self.value_global`, c.hidden, c.hidden),
+    })),
+  embed: (x, c, w) => bertEmbed(x, c, w, positionIds(x, c.padId), 1),
+  attention,
+  heads: {},
+};

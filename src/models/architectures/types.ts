@@ -1,0 +1,180 @@
+/**
+ * The architecture registry's contract. An `Architecture` is everything model-type specific:
+ * config.json parsing and checks, weight names and loading, embeddings, the attention of a
+ * layer (its projections and plans), and the task heads keyed by HF class name. The rest —
+ * input checks, the layer loop (post-LN or pre-LN, an activation MLP or a gated one), the
+ * pooler, timing — is shared (encoder.ts). loadModel picks the entry by config.model_type
+ * (index.ts). How to add one: docs/models.md, "Adding an architecture".
+ */
+import type { Backend } from "../../types.js";
+import type { AttentionPlans, RandomAttention } from "../attend.js";
+import type { CheckedInputs, ForwardInputs } from "../inputs.js";
+import type { WeightStore } from "../safetensors.js";
+import type { Activation } from "./fields.js";
+
+/** The config fields every architecture fills (its own fields extend this). */
+export interface ModelConfig {
+  /** config.model_type: the registry key. */
+  modelType: string;
+  /** config.architectures: HF class names (e.g. "LongformerForMaskedLM"); [] when absent. */
+  architectures: string[];
+  hidden: number;
+  heads: number;
+  headDim: number;
+  layers: number;
+  /** The MLP's inner width (a gated MLP's `inter` projection has 2 × this many outputs). */
+  intermediate: number;
+  vocab: number;
+  maxPositions: number;
+  /** Token types the embeddings know; 0 when the model takes none. */
+  typeVocab: number;
+  padId: number;
+  eps: number;
+  act: Activation;
+  /** The config.json as given. */
+  raw: Record<string, unknown>;
+}
+
+export interface Linear {
+  W: Float32Array; // [outF, inF]
+  b: Float32Array | null; // [outF]
+  outF: number;
+  inF: number;
+}
+
+export interface Norm {
+  gamma: Float32Array; // [n]
+  beta: Float32Array; // [n] (zeros for a LayerNorm without bias)
+}
+
+/** What the shared layer loop reads of a layer; the architecture's attention weights extend it. */
+export interface EncoderLayerWeights {
+  /** Attention output projection [hidden, hidden]. */
+  attnOut: Linear;
+  /** Post-LN: after the attention residual. Pre-LN: before attention (null = identity, ModernBERT's layer 0). */
+  attnNorm: Norm | null;
+  /** MLP in: [intermediate, hidden], or [2·intermediate, hidden] for a gated MLP ([input | gate]). */
+  inter: Linear;
+  /** MLP out: [hidden, intermediate]. */
+  out: Linear;
+  /** Post-LN: after the MLP residual. Pre-LN: before the MLP. */
+  mlpNorm: Norm | null;
+}
+
+export interface EncoderWeights<LW extends EncoderLayerWeights = EncoderLayerWeights> {
+  layers: LW[];
+  /** Pre-LN: the norm after the last layer (null: none). */
+  finalNorm: Norm | null;
+  /** tanh(dense(x[:, 0])) when the checkpoint has one. */
+  pooler: Linear | null;
+  /** The prefix the names carried ("" or a task model's, e.g. "longformer."). */
+  prefix: string;
+}
+
+export interface ForwardOptions {
+  /** Backend of attention() and of the linear layers ("reference" runs the linear layers in js). */
+  backend?: Backend;
+  threads?: number;
+  /** BigBird: "hf-eval" (default: HF's eval-mode table, all zeros), { seed }, or one Int32Array [heads, nb-2, R] per layer. */
+  randomAttention?: RandomAttention;
+  /** "model" (default): the checkpoint's attention; "dense": every layer dense over the real tokens (comparison baseline). */
+  attention?: "model" | "dense";
+  /** Called after each layer (and once with 0 before the first). */
+  onLayer?: (done: number, total: number) => void;
+  /** Fill result.profile with a time split. */
+  profile?: boolean;
+}
+
+export interface ForwardProfile {
+  attentionMs: number;
+  gemmMs: number;
+  otherMs: number;
+  totalMs: number;
+  /** Padded length the layers ran at, and the attention kind used. */
+  length: number;
+  /** Distinct attention plans compiled in this forward (each reused by every layer that needs it). */
+  plans: number;
+  attention: string;
+}
+
+export interface ForwardOutput {
+  lastHiddenState: { data: Float32Array; shape: [number, number, number] };
+  poolerOutput?: { data: Float32Array; shape: [number, number] };
+  profile?: ForwardProfile;
+}
+
+/**
+ * The matrix products and attention calls of a forward. Plain, or timed into a profile by a
+ * wrapper (encoder.ts): architecture code calls these and never reads a clock.
+ */
+export interface Ops {
+  /** nn.Linear: y[rows, outF] = x[rows, inF] · Wᵀ + b, into `out` when given. */
+  linear(x: Float32Array, rows: number, w: Linear, out?: Float32Array): Float32Array;
+  /** Runs `run` as attention work (counted in profile.attentionMs). */
+  attention<T>(run: () => T): T;
+}
+
+/** What a layer's attention sees of the forward in progress. */
+export interface ForwardContext<C extends ModelConfig = ModelConfig, W extends EncoderWeights = EncoderWeights> {
+  config: C;
+  weights: W;
+  /** The inputs the layers run at (after the architecture's own padding). */
+  x: CheckedInputs;
+  /** One compiled plan per distinct pattern of this forward, for [B, H, L, D]. */
+  plans: AttentionPlans;
+  mode: "model" | "dense";
+  options: ForwardOptions;
+}
+
+/** The attention of every layer of one forward, prepared once (buffers, per-row globals, random tables). */
+export interface LayerAttention {
+  /** Profile label: the attention kind this forward runs ("longformer", "block_sparse", "dense", …). */
+  readonly label: string;
+  /**
+   * Self-attention of `layer`: hs [B·L, hidden] (the layer's input; pre-LN: already normed)
+   * → ctx [B·L, hidden], the context BEFORE the output projection (the loop applies attnOut).
+   */
+  attend(layer: number, hs: Float32Array, ctx: Float32Array, ops: Ops): void;
+}
+
+/** A task head (HF `<Model>For<Task>`), registered in Architecture.heads under its HF class name. */
+export interface TaskHead<C extends ModelConfig = ModelConfig, HW = unknown> {
+  /** The pipeline task it serves ("fill-mask", "text-classification", "token-classification", "question-answering", "multiple-choice"). */
+  readonly task: string;
+  /** The head's weights, named as HF saves them (the base model's prefix is `prefix`). */
+  load(store: WeightStore, c: C, prefix: string): HW;
+  /** Inputs as the head wants them (e.g. Longformer QA: global attention on the question). */
+  prepare?(inputs: ForwardInputs, c: C): ForwardInputs;
+  /** The head on the encoder's output: named outputs (logits, startLogits, …) as { data, shape }. */
+  run(encoded: ForwardOutput, w: HW, c: C, ops: Ops): Record<string, { data: Float32Array; shape: number[] }>;
+}
+
+export interface Architecture<C extends ModelConfig = ModelConfig, W extends EncoderWeights = EncoderWeights> {
+  /** config.model_type, the registry key. */
+  readonly modelType: string;
+  /** Residual layout of the shared loop: "post" x ← LN(x + f(x)); "pre" x ← x + f(LN(x)). */
+  readonly norm: "post" | "pre";
+  /** MLP: "act" act(x·Wiᵀ)·Woᵀ; "gated" [a | g] = x·Wiᵀ, (act(a)·g)·Woᵀ (GeGLU). */
+  readonly mlp: "act" | "gated";
+  /** Takes inputs.globalAttentionMask (per-token global attention). */
+  readonly globalAttention: boolean;
+  /** config.json (model_type already checked) → the checked config. */
+  parseConfig(raw: Record<string, unknown>, where: string): C;
+  /** Longest input (tokens per row) and why. */
+  maxInputLength(c: C): { limit: number; why: string };
+  /** The encoder's weights from a checkpoint, shapes checked against `c`. */
+  loadWeights(store: WeightStore, c: C): W;
+  /** Padding the layers need beyond the caller's (BigBird: to a multiple of the block). */
+  pad?(x: CheckedInputs, c: C, mode: "model" | "dense"): CheckedInputs;
+  /** The embeddings of `x` (after their norm): [B·L, hidden]. */
+  embed(x: CheckedInputs, c: C, w: W): Float32Array;
+  /** Prepares the attention of every layer of one forward (option checks throw here, before any work). */
+  attention(f: ForwardContext<C, W>): LayerAttention;
+  /** Task heads by HF class name (config.architectures), e.g. "LongformerForMaskedLM". */
+  readonly heads: Readonly<Record<string, TaskHead<C>>>;
+  /**
+   * An architecture whose forward is not the shared encoder loop (Reformer's reversible
+   * layers) runs its own here, reusing the pieces above.
+   */
+  forward?(c: C, w: W, inputs: ForwardInputs, options: ForwardOptions): Promise<ForwardOutput>;
+}
