@@ -110,8 +110,8 @@ async function child() {
   const [kind, T, repeats, threads, backend, newTokens] = process.argv
     .slice(3)
     .map((x, i) => (i === 0 || i === 4 ? x : Number(x)));
-  const { reformerFromSource } = await import("sparse-attention/models");
-  const model = reformerFromSource({ config, weights: checkpoint() }, "bench");
+  const { loadReformer } = await import("sparse-attention/models");
+  const model = await loadReformer({ config, weights: checkpoint() });
   const ids = new Int32Array(T);
   for (let i = 0; i < T; i++) ids[i] = 2 + ((i * 7919) % 256);
   const options = { backend, threads: threads || undefined };

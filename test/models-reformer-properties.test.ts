@@ -40,6 +40,9 @@ function build(s: Shape): ReformerModel {
   const before = Lp / s.C - 1;
   const config: ReformerConfig = {
     modelType: "reformer",
+    architectures: ["ReformerModelWithLMHead"],
+    intermediate: 2 * h,
+    typeVocab: 0,
     attnLayers: s.kinds,
     layers: s.kinds.length,
     hidden: h,
@@ -79,13 +82,14 @@ function build(s: Shape): ReformerModel {
       key: kind === "local" ? lin(HD, h, false) : null,
       queryKey: kind === "lsh" ? lin(HD, h, false) : null,
       value: lin(HD, h, false),
-      out: lin(h, HD, false),
-      ffNorm: norm(h),
-      ff1: lin(ff, h, true),
-      ff2: lin(h, ff, true),
+      attnOut: lin(h, HD, false),
+      mlpNorm: norm(h),
+      inter: lin(ff, h, true),
+      out: lin(h, ff, true),
     })),
     finalNorm: norm(2 * h),
     lmHead: lin(vocab, 2 * h, true),
+    pooler: null,
     prefix: "reformer.",
   };
   return new ReformerModel(config, weights);
@@ -162,10 +166,10 @@ function oracle(model: ReformerModel, ids: Int32Array): Float64Array[] {
         }
       }
     }
-    h1 = h1.map((x, i) => x.map((t, d) => t + apply(lw.out, ctx[i])[d]));
+    h1 = h1.map((x, i) => x.map((t, d) => t + apply(lw.attnOut, ctx[i])[d]));
     h2 = h2.map((x, i) => {
-      const f = apply(lw.ff1, ln(h1[i], lw.ffNorm)).map((t) => Math.max(0, t));
-      const o = apply(lw.ff2, f);
+      const f = apply(lw.inter, ln(h1[i], lw.mlpNorm)).map((t) => Math.max(0, t));
+      const o = apply(lw.out, f);
       return x.map((t, d) => t + o[d]);
     });
   }

@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { HubError, isRepoId } from "../hub/index.js";
-import { loadReformer } from "../models/reformer/load.js";
+import { loadModel } from "../models/load.js";
 import { CheckpointError } from "../models/safetensors.js";
 import { UsageError } from "./commands.js";
 import { checkIds } from "./encode.js";
@@ -34,7 +34,7 @@ function numArg(ok: (x: number) => boolean, form: string) {
 export function registerGenerate(prog: Command, out: (s: string) => void, err: (s: string) => void): void {
   prog
     .command("generate")
-    .description("generate text with a Reformer language model (a folder or a Hugging Face Hub id), streamed")
+    .description("generate text with a causal language model (Reformer; a folder or a Hugging Face Hub id), streamed")
     .requiredOption("--model <dir|owner/name>", "model folder (config.json, weights, tokenizer.json) or a Hub id")
     .option("--prompt <text>", "the prompt text")
     .option("--ids <list>", "prompt token ids instead of text, e.g. 2,87,50 (prints ids)", (v: string) => {
@@ -71,14 +71,19 @@ export function registerGenerate(prog: Command, out: (s: string) => void, err: (
       if ((o.prompt === undefined) === (o.ids === undefined))
         throw new UsageError("give exactly one of --prompt TEXT or --ids LIST");
       const hub = isRepoId(o.model) ? createHubProgress() : null;
-      let model: Awaited<ReturnType<typeof loadReformer>>;
+      let model: Awaited<ReturnType<typeof loadModel>>;
       try {
-        model = await loadReformer(o.model, hub ? { onProgress: hub.onProgress } : {});
+        model = await loadModel(o.model, hub ? { onProgress: hub.onProgress } : {});
         hub?.stop();
       } catch (e) {
         hub?.stop();
         if (e instanceof CheckpointError || e instanceof HubError) throw new UsageError(e.message);
         throw e;
+      }
+      if (model.architecture.generate === undefined) {
+        throw new UsageError(
+          `--model ${o.model}: model_type ${model.config.modelType} is an encoder, not a causal language model (generate runs Reformer)`,
+        );
       }
       let eos: number | null | undefined;
       if (o.eosTokenId !== undefined) {
@@ -94,6 +99,7 @@ export function registerGenerate(prog: Command, out: (s: string) => void, err: (
       }
       let ids: Int32Array;
       let emit: (id: number) => string;
+      let finish = () => "";
       if (o.ids !== undefined) {
         ids = checkIds(o.ids, model.config.vocab);
         emit = (id) => ` ${id}`;
@@ -107,7 +113,9 @@ export function registerGenerate(prog: Command, out: (s: string) => void, err: (
         }
         ids = codec.encode(o.prompt);
         if (ids.length === 0) throw new UsageError("--prompt: the prompt has no tokens; give some text");
-        emit = codec.stream();
+        const stream = codec.stream();
+        emit = stream.push;
+        finish = stream.end;
         process.stdout.write(o.prompt);
       }
       const t0 = performance.now();
@@ -133,7 +141,7 @@ export function registerGenerate(prog: Command, out: (s: string) => void, err: (
         },
       );
       const t1 = performance.now();
-      process.stdout.write("\n");
+      process.stdout.write(`${finish()}\n`);
       const n = res.sequences.shape[1] - ids.length;
       const rate = n > 1 ? (n - 1) / ((t1 - first) / 1000) : 0;
       err(

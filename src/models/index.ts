@@ -40,7 +40,6 @@ export {
   type ReformerForwardOutput,
   type ReformerInputs,
   ReformerModel,
-  reformerFromSource,
   type TextCodec,
 } from "./reformer/index.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";

@@ -26,23 +26,23 @@ export interface ModelSource {
 /** For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch). */
 export type LoadOptions = Omit<HubOptions, "validateConfig">;
 
-export interface Fs {
+interface Fs {
   existsSync(p: string): boolean;
   statSync(p: string): { isDirectory(): boolean };
   readFileSync(p: string): Uint8Array;
   readFileSync(p: string, enc: "utf8"): string;
 }
 
-export function nodeFs(): Fs | null {
+function nodeFs(): Fs | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return (proc?.getBuiltinModule?.("node:fs") as Fs | undefined) ?? null;
 }
 
-export function join(dir: string, file: string): string {
+function join(dir: string, file: string): string {
   return dir.endsWith("/") || dir.endsWith("\\") ? dir + file : `${dir}/${file}`;
 }
 
-export function readJson(fs: Fs, p: string): unknown {
+function readJson(fs: Fs, p: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(p, "utf8"));
   } catch (e) {
@@ -54,7 +54,7 @@ export function readJson(fs: Fs, p: string): unknown {
  * The folder's weights, in the order transformers prefers them: model.safetensors, its
  * sharded index, then pytorch_model.bin and its sharded index (read without executing the pickle).
  */
-export function folderWeights(fs: Fs, dir: string): WeightStore {
+function folderWeights(fs: Fs, dir: string): WeightStore {
   for (const [single, index] of [
     ["model.safetensors", "model.safetensors.index.json"],
     ["pytorch_model.bin", "pytorch_model.bin.index.json"],

@@ -136,13 +136,13 @@ export function decodeStep(
       lshStep(model, cache, layer, xn, ctx, rotations, lo);
     }
     // Y1 = X1 + Wo·ctx;  Y2 = X2 + FF(LN_f(Y1))
-    const t = linear(ctx, B, HD, lw.out.W, h, null, undefined, lo);
+    const t = linear(ctx, B, HD, lw.attnOut.W, h, null, undefined, lo);
     for (let i = 0; i < B * h; i++) X1[i] += t[i];
     const y = new Float32Array(B * h);
-    layerNorm(X1, y, B, h, lw.ffNorm, c.eps);
-    const f = linear(y, B, h, lw.ff1.W, c.feedForward, lw.ff1.b, undefined, lo);
+    layerNorm(X1, y, B, h, lw.mlpNorm, c.eps);
+    const f = linear(y, B, h, lw.inter.W, c.feedForward, lw.inter.b, undefined, lo);
     activate(f, c.act);
-    const t2 = linear(f, B, c.feedForward, lw.ff2.W, h, lw.ff2.b, undefined, lo);
+    const t2 = linear(f, B, c.feedForward, lw.out.W, h, lw.out.b, undefined, lo);
     for (let i = 0; i < B * h; i++) X2[i] += t2[i];
   }
   cache.length = L + 1;

@@ -4,6 +4,7 @@
  * what is expected. Defaults are HF ReformerConfig's (v4.40).
  */
 import { AttentionArgumentError } from "../../errors.js";
+import type { ModelConfig } from "../architectures/types.js";
 
 export type ReformerActivation = "relu" | "gelu" | "gelu_new" | "gelu_pytorch_tanh";
 const ACTS: readonly string[] = ["relu", "gelu", "gelu_new", "gelu_pytorch_tanh"];
@@ -14,7 +15,8 @@ export interface AttentionTypeConfig {
   chunksAfter: number;
 }
 
-export interface ReformerConfig {
+/** The registry's common fields (intermediate = feed_forward_size, typeVocab 0) plus Reformer's own. */
+export interface ReformerConfig extends ModelConfig {
   modelType: "reformer";
   /** "local" or "lsh" per layer. */
   attnLayers: ("local" | "lsh")[];
@@ -157,14 +159,19 @@ export function parseReformerConfig(config: unknown, where = "config"): Reformer
     chunksBefore: int(where, raw, `${prefix}_num_chunks_before`, 0, 1),
     chunksAfter: int(where, raw, `${prefix}_num_chunks_after`, 0, 0),
   });
+  const archs = get(raw, "architectures", []);
+  const feedForward = int(where, raw, "feed_forward_size", 1, 512);
   return {
     modelType: "reformer",
+    architectures: Array.isArray(archs) ? archs.filter((a): a is string => typeof a === "string") : [],
+    intermediate: feedForward,
+    typeVocab: 0,
     attnLayers: attn as ("local" | "lsh")[],
     layers,
     hidden,
     heads,
     headDim,
-    feedForward: int(where, raw, "feed_forward_size", 1, 512),
+    feedForward,
     act: act as ReformerActivation,
     eps,
     vocab,

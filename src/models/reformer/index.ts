@@ -1,7 +1,7 @@
 /** The Reformer language model (HF ReformerModelWithLMHead): config, weights, forward, generate, text. */
 export { bucketFactors, parseReformerConfig, type ReformerConfig } from "./config.js";
 export type { GenerateOptions, GenerateOutput } from "./generate.js";
-export { loadReformer, reformerFromSource } from "./load.js";
+export { loadReformer } from "./load.js";
 export {
   type ReformerForwardOptions,
   type ReformerForwardOutput,

@@ -164,6 +164,15 @@ export class ReformerModel {
         "{ inputIds: { data: Int32Array, shape: [B, T] }, attentionMask? }",
       );
     }
+    for (const k of Object.keys(inputs)) {
+      if (k !== "inputIds" && k !== "attentionMask") {
+        throw new AttentionArgumentError(
+          `inputs.${k}`,
+          "(given)",
+          "no such Reformer input; inputs are inputIds and attentionMask",
+        );
+      }
+    }
     const { inputIds, attentionMask } = inputs as ReformerInputs;
     const t = inputIds as ReformerInputs["inputIds"] | undefined;
     if (
@@ -356,13 +365,13 @@ export class ReformerModel {
           const o = (b * Lp + r0) * h; // X1, X2: [B, Lp, hidden]
           gatherHeads(outBuf, b, H, Lp, D, r0, n, ctx);
           const t = tmp.subarray(0, n * h);
-          linearRows(ctx.subarray(0, n * H * D), n, lw.out, t, lo);
+          linearRows(ctx.subarray(0, n * H * D), n, lw.attnOut, t, lo);
           for (let i = 0; i < n * h; i++) X1[o + i] += t[i];
-          layerNorm(X1.subarray(o, o + n * h), t, n, h, lw.ffNorm, c.eps);
+          layerNorm(X1.subarray(o, o + n * h), t, n, h, lw.mlpNorm, c.eps);
           const f = inter.subarray(0, n * c.feedForward);
-          linearRows(t, n, lw.ff1, f, lo);
+          linearRows(t, n, lw.inter, f, lo);
           activate(f, c.act);
-          linearRows(f, n, lw.ff2, t, lo);
+          linearRows(f, n, lw.out, t, lo);
           for (let i = 0; i < n * h; i++) X2[o + i] += t[i];
         }
       }

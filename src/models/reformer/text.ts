@@ -12,8 +12,8 @@ export interface TextCodec {
   readonly kind: "tokenizer.json" | "bytes";
   encode(text: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
-  /** A decoder fed one id at a time that returns the text the new id completes (possibly ""). */
-  stream(): (id: number) => string;
+  /** A decoder fed one id at a time: push returns the text the new id completes (possibly ""), end the rest. */
+  stream(): { push(id: number): string; end(): string };
 }
 
 /** enwik8's byte encoding: UTF-8 bytes + 2. */
@@ -36,7 +36,10 @@ export function byteCodec(vocab: number): TextCodec {
     decode: (ids) => new TextDecoder().decode(toBytes(ids)),
     stream: () => {
       const dec = new TextDecoder();
-      return (id) => (id >= 2 && id < 258 ? dec.decode(Uint8Array.of(id - 2), { stream: true }) : "");
+      return {
+        push: (id) => (id >= 2 && id < 258 ? dec.decode(Uint8Array.of(id - 2), { stream: true }) : ""),
+        end: () => dec.decode(),
+      };
     },
   };
 }
@@ -52,14 +55,20 @@ export function tokenizerCodec(files: TokenizerFiles): TextCodec {
     stream: () => {
       const ids: number[] = [];
       let shown = "";
-      return (id) => {
-        ids.push(id);
+      const take = (final: boolean): string => {
         const text = decode(ids);
-        // hold back a trailing replacement character: the next id may complete it
-        if (text.endsWith("\uFFFD") || !text.startsWith(shown)) return "";
-        const add = text.slice(shown.length);
+        // hold back a trailing replacement character (the next id may complete it) and rewrites
+        if (!final && (text.endsWith("\uFFFD") || !text.startsWith(shown))) return "";
+        const add = text.startsWith(shown) ? text.slice(shown.length) : "";
         shown = text;
         return add;
+      };
+      return {
+        push: (id) => {
+          ids.push(id);
+          return take(false);
+        },
+        end: () => take(true),
       };
     },
   };

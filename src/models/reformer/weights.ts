@@ -3,42 +3,38 @@
  * ReformerModel (no prefix, no LM head) → the model's weights, each checked against the
  * config's shape. Weights stay views into the loaded file.
  */
+
+import type { EncoderLayerWeights, EncoderWeights, Linear, Norm } from "../architectures/types.js";
 import { CheckpointError, type WeightStore } from "../safetensors.js";
 import type { ReformerConfig } from "./config.js";
 
-export interface RLinear {
-  W: Float32Array; // [outF, inF]
-  b: Float32Array | null; // [outF]
-  outF: number;
-  inF: number;
-}
+export type RLinear = Linear;
+export type RNorm = Norm;
 
-export interface RNorm {
-  gamma: Float32Array;
-  beta: Float32Array;
-}
-
-export interface ReformerLayerWeights {
+/** The shared loop's field names (attnOut, attnNorm, inter, out, mlpNorm) plus Reformer's projections. */
+export interface ReformerLayerWeights extends EncoderLayerWeights {
   kind: "local" | "lsh";
-  attnNorm: RNorm;
+  attnNorm: Norm;
   /** Local layers: query, key, value; LSH layers: queryKey (shared) and value. */
   query: RLinear | null;
   key: RLinear | null;
   queryKey: RLinear | null;
   value: RLinear;
-  /** Output projection (no bias), [hidden, heads·headDim]. */
+  /** Attention output projection (no bias), [hidden, heads·headDim]. */
+  attnOut: RLinear;
+  /** The feed-forward's LayerNorm, [feed_forward_size, hidden] in and [hidden, feed_forward_size] out. */
+  mlpNorm: RNorm;
+  inter: RLinear;
   out: RLinear;
-  ffNorm: RNorm;
-  ff1: RLinear;
-  ff2: RLinear;
 }
 
-export interface ReformerWeights {
+export interface ReformerWeights extends EncoderWeights<ReformerLayerWeights> {
   word: Float32Array; // [vocab, hidden]
   /** Axial: one table per factor k, [axialShape[k], axialDims[k]] row-major; plain: one [maxPositions, hidden]. */
   position: Float32Array[];
   layers: ReformerLayerWeights[];
-  finalNorm: RNorm; // [2·hidden]
+  finalNorm: Norm; // [2·hidden]
+  pooler: null;
   /** LM head on the 2·hidden output, null for a bare ReformerModel. */
   lmHead: RLinear | null;
   prefix: string;
@@ -93,10 +89,10 @@ export function loadReformerWeights(store: WeightStore, c: ReformerConfig): Refo
       key: kind === "local" ? lin(`${sa}.key`, HD, h, false) : null,
       queryKey: kind === "lsh" ? lin(`${sa}.query_key`, HD, h, false) : null,
       value: lin(`${sa}.value`, HD, h, false),
-      out: lin(`${p}.attention.output.dense`, h, HD, false),
-      ffNorm: norm(`${p}.feed_forward.layer_norm`, h),
-      ff1: lin(`${p}.feed_forward.dense.dense`, c.feedForward, h, true),
-      ff2: lin(`${p}.feed_forward.output.dense`, h, c.feedForward, true),
+      attnOut: lin(`${p}.attention.output.dense`, h, HD, false),
+      mlpNorm: norm(`${p}.feed_forward.layer_norm`, h),
+      inter: lin(`${p}.feed_forward.dense.dense`, c.feedForward, h, true),
+      out: lin(`${p}.feed_forward.output.dense`, h, c.feedForward, true),
     };
   });
   let lmHead: RLinear | null = null;
@@ -116,6 +112,7 @@ export function loadReformerWeights(store: WeightStore, c: ReformerConfig): Refo
     layers,
     finalNorm: norm("encoder.layer_norm", 2 * h),
     lmHead,
+    pooler: null,
     prefix,
   };
 }
