@@ -7,11 +7,14 @@
 // `node assembly/build.mjs --check [FILE]` (npm run check:wasm, run by .ci/run before anything
 // builds) compiles into memory and compares with the committed FILE (default the embedded
 // bytes.ts) without writing it: exit 1 naming the variant and the first differing byte when
-// they differ. test/wasm-build.test.ts proves the check fails on a modified byte.
+// they differ, and that the generated layout files (assembly/layout.mjs: assembly/layout.ts and
+// src/backends/wasm/layout.ts) equal a fresh generation. test/wasm-build.test.ts proves the check
+// fails on a modified byte.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
+import { assemblyLayout, hostLayout } from "./layout.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const common = [
@@ -77,6 +80,24 @@ export const WASM_PLAIN_RELAXED =
 }
 
 export const OUTPUT = join(root, "src/backends/wasm/bytes.ts");
+/** The layout table (assembly/layout.mjs) generated for each side: written before compiling (the kernel imports its file). */
+export const LAYOUTS = [
+  [join(root, "assembly/layout.ts"), assemblyLayout],
+  [join(root, "src/backends/wasm/layout.ts"), hostLayout],
+];
+
+/** Committed layout files (read through `read`) that differ from a fresh generation (empty when all match). */
+export function layoutProblems(read = (file) => readFileSync(file, "utf8")) {
+  const problems = [];
+  for (const [file, gen] of LAYOUTS) {
+    let text = null;
+    try {
+      text = read(file);
+    } catch {}
+    if (text !== gen()) problems.push(`${file} differs from what assembly/layout.mjs generates`);
+  }
+  return problems;
+}
 
 const NAMES = ["WASM_SHARED", "WASM_PLAIN", "WASM_SHARED_RELAXED", "WASM_PLAIN_RELAXED"];
 
@@ -115,6 +136,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const at = process.argv.indexOf("--check");
   if (at >= 0) {
     const file = process.argv[at + 1] ?? OUTPUT;
+    // the kernel compiles from the committed assembly/layout.ts: a stale one is named first
+    const stale = layoutProblems();
+    if (stale.length > 0) {
+      console.error(`${stale.join("; ")}. Run \`npm run build\` and commit them.`);
+      process.exit(1);
+    }
     const problems = compareEmbedded(readFileSync(file, "utf8"), await generate());
     if (problems.length > 0) {
       console.error(`${file} is not what assembly/ compiles to: ${problems.join("; ")}. Run \`npm run build\` and commit it.`);
@@ -122,7 +149,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     }
     console.log(`${file} matches a fresh build of assembly/`);
   } else {
+    for (const [file, gen] of LAYOUTS) writeFileSync(file, gen());
     writeFileSync(OUTPUT, await generate());
-    console.log(`wrote ${OUTPUT}`);
+    console.log(`wrote ${OUTPUT} and the layout files`);
   }
 }

@@ -26,6 +26,21 @@
  * Item (4 i32 words): descPtr, rowBegin, rowEnd (multiples of GR, or rowsP), panelBegin | panelEnd << 16.
  */
 
+import {
+  GEMM_BIAS,
+  GEMM_IN_F,
+  GEMM_ITEM_BYTES,
+  GEMM_ITEM_DESC,
+  GEMM_ITEM_PANELS,
+  GEMM_ITEM_ROW_BEGIN,
+  GEMM_ITEM_ROW_END,
+  GEMM_KC,
+  GEMM_OUT_FP,
+  GEMM_ROWS,
+  GEMM_WP,
+  GEMM_X,
+  GEMM_Y,
+} from "./layout";
 import { madd } from "./softmax";
 
 /** Rows per micro-kernel block (the host pads Yp and cuts items at multiples of it). */
@@ -40,20 +55,20 @@ export function gemmBlockRows(): i32 {
 
 /** Runs one GEMM work item (a row range × an 8-column-panel range) with one thread's scratch. */
 export function gemmItem(item: usize, scratch: usize): void {
-  const desc = <usize>load<i32>(item);
-  const r0 = load<i32>(item, 4);
-  const r1 = load<i32>(item, 8);
-  const panels = load<i32>(item, 12);
+  const desc = <usize>load<i32>(item, GEMM_ITEM_DESC);
+  const r0 = load<i32>(item, GEMM_ITEM_ROW_BEGIN);
+  const r1 = load<i32>(item, GEMM_ITEM_ROW_END);
+  const panels = load<i32>(item, GEMM_ITEM_PANELS);
   const jp0 = panels & 0xffff;
   const jp1 = panels >>> 16;
-  const xPtr = <usize>load<i32>(desc);
-  const wp = <usize>load<i32>(desc, 4);
-  const biasPtr = <usize>load<i32>(desc, 8);
-  const yPtr = <usize>load<i32>(desc, 12);
-  const rows = load<i32>(desc, 16);
-  const inF = load<i32>(desc, 20);
-  const outFp = load<i32>(desc, 24);
-  const kc = load<i32>(desc, 28);
+  const xPtr = <usize>load<i32>(desc, GEMM_X);
+  const wp = <usize>load<i32>(desc, GEMM_WP);
+  const biasPtr = <usize>load<i32>(desc, GEMM_BIAS);
+  const yPtr = <usize>load<i32>(desc, GEMM_Y);
+  const rows = load<i32>(desc, GEMM_ROWS);
+  const inF = load<i32>(desc, GEMM_IN_F);
+  const outFp = load<i32>(desc, GEMM_OUT_FP);
+  const kc = load<i32>(desc, GEMM_KC);
   const Xp = (scratch + 15) & ~(<usize>15);
   const ldy = <usize>outFp * 4; // bytes per row of Yp
   const nPanels = (r1 - r0) / GR;
@@ -85,7 +100,7 @@ export function gemmItem(item: usize, scratch: usize): void {
 
 /** Runs `count` consecutive GEMM items (16 bytes each) on the calling thread. */
 export function gemmItems(items: usize, count: i32, scratch: usize): void {
-  for (let i = 0; i < count; i++) gemmItem(items + <usize>i * 16, scratch);
+  for (let i = 0; i < count; i++) gemmItem(items + <usize>i * GEMM_ITEM_BYTES, scratch);
 }
 
 /** y tile [GR, 8] at yt (row stride ldy bytes) ← (first ? bias : tile) + Xp panel · Wp panel. */

@@ -20,7 +20,8 @@
  * into a window of the part's key order that later, overlapping passes reuse.
  * Shapes: q [Lq, D] block of one head at qPtr, k / v [Lk, D] blocks, out [Lq, D], lse [Lq].
  *
- * Descriptors (little-endian i32 words, written by src/backends/wasm/wasm.ts):
+ * Descriptors (little-endian i32 words, written by src/backends/wasm/wasm.ts; every offset is a
+ * constant of assembly/layout.ts, generated from the one table assembly/layout.mjs):
  *   head (16 words): qPtr, kPtr, vPtr, outPtr, lsePtr, partsPtr, numParts, D, scale (f32),
  *                    records (deferred merges, assembly/merge.ts; 0 = none), Lq
  *   part (16 words): qIndexPtr (0 = identity), kIndexPtr (0 = identity), qTilesPtr, numQT,
@@ -40,15 +41,44 @@ import { scores, scoresRows64 } from "./scores";
 import { mergeRecords, mergeRow, partRecords, storeRow } from "./merge";
 import { LOG2E, madd, softmax } from "./softmax";
 import { packQ, unpackAcc } from "./rows";
+import {
+  HEAD_D,
+  HEAD_K,
+  HEAD_LSE,
+  HEAD_NUM_PARTS,
+  HEAD_OUT,
+  HEAD_PARTS,
+  HEAD_Q,
+  HEAD_SCALE,
+  HEAD_V,
+  ITEM_BYTES,
+  ITEM_HEAD,
+  ITEM_MERGE,
+  ITEM_PART,
+  ITEM_QT_BEGIN,
+  ITEM_QT_END,
+  ITEM_ROW_BLOCK,
+  ITEM_STORE,
+  PART_BYTES,
+  PART_CAP,
+  PART_COL_IDX,
+  PART_HAS_SELF,
+  PART_K_INDEX,
+  PART_K_TILES,
+  PART_K_WIN,
+  PART_MASK_OFF,
+  PART_MASK_WORDS,
+  PART_NUM_QT,
+  PART_Q_INDEX,
+  PART_Q_TILES,
+  PART_ROW_PTR,
+  PART_SELF_SCORE,
+  PART_TQ_MAX,
+} from "./layout";
 
 export { allFinite } from "./softmax";
 
 const NEG_INF: f32 = -Infinity;
-const HEAD_WORDS: usize = 16;
-const PART_BYTES: usize = 64;
-const ITEM_BYTES: usize = 16;
-const ITEM_MERGE: i32 = -3; // merge records of rows [qtBegin, qtEnd) (src/backends/wasm/wasm-items.ts)
-const ITEM_STORE: i32 = -16; // -16 - p: part p's tiles [qtBegin, qtEnd) to records
 
 /** Runs `count` consecutive items (16 bytes each) with one thread's scratch. */
 export function runItems(items: usize, count: i32, scratch: usize): void {
@@ -57,27 +87,27 @@ export function runItems(items: usize, count: i32, scratch: usize): void {
 
 /** Runs one work item: a query-tile range of one part, every part of a head in order, or every part over a row block. */
 export function runItem(item: usize, scratch: usize): void {
-  const head = <usize>load<i32>(item);
-  const partIndex = load<i32>(item, 4);
-  const partsPtr = <usize>load<i32>(head, 20);
+  const head = <usize>load<i32>(item, ITEM_HEAD);
+  const partIndex = load<i32>(item, ITEM_PART);
+  const partsPtr = <usize>load<i32>(head, HEAD_PARTS);
   if (partIndex >= 0) {
-    runPart(head, partsPtr + <usize>partIndex * PART_BYTES, load<i32>(item, 8), load<i32>(item, 12), scratch, 0);
+    runPart(head, partsPtr + <usize>partIndex * PART_BYTES, load<i32>(item, ITEM_QT_BEGIN), load<i32>(item, ITEM_QT_END), scratch, 0);
     return;
   }
   if (partIndex <= ITEM_STORE) {
     // a deferred part p >= 1: its tiles' rows go to records, merged later by ITEM_MERGE items (merge.ts)
     const p = ITEM_STORE - partIndex;
-    runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(item, 8), load<i32>(item, 12), scratch, partRecords(head, p));
+    runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(item, ITEM_QT_BEGIN), load<i32>(item, ITEM_QT_END), scratch, partRecords(head, p));
     return;
   }
   if (partIndex === ITEM_MERGE) {
-    mergeRecords(head, load<i32>(item, 8), load<i32>(item, 12));
+    mergeRecords(head, load<i32>(item, ITEM_QT_BEGIN), load<i32>(item, ITEM_QT_END));
     return;
   }
-  const numParts = load<i32>(head, 24);
-  if (partIndex === -2) {
+  const numParts = load<i32>(head, HEAD_NUM_PARTS);
+  if (partIndex === ITEM_ROW_BLOCK) {
     // a row block: every part in order, part p over tiles [ranges[2p], ranges[2p + 1]) (src/backends/wasm/wasm-items.ts rowCuts)
-    const ranges = <usize>load<i32>(item, 8); // [numParts][2] i32
+    const ranges = <usize>load<i32>(item, ITEM_QT_BEGIN); // [numParts][2] i32
     for (let p = 0; p < numParts; p++) {
       const r = ranges + <usize>p * 8;
       runPart(head, partsPtr + <usize>p * PART_BYTES, load<i32>(r), load<i32>(r, 4), scratch, 0);
@@ -86,7 +116,7 @@ export function runItem(item: usize, scratch: usize): void {
   }
   for (let p = 0; p < numParts; p++) {
     const part = partsPtr + <usize>p * PART_BYTES;
-    runPart(head, part, 0, load<i32>(part, 12), scratch, 0);
+    runPart(head, part, 0, load<i32>(part, PART_NUM_QT), scratch, 0);
   }
 }
 
@@ -107,26 +137,26 @@ function vCols(kWin: i32): i32 {
 
 /** Runs query tiles [qtBegin, qtEnd) of one part; rec: 0 = merge each tile into out / lse, else the part's records (merge.ts). */
 function runPart(head: usize, part: usize, qtBegin: i32, qtEnd: i32, scratch: usize, rec: usize): void {
-  const qPtr = <usize>load<i32>(head, 0);
-  const kPtr = <usize>load<i32>(head, 4);
-  const vPtr = <usize>load<i32>(head, 8);
-  const outPtr = <usize>load<i32>(head, 12);
-  const lsePtr = <usize>load<i32>(head, 16);
-  const D = load<i32>(head, 28);
-  const scale = load<f32>(head, 32);
-  const qIndex = <usize>load<i32>(part, 0);
-  const kIndex = <usize>load<i32>(part, 4);
-  const qTiles = <usize>load<i32>(part, 8);
-  const kTiles = <usize>load<i32>(part, 16);
-  const rowPtr = <usize>load<i32>(part, 20);
-  const colIdx = <usize>load<i32>(part, 24);
-  const maskOff = <usize>load<i32>(part, 28);
-  const maskWords = <usize>load<i32>(part, 32);
-  const hasSelf = load<i32>(part, 36);
-  const selfScore = load<f32>(part, 40);
-  const tqMax = load<i32>(part, 44);
-  const kWin = load<i32>(part, 52);
-  const cap = load<i32>(part, 56); // columns of one pass
+  const qPtr = <usize>load<i32>(head, HEAD_Q);
+  const kPtr = <usize>load<i32>(head, HEAD_K);
+  const vPtr = <usize>load<i32>(head, HEAD_V);
+  const outPtr = <usize>load<i32>(head, HEAD_OUT);
+  const lsePtr = <usize>load<i32>(head, HEAD_LSE);
+  const D = load<i32>(head, HEAD_D);
+  const scale = load<f32>(head, HEAD_SCALE);
+  const qIndex = <usize>load<i32>(part, PART_Q_INDEX);
+  const kIndex = <usize>load<i32>(part, PART_K_INDEX);
+  const qTiles = <usize>load<i32>(part, PART_Q_TILES);
+  const kTiles = <usize>load<i32>(part, PART_K_TILES);
+  const rowPtr = <usize>load<i32>(part, PART_ROW_PTR);
+  const colIdx = <usize>load<i32>(part, PART_COL_IDX);
+  const maskOff = <usize>load<i32>(part, PART_MASK_OFF);
+  const maskWords = <usize>load<i32>(part, PART_MASK_WORDS);
+  const hasSelf = load<i32>(part, PART_HAS_SELF);
+  const selfScore = load<f32>(part, PART_SELF_SCORE);
+  const tqMax = load<i32>(part, PART_TQ_MAX);
+  const kWin = load<i32>(part, PART_K_WIN);
+  const cap = load<i32>(part, PART_CAP); // columns of one pass
   const rpMax = (tqMax + 7) & ~7;
   // scratch layout (16-byte aligned): Qp [D·rp] | AccT [D·rp] | St [cap·rp] | M, L, Alpha, Bad [rp] | colOff, colKi [cap] | Kp [kWin·D] | Vp [vCols·D]
   const base = (scratch + 15) & ~(<usize>15);

@@ -13,6 +13,7 @@
  * written has L = 0 and chk = 0 (src/backends/wasm/wasm.ts clears them), and mergeRow skips it,
  * as merge() skips a tile without key tiles or a row with no allowed key.
  */
+import { HEAD_D, HEAD_LQ, HEAD_LSE, HEAD_NUM_PARTS, HEAD_OUT, HEAD_RECORDS } from "./layout";
 import { LN2 } from "./softmax";
 
 /**
@@ -87,18 +88,18 @@ export function storeRow(row: usize, m: f32, l: f32, chk: f32, dst: usize, D: i3
 
 /** Records of part p ≥ 1 of a head: [Lq][D + 3] f32 (see the file comment). */
 export function partRecords(head: usize, p: i32): usize {
-  const rec = <usize>load<i32>(head, 36);
-  const Lq = <usize>load<i32>(head, 40);
-  const D = <usize>load<i32>(head, 28);
+  const rec = <usize>load<i32>(head, HEAD_RECORDS);
+  const Lq = <usize>load<i32>(head, HEAD_LQ);
+  const D = <usize>load<i32>(head, HEAD_D);
   return rec + <usize>(p - 1) * Lq * (D + 3) * 4;
 }
 
 /** The merge phase: rows [r0, r1) of one head, each row's records of parts 1, 2, … in plan order. */
 export function mergeRecords(head: usize, r0: i32, r1: i32): void {
-  const outPtr = <usize>load<i32>(head, 12);
-  const lsePtr = <usize>load<i32>(head, 16);
-  const numParts = load<i32>(head, 24);
-  const D = load<i32>(head, 28);
+  const outPtr = <usize>load<i32>(head, HEAD_OUT);
+  const lsePtr = <usize>load<i32>(head, HEAD_LSE);
+  const numParts = load<i32>(head, HEAD_NUM_PARTS);
+  const D = load<i32>(head, HEAD_D);
   const rowBytes = <usize>(D + 3) * 4;
   for (let qi = r0; qi < r1; qi++) {
     for (let p = 1; p < numParts; p++) {

@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { linear } from "../dist/backends/wasm/gemm.js";
+import { linear } from "../dist/backends/dispatch.js";
 import { wasmVariant } from "../dist/backends/wasm/wasm.js";
 import { median, printTable } from "./lib.mjs";
 

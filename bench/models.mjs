@@ -1,103 +1,36 @@
 // npm run bench:models [-- --lengths 1024,2048,4096,8192,16384 --layers 12 --dense-max 4096 --repeats 1 --threads 2]
+// npm run bench:models -- --peer torch [--model longformer,bigbird --lengths 1024,4096 --threads 1,2 --layers 12]
+//   (HF PyTorch side by side, interleaved, ratio per row; needs ../shared/peers/hf-torch, never in CI)
 // npm run bench:models -- --rss-probe 16384   (peak RSS of the 12-layer model through its first layer)
 // A Longformer with base-size shapes (hidden 768, 12 heads, intermediate 3072, attention_window
 // 512, one global token at 0) and random weights made here, run by sparse-attention/models at each
 // length: time per document, tokens/s, split attention / GEMM / other, peak RSS (each point in its
 // own child process), fitted time exponent; the same weights with dense attention beside it.
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { baseCheckpoint, HEADS, HIDDEN, INTER, VOCAB, WINDOW } from "./base-checkpoint.mjs";
 import { fmt, median, printTable } from "./lib.mjs";
-
-const HIDDEN = 768;
-const HEADS = 12;
-const INTER = 3072;
-const WINDOW = 512;
-const VOCAB = 1000;
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : process.argv[i + 1];
 }
 
-/** Bytes of a safetensors file with random base-size Longformer weights (LayerNorm gains 1). */
-function baseCheckpoint(layers, maxPositions) {
-  const shapes = {
-    "embeddings.word_embeddings.weight": [VOCAB, HIDDEN],
-    "embeddings.position_embeddings.weight": [maxPositions, HIDDEN],
-    "embeddings.token_type_embeddings.weight": [1, HIDDEN],
-    "embeddings.LayerNorm.weight": [HIDDEN],
-    "embeddings.LayerNorm.bias": [HIDDEN],
-    "pooler.dense.weight": [HIDDEN, HIDDEN],
-    "pooler.dense.bias": [HIDDEN],
-  };
-  for (let l = 0; l < layers; l++) {
-    const p = `encoder.layer.${l}.`;
-    for (const n of ["query", "key", "value", "query_global", "key_global", "value_global"]) {
-      shapes[`${p}attention.self.${n}.weight`] = [HIDDEN, HIDDEN];
-      shapes[`${p}attention.self.${n}.bias`] = [HIDDEN];
-    }
-    shapes[`${p}attention.output.dense.weight`] = [HIDDEN, HIDDEN];
-    shapes[`${p}attention.output.dense.bias`] = [HIDDEN];
-    shapes[`${p}attention.output.LayerNorm.weight`] = [HIDDEN];
-    shapes[`${p}attention.output.LayerNorm.bias`] = [HIDDEN];
-    shapes[`${p}intermediate.dense.weight`] = [INTER, HIDDEN];
-    shapes[`${p}intermediate.dense.bias`] = [INTER];
-    shapes[`${p}output.dense.weight`] = [HIDDEN, INTER];
-    shapes[`${p}output.dense.bias`] = [HIDDEN];
-    shapes[`${p}output.LayerNorm.weight`] = [HIDDEN];
-    shapes[`${p}output.LayerNorm.bias`] = [HIDDEN];
-  }
-  const header = {};
-  let off = 0;
-  for (const [name, shape] of Object.entries(shapes)) {
-    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: "F32", shape, data_offsets: [off, off + bytes] };
-    off += bytes;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += " ";
-  const buf = new Uint8Array(8 + json.length + off);
-  new DataView(buf.buffer).setBigUint64(0, BigInt(json.length), true);
-  buf.set(new TextEncoder().encode(json), 8);
-  const data = new Float32Array(buf.buffer, 8 + json.length, off / 4);
-  let s = 12345;
-  for (const [name, meta] of Object.entries(header)) {
-    const a = meta.data_offsets[0] / 4;
-    const b = meta.data_offsets[1] / 4;
-    const gain = name.endsWith("LayerNorm.weight");
-    for (let i = a; i < b; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) | 0;
-      data[i] = gain ? 1 : ((s >>> 8) / 2 ** 24 - 0.5) * 0.06; // U(-0.03, 0.03)
-    }
-  }
-  const config = {
-    model_type: "longformer",
-    hidden_size: HIDDEN,
-    num_attention_heads: HEADS,
-    num_hidden_layers: layers,
-    intermediate_size: INTER,
-    vocab_size: VOCAB,
-    max_position_embeddings: maxPositions,
-    type_vocab_size: 1,
-    pad_token_id: 1,
-    layer_norm_eps: 1e-5,
-    hidden_act: "gelu",
-    attention_window: WINDOW,
-  };
-  return { config, weights: buf };
-}
-
 async function child() {
-  const [kind, L, layers, repeats, threads, backend] = process.argv
+  const [kind, L, layers, repeats, threads, backend, arch = "longformer"] = process.argv
     .slice(3)
-    .map((x, i) => (i === 0 || i === 5 ? x : Number(x)));
+    .map((x, i) => (i === 0 || i >= 5 ? x : Number(x)));
   const { loadModel } = await import("sparse-attention/models");
-  const model = await loadModel(baseCheckpoint(layers, L + 2));
+  const model = await loadModel(baseCheckpoint(layers, L + 2, arch));
   const ids = new Int32Array(L);
   for (let i = 0; i < L; i++) ids[i] = 5 + ((i * 7919) % (VOCAB - 5));
   const g = new Int32Array(L);
   g[0] = 1;
-  const inputs = { inputIds: { data: ids, shape: [1, L] }, globalAttentionMask: { data: g, shape: [1, L] } };
+  const inputs = { inputIds: { data: ids, shape: [1, L] } };
+  if (arch === "longformer") inputs.globalAttentionMask = { data: g, shape: [1, L] };
   const options = {
     profile: true,
     attention: kind === "dense" ? "dense" : "model",
@@ -220,6 +153,106 @@ async function rssProbe() {
   );
 }
 
+/** One run of ours in a child process: {totalMs, attentionMs, gemmMs, otherMs, peakRssMiB}. */
+function ours(kind, L, layers, repeats, threads, backend, arch) {
+  const out = execFileSync(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      "--child",
+      kind,
+      String(L),
+      String(layers),
+      String(repeats),
+      String(threads),
+      backend,
+      arch,
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return JSON.parse(out);
+}
+
+/**
+ * --peer torch: HF transformers 4.40.2 on Debian's PyTorch (../shared/peers/hf-torch, its
+ * bench.py: same base shapes, random weights, batch 1) and ours, row by row, interleaved (the
+ * first of the pair alternates), each its median of --repeats; the ratio per row. Never in CI.
+ */
+async function peer() {
+  const peerDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../shared/peers/hf-torch");
+  if (!existsSync(join(peerDir, "bench.py"))) throw new Error(`--peer torch needs ${peerDir} (the shared peer)`);
+  const archs = arg("model", "longformer,bigbird").split(",");
+  const lengths = arg("lengths", "1024,4096").split(",").map(Number);
+  const layers = Number(arg("layers", "12"));
+  const repeats = Number(arg("repeats", "1"));
+  const threadsList = arg("threads", "2").split(",").map(Number);
+  const backend = arg("backend", "auto");
+  const rows = [];
+  let turn = 0;
+  for (const arch of archs) {
+    for (const L of lengths) {
+      for (const threads of threadsList) {
+        const runPeer = () => {
+          const args = [join(peerDir, "bench.py"), "--model", arch, "--layers", String(layers), "--lengths", String(L)];
+          args.push("--threads", String(threads), "--runs", String(repeats));
+          if (arch === "longformer") args.push("--global-tokens", "1"); // ours: one global token at 0
+          const out = execFileSync(join(peerDir, "run.sh"), args, {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+          });
+          return JSON.parse(out.trim().split("\n").pop()).median_s * 1000;
+        };
+        const runOurs = () => ours("sparse", L, layers, repeats, threads, backend, arch);
+        let torchMs;
+        let us;
+        if (turn++ % 2 === 0) {
+          torchMs = runPeer();
+          us = runOurs();
+        } else {
+          us = runOurs();
+          torchMs = runPeer();
+        }
+        const row = { arch, L, threads, torchMs, ...us, load: loadavg()[0] };
+        rows.push(row);
+        console.error(
+          `${arch} L=${L} threads=${threads}: torch ${(torchMs / 1000).toFixed(2)} s, ours ${(us.totalMs / 1000).toFixed(2)} s`,
+        );
+      }
+    }
+  }
+  console.log(
+    `\nHF PyTorch (transformers 4.40.2, Debian torch, OpenBLAS, OMP_WAIT_POLICY=PASSIVE) vs sparse-attention (backend ${backend}), base shapes, ${layers} layer(s), batch 1, median of ${repeats}; interleaved per row\n`,
+  );
+  printTable(
+    [
+      "model",
+      "L",
+      "threads",
+      "PyTorch s",
+      "ours s",
+      "ours / PyTorch docs/s",
+      "attention s",
+      "GEMM s",
+      "other s",
+      "load",
+    ],
+    rows.map((r) => [
+      r.arch === "bigbird" ? "BigBird-base (block_sparse, 3 random)" : "Longformer-base (1 global)",
+      r.L,
+      r.threads,
+      fmt.ms(r.torchMs / 1000),
+      fmt.ms(r.totalMs / 1000),
+      `${(r.torchMs / r.totalMs).toFixed(2)}×`,
+      fmt.ms(r.attentionMs / 1000),
+      fmt.ms(r.gemmMs / 1000),
+      fmt.ms(r.otherMs / 1000),
+      r.load.toFixed(1),
+    ]),
+  );
+}
+
 if (process.argv[2] === "--child") await child();
 else if (process.argv.includes("--rss-probe")) await rssProbe();
+else if (arg("peer", null) === "torch") await peer();
+else if (arg("peer", null) !== null) throw new Error(`--peer ${arg("peer", null)}: the only peer is "torch"`);
 else await main();

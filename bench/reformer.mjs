@@ -181,8 +181,9 @@ function run(args) {
 }
 
 async function main() {
-  const lengths = arg("lengths", "4096,8192,16384,32768,65536,131072").split(",").map(Number);
-  const prompts = arg("prompts", "4096,32768,131072").split(",").map(Number);
+  const list = (v) => (v === "none" ? [] : v.split(",").map(Number));
+  const lengths = list(arg("lengths", "4096,8192,16384,32768,65536,131072"));
+  const prompts = list(arg("prompts", "4096,32768,131072"));
   const repeats = Number(arg("repeats", "1"));
   const threads = Number(arg("threads", "0"));
   const backend = arg("backend", "auto");

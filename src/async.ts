@@ -13,10 +13,8 @@
  *   reference          the oracle runs on the calling thread (it takes the mask function).
  */
 import { prepare } from "./attention.js";
-import { type Problem, resultTensor, selectBackend, toStats, transformKeys } from "./backends/dispatch.js";
-import { cleanInputs, finishAll } from "./backends/nonfinite.js";
+import { attentionOp, type Problem, runAttentionAsync, transformKeys } from "./backends/dispatch.js";
 import { callerGpu, defaultGpu, type GpuContext, looksLikeDevice } from "./backends/webgpu/device.js";
-import { limitReasons, runWebGPU } from "./backends/webgpu/run.js";
 import { AttentionArgumentError } from "./errors.js";
 import type { AttentionOptions, AttentionResult, PlanPart, Tensor } from "./types.js";
 
@@ -45,12 +43,8 @@ export async function webgpuNotSupportedReasons(
 ): Promise<string[]> {
   const { problem } = prepare(q, k, v, { ...options, backend: "auto" }, ["gpu"]);
   checkGpuOption(options);
-  return gpuReasons(problem, await gpuContext(options));
-}
-
-function gpuReasons(p: Problem, ctx: GpuContext | string): string[] {
-  if (typeof ctx === "string") return [ctx];
-  return limitReasons(ctx.device.limits, p.shapes);
+  problem.gpu = await gpuContext(options);
+  return attentionOp("webgpu").notSupportedReasons(problem);
 }
 
 function checkGpuOption(options: AttentionAsyncOptions): void {
@@ -59,47 +53,24 @@ function checkGpuOption(options: AttentionAsyncOptions): void {
   }
 }
 
-/** Why "auto" does not take webgpu for this call, without loading anything. */
-async function autoGpuReasons(p: Problem, options: AttentionAsyncOptions): Promise<string[]> {
+/**
+ * The GPU this call may run on, or why it has none, for the webgpu op (Problem.gpu): the one
+ * asynchronous step of choosing. Forced "webgpu" looks one up (in Node, loading the webgpu
+ * package); "auto" only for large problems with a GPU at hand (options.gpu, navigator.gpu),
+ * so it never loads anything; other backends need none.
+ */
+async function gpuFor(p: Problem, backend: string, options: AttentionAsyncOptions): Promise<GpuContext | string> {
+  if (backend === "webgpu") return gpuContext(options);
+  if (backend !== "auto") return `backend "${backend}" was asked for`;
   const { B, H, Lq, Lk } = p.shapes;
   const pairs = B * H * Lq * Lk;
   if (pairs < AUTO_GPU_PAIRS)
-    return [`${pairs} query-key pairs, below ${AUTO_GPU_PAIRS}: the upload costs more than the GPU saves`];
+    return `${pairs} query-key pairs, below ${AUTO_GPU_PAIRS}: the upload costs more than the GPU saves`;
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
   if (options.gpu === undefined && nav?.gpu === undefined) {
-    return ['no options.gpu and no navigator.gpu (in Node, pass backend: "webgpu" to load the webgpu package)'];
+    return 'no options.gpu and no navigator.gpu (in Node, pass backend: "webgpu" to load the webgpu package)';
   }
-  const ctx = await gpuContext(options);
-  const reasons = gpuReasons(p, ctx);
-  if (typeof ctx !== "string" && ctx.software)
-    reasons.push(`the adapter (${ctx.adapterName}) is a software rasteriser`);
-  return reasons;
-}
-
-async function runGpu(ctx: GpuContext, p: Problem): Promise<AttentionResult> {
-  const s = p.shapes;
-  // the NaN rule as on the other backends (src/backends/nonfinite.ts): the GPU runs on cleaned
-  // inputs, then rows touching a non-finite value become NaN
-  const c = cleanInputs(p.q.data, p.k.data, p.v.data, s);
-  const k = transformKeys(p.pattern, c.k, s);
-  const r = await runWebGPU(ctx, {
-    shapes: s,
-    q: c.q,
-    k,
-    v: c.v,
-    plan: p.plan,
-    scale: p.scale,
-    out: p.out?.data,
-    lse: p.lse ?? undefined,
-  });
-  if (c.bad !== null) {
-    finishAll({ ...s, q: c.q, k, v: c.v, scale: p.scale, out: r.out, lse: r.lse }, p.plan.rows, c.bad);
-  }
-
-  const extra = p.pattern.content?.transformKeys ? k.byteLength : 0;
-  const stats = toStats(r.totals, s.D, extra, "webgpu", 1, r.gpuBytes);
-  stats.adapter = ctx.adapterName;
-  return { out: resultTensor(p, r.out), lse: r.lse, stats };
+  return gpuContext(options);
 }
 
 /** A page's main thread: the one place a synchronous kernel would freeze the page. */
@@ -130,24 +101,12 @@ export async function attentionAsync(
 ): Promise<AttentionResult> {
   const { problem, backend } = prepare(q, k, v, options, ["gpu"]);
   checkGpuOption(options);
-  if (backend === "webgpu") {
-    const ctx = await gpuContext(options);
-    const reasons = gpuReasons(problem, ctx);
-    if (typeof ctx === "string" || reasons.length > 0) {
-      throw new AttentionArgumentError(
-        "options.backend",
-        "webgpu",
-        `a backend that can run this problem; "webgpu" cannot: ${reasons.join("; ")}. Use backend "auto" to fall back automatically`,
-      );
-    }
-    return runGpu(ctx, problem);
-  }
-  if (backend === "auto" && (await autoGpuReasons(problem, options)).length === 0) {
-    return runGpu((await gpuContext(options)) as GpuContext, problem);
-  }
-  const impl = selectBackend(backend, problem);
-  if (impl.name !== "reference" && inPageMainThread()) return runInWorker(problem, impl.name);
-  return impl.run(problem);
+  problem.gpu = await gpuFor(problem, backend, options);
+  // wasm and js leave a page's main thread for the managed worker; reference takes the mask function
+  const elsewhere = inPageMainThread()
+    ? (op: string) => (op === "reference" ? null : runInWorker(problem, op))
+    : undefined;
+  return runAttentionAsync(backend, problem, elsewhere);
 }
 
 // ---- the managed worker (browser main thread) ----

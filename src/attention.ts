@@ -1,5 +1,5 @@
 /** The public entry: validate, plan (or take the caller's plan), pick a backend (src/backends/dispatch.ts), run. */
-import { BACKEND_NAMES, defaultThreads, type Problem, selectBackend, transformKeys } from "./backends/dispatch.js";
+import { BACKEND_NAMES, defaultThreads, type Problem, runAttention, transformKeys } from "./backends/dispatch.js";
 import { cleanInputs } from "./backends/nonfinite.js";
 import { checkPairCount, resolveScale } from "./compile.js";
 import { AttentionArgumentError, checkInt } from "./errors.js";
@@ -37,7 +37,7 @@ function checkPlanShapes(plan: Plan, s: Shapes): void {
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
   const { problem, backend } = prepare(q, k, v, options);
-  return selectBackend(backend, problem).run(problem);
+  return runAttention(backend, problem);
 }
 
 /**

@@ -52,7 +52,7 @@ export function checkKeys(where: string, options: unknown, allowed: readonly str
     throw new AttentionArgumentError(
       `${where}: unknown option "${key}"`,
       (options as Record<string, unknown>)[key],
-      `${near === null ? "" : `did you mean "${near}"? `}known options: ${allowed.join(", ")}`,
+      `one of the known options (${allowed.join(", ")})${near === null ? "" : `: did you mean "${near}"?`}`,
     );
   }
   return options as Record<string, unknown>;

@@ -1,6 +1,6 @@
 // Child process for test/gemm-relaxed.test.ts (run with and without relaxed SIMD): linear() on
 // wasm against a float64 oracle (error relative to Σ|x·w| + |bias|) and 1 vs 2 threads bit for bit. Prints JSON.
-import { linear } from "../dist/backends/wasm/gemm.js";
+import { linear } from "../dist/backends/dispatch.js";
 import { wasmVariant } from "../dist/backends/wasm/wasm.js";
 import { Rng } from "../dist/util/rng.js";
 

@@ -146,7 +146,9 @@ describe("checkpoints and configs", () => {
   it("a folder without weights, and a path that is not a folder", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "sa-empty-"));
     writeFileSync(path.join(dir, "config.json"), readFileSync(path.join(caseDir("bigbird_tiny"), "config.json")));
-    await expect(loadModel(dir)).rejects.toThrow(/no model\.safetensors or model\.safetensors\.index\.json/);
+    await expect(loadModel(dir)).rejects.toThrow(
+      /no model\.safetensors, model\.safetensors\.index\.json, pytorch_model\.bin or pytorch_model\.bin\.index\.json/,
+    );
     await expect(loadModel(path.join(dir, "nope"))).rejects.toThrow(/an existing model folder/);
   });
 });

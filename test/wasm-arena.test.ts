@@ -5,7 +5,8 @@
  * weights reused after a plan was placed, give the same bits as a fresh run.
  */
 import { describe, expect, it } from "vitest";
-import { linear, releaseGemm } from "../src/backends/wasm/gemm.js";
+import { linear } from "../src/backends/dispatch.js";
+import { releaseGemm } from "../src/backends/wasm/gemm.js";
 import { attention, compile, patterns, randomTensor, releaseWasm } from "../src/index.js";
 import { Rng } from "../src/util/rng.js";
 

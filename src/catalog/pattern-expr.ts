@@ -23,6 +23,9 @@ export class PatternExpressionError extends Error {
   }
 }
 
+/** Options whose value is data built in code; a label prints the bare name as a marker (see src/catalog/labels.test.ts). */
+const DATA_OPTIONS = ["rotations", "randomTable"];
+
 type Value = number | string | boolean | null | Value[] | { [key: string]: Value } | Pattern;
 
 /** The factory names usable on the command line (mask needs a function and is not one of them). */
@@ -164,6 +167,13 @@ class Parser {
         }
       } while (this.eat(","));
       this.expect(")");
+    }
+    for (const v of positional) {
+      if (typeof v === "string" && DATA_OPTIONS.includes(v)) {
+        throw new PatternExpressionError(
+          `pattern: ${name}(…, ${v}) was built from data an expression cannot write (its ${v} is an array of numbers made in code): build it with the API, or write seed=<n> to draw the ${v === "rotations" ? "rotations" : "random blocks"} from a seed`,
+        );
+      }
     }
     if (hasNamed) positional.push(named);
     const saved = this.pos;

@@ -1,9 +1,12 @@
 /**
  * One scaling measurement in a fresh process, so that its peak resident memory is its own:
  *   node --expose-gc dist/cli/bench-child.js '{"mechanism":"sliding","n":4096,"headDim":32,...}'
- * Prints one JSON line: median seconds over the timed calls (an odd number; the JIT is warmed
- * on a small problem first), peak extra resident bytes of the first call (getrusage maxRSS
- * after it − RSS before it, inputs already allocated, after a GC), and the stats.
+ * Prints one JSON line. Time is the process's CPU time per call (process.cpuUsage: user +
+ * system), which other processes on a shared machine do not inflate (with threads = 1 the
+ * wasm and js backends run on this thread); wall time is reported beside it. The JIT is
+ * warmed on a small problem, then one untimed call at n (it also warms the caches and gives
+ * the peak: getrusage maxRSS after it − RSS before it, inputs already allocated, after a GC);
+ * then a GC and an odd number (at least 3) of timed calls; `seconds` is their median.
  */
 
 import { buildPattern, exampleInputs, mechanismById } from "../catalog/mechanisms.js";
@@ -15,7 +18,7 @@ export interface ChildSpec {
   n: number;
   headDim: number;
   heads: number;
-  /** Stop repeating once this many seconds have been spent (at least one run). */
+  /** Stop repeating once this many CPU seconds have been spent (at least 3 timed calls). */
   repeatSeconds: number;
   maxRepeats: number;
   backend: Backend;
@@ -25,7 +28,14 @@ export interface ChildSpec {
 export interface ChildResult {
   mechanism: string;
   n: number;
+  /** Median CPU seconds of the timed calls. */
   seconds: number;
+  /** Median wall-clock seconds of the same calls. */
+  wallSeconds: number;
+  /** CPU seconds of every timed call, ascending. */
+  samples: number[];
+  /** CPU seconds this process spent in all (start-up, warm-up, timed calls): what the point cost. */
+  processSeconds: number;
   runs: number;
   peakBytes: number;
   scoredPairs: number;
@@ -45,38 +55,51 @@ function run(spec: ChildSpec): ChildResult {
   const w = exampleInputs(wn, 1, spec.headDim, 3);
   const opts = { backend: spec.backend, threads: spec.threads };
   // V8 tiers the planner and kernel glue up only after many calls: repeat the small problem
-  // (up to 20 calls or 0.2 s) so small n are not timed on unoptimised code.
+  // (up to 20 calls or 0.2 CPU seconds: the same work on a loaded machine) so small n are not
+  // timed on unoptimised code.
   const warmPattern = buildPattern(m, wn);
-  for (let i = 0, t0 = performance.now(); i < 20 && performance.now() - t0 < 200; i++) {
+  const cpuSince = (c0: NodeJS.CpuUsage): number => {
+    const d = process.cpuUsage(c0);
+    return (d.user + d.system) / 1e6;
+  };
+  for (let i = 0, c0 = process.cpuUsage(); i < 20 && cpuSince(c0) < 0.2; i++) {
     attention(w.q, w.k, w.v, { pattern: warmPattern, ...opts });
   }
   const pattern = buildPattern(m, spec.n);
   const { q, k, v } = exampleInputs(spec.n, spec.heads, spec.headDim);
   gc?.();
   const rssBefore = process.memoryUsage().rss;
-  const times: number[] = [];
-  let stats = null;
+  // the untimed first call at n: its peak alone (later calls would add the garbage of earlier ones)
+  let stats = attention(q, k, v, { pattern, ...opts }).stats;
+  const peak = process.resourceUsage().maxRSS * 1024 - rssBefore;
+  const cpu: number[] = [];
+  const wall: number[] = [];
   let spent = 0;
-  let peak = 0;
-  while (times.length === 0 || (spent < spec.repeatSeconds && times.length < spec.maxRepeats)) {
-    if (times.length > 0) gc?.(); // each call starts from the same heap
+  // One GC before the timed calls, none between them: a forced full GC leaves concurrent
+  // sweeping that V8's helper threads do during the next call, adding ~35 ms of CPU at
+  // n = 8,192 (more than the sliding window's whole call); a call's own garbage is small.
+  gc?.();
+  while (cpu.length < 3 || (spent < spec.repeatSeconds && cpu.length < spec.maxRepeats) || cpu.length % 2 === 0) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const r = attention(q, k, v, { pattern, ...opts });
+    stats = attention(q, k, v, { pattern, ...opts }).stats;
     const dt = (performance.now() - t0) / 1000;
-    // Peak of the first call alone (later calls would add the garbage of earlier ones).
-    if (times.length === 0) peak = process.resourceUsage().maxRSS * 1024 - rssBefore;
-    times.push(dt);
-    spent += dt;
-    stats = r.stats;
+    const c = cpuSince(c0);
+    cpu.push(c);
+    wall.push(dt);
+    spent += c;
   }
-  if (times.length % 2 === 0) times.shift(); // odd count: a true median; the dropped one is the first call
-  times.sort((a, b) => a - b);
-  const s = stats!;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]; // odd count: the true median
+  const total = process.cpuUsage();
+  const s = stats;
   return {
     mechanism: spec.mechanism,
     n: spec.n,
-    seconds: times[Math.floor(times.length / 2)],
-    runs: times.length,
+    seconds: median(cpu),
+    wallSeconds: median(wall),
+    samples: [...cpu].sort((a, b) => a - b),
+    processSeconds: (total.user + total.system) / 1e6,
+    runs: cpu.length,
     peakBytes: Math.max(0, peak),
     scoredPairs: s.scoredPairs,
     allowedPairs: s.allowedPairs,

@@ -53,6 +53,15 @@ export function classOf(exponent: number): string {
   return best[1];
 }
 
+/** The advice for a table at n too small: the smallest power-of-two length (×2 up to 2^20) whose n/4 allows ≤ 25 % of pairs. */
+function enoughLength(m: Mechanism, n: number, headDim: number): string {
+  for (let N = 2 ** Math.ceil(Math.log2(n + 1)); N <= 2 ** 20; N *= 2) {
+    if (m.content && N > 2 ** 16) break; // content patterns hash data to count: stop at 65,536
+    if (explainAt(m, Math.floor(N / 4), headDim).density <= 0.25) return `try --cost-n ${N} or more`;
+  }
+  return "its blocks or windows are wide for any n this table can count";
+}
+
 export function costRow(m: Mechanism, n: number, headDim: number, denseScored: number): CostRow {
   const e = explainAt(m, n, headDim);
   const small = Math.max(16, Math.floor(n / 4));
@@ -62,7 +71,7 @@ export function costRow(m: Mechanism, n: number, headDim: number, denseScored: n
   // nothing about its growth yet (BigBird's 64-blocks, LSH's chunks, windows wider than n/4)
   const tooSmall = es.density > 0.25 && !m.theory.startsWith("O(n²)");
   const caveat = tooSmall
-    ? `n too small: at n = ${small} it still allows ${(100 * es.density).toFixed(0)}% of all pairs, so the exponent between ${small} and ${n} is not its growth (try n ≥ 4096)`
+    ? `n too small: at n = ${small} it still allows ${(100 * es.density).toFixed(0)}% of all pairs, so the exponent between ${small} and ${n} is not its growth (${enoughLength(m, n, headDim)})`
     : undefined;
   return {
     id: m.id,

@@ -7,7 +7,7 @@ import type { Figure } from "../catalog/figures.js";
 import type { Mechanism } from "../catalog/mechanisms.js";
 import { escapeXml } from "../viz/svg.js";
 import { bytesText, type CostRow, si } from "./cost.js";
-import { fitCaveat, type ScalingResult } from "./scaling.js";
+import { FIT_POINTS, FLAG_TOLERANCE, fitCaveat, type ScalingResult } from "./scaling.js";
 
 export interface ReportPage {
   generated: string;
@@ -46,6 +46,7 @@ table { border-collapse: collapse; font-size: 0.9em; margin: 1em 0; }
 th, td { padding: 0.3em 0.7em; border-bottom: 1px solid #e4e4e4; text-align: right; }
 th:first-child, td:first-child, td.l { text-align: left; }
 tr.dense td { background: #fbf3e6; } code { background: #f4f4f4; padding: 0 0.25em; }
+.sw { display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.4em; vertical-align: -0.1em; border-radius: 2px; }
 .meta { color: #666; font-size: 0.9em; } .small { font-size: 0.85em; color: #555; }
 `;
 
@@ -67,12 +68,19 @@ export function renderHtml(p: ReportPage): string {
 <td>${esc(bytesText(r.bytes))}</td><td>${r.lessWork.toPrecision(3)}×</td><td>${esc(r.asymptotic)}${r.caveat === undefined ? "" : "*"} <span class="small">(n^${r.countedExponent.toFixed(2)})</span></td><td>${esc(r.theory)}</td></tr>`,
     )
     .join("\n");
+  const colorOf = new Map(p.scaling.points.map((x) => [x.mechanism, x.color]));
+  const swatch = (id: string) => `<span class="sw" style="background:${esc(colorOf.get(id) ?? "#555")}"></span>`;
+  const interval = (x: number) => (Number.isNaN(x) ? "" : ` ± ${x.toFixed(2)}`);
   const fits = p.scaling.fits
     .map(
       (f) =>
-        `<tr><td>${esc(f.label)}</td><td>${fmtExp(f.timeExponent)}</td><td>${fmtExp(f.memoryExponent)}</td><td>${fmtExp(f.countedExponent)}</td><td>${f.fitFrom}–${f.maxN}</td><td class="l small">${esc(f.stopped)}</td></tr>`,
+        `<tr><td>${swatch(f.mechanism)}${esc(f.label)}</td><td>${fmtExp(f.countedExponent)}</td><td>${fmtExp(f.timeExponent)}<span class="small">${interval(f.timeInterval)}</span>${f.flag === undefined ? "" : " ⚑"}</td><td>${fmtExp(f.memoryExponent)}</td><td>${f.fitFrom}–${f.maxN}</td><td class="l small">${esc(f.stopped)}</td></tr>`,
     )
     .join("\n");
+  const flags = p.scaling.fits
+    .filter((f) => f.flag !== undefined)
+    .map((f) => `<br>⚑ <b>${esc(f.label)}</b>: ${esc(f.flag as string)}.`)
+    .join("");
   const why = p.mechanisms.map((m) => `<li><b>${esc(m.label)}</b> — ${esc(m.why)}</li>`).join("\n");
   const o = p.scaling.options;
   return `<!doctype html>
@@ -103,21 +111,28 @@ ${p.cost
   .join("\n")}
 
 <h2>Measured scaling</h2>
-<p>Median time of <code>attention()</code> (backend "${esc(o.backend)}", ${o.threads} thread${o.threads === 1 ? "" : "s"},
+<p>Median CPU time of <code>attention()</code> (backend "${esc(o.backend)}", ${o.threads} thread${o.threads === 1 ? "" : "s"},
 D = ${o.headDim}, H = ${o.heads}) and peak extra resident memory of one call, n doubling from ${o.minN};
-each mechanism runs until its next size would take longer than ${o.runSeconds} s (dense stops first).
-Each point runs in a fresh Node process (JIT warmed on a small problem first): peak memory =
-getrusage max RSS after the first call − RSS before it (after a GC, inputs already allocated), so it
-counts outputs, plans, scratch and backend buffers; peaks under 1 MiB are below the noise floor and not
-drawn. Exponents are least-squares slopes on log-log axes over the upper half of the sizes each
-mechanism reached, where fixed per-call costs matter least. Dashed lines: O(n) and O(n²) through the
-geometric mean, at the smallest n where every mechanism has a point, of their values there. Timings on a shared machine are noisy; the counted exponent
-(scored pairs, from the plans) is exact. The tiled kernel never stores the n×n matrix, so memory grows
-like n for every mechanism, dense included; time is where they differ. A time exponent below 1 means
-fixed per-call costs (planning, backend set-up) still weigh at these sizes.</p>
+each mechanism runs until its next size would take more than ${o.runSeconds} CPU s (dense stops first).
+Each point runs in a fresh Node process: the JIT is warmed on a small problem, one untimed call at n
+warms the caches and gives the peak memory (getrusage max RSS after it − RSS before it, after a GC,
+inputs already allocated: outputs, plans, scratch and backend buffers; peaks under 1 MiB are below the
+noise floor and not drawn), then one GC and at least 3 timed calls (more while under 0.5 s; no GC between them: a forced GC's
+concurrent sweeping would be timed in the next call);
+the point is their median. Time is the process's CPU time (user + system), which other processes on a
+shared machine do not inflate (one thread: the kernel runs on the measuring thread); wall times are in
+the data files. Exponents are least-squares slopes on log-log axes over the ${FIT_POINTS} largest sizes each
+mechanism reached (a factor 8 in n: where fixed per-call costs weigh least), ± the 95 % interval of the
+slope; the counted exponent is the slope of the scored pairs (from the plans, exact) over the same sizes.
+A measured exponent further from the counted one than its interval (and ${FLAG_TOLERANCE}) is flagged ⚑ with
+the reason. Dashed lines: O(n) and O(n²) through the geometric mean, at the smallest n where every
+mechanism has a point, of their values there. The tiled kernel never stores the n×n matrix, so memory
+grows like n for every mechanism, dense included; time is where they differ. Each mechanism has one
+colour in every figure of this report and of the explorer.</p>
 <figure id="scaling"><img alt="scaling plot" src="${dataUri(p.scalingSvg)}">
-<figcaption>Files: ${links(p.scalingFiles)} · data: ${links(p.dataFiles)}</figcaption></figure>
-<table><thead><tr><th>mechanism</th><th>time exponent</th><th>memory exponent</th><th>counted exponent</th><th>fitted over n</th><th>stopped because</th></tr></thead>
+<figcaption>Measured (CPU time) against counted (scored pairs) growth, side by side below.${flags}
+<span class="small">Files: ${links(p.scalingFiles)} · data: ${links(p.dataFiles)}</span></figcaption></figure>
+<table><thead><tr><th>mechanism</th><th>counted exponent</th><th>measured time exponent (95 %)</th><th>memory exponent</th><th>fitted over n</th><th>stopped because</th></tr></thead>
 <tbody>${fits}</tbody></table>
 ${fitCaveat(p.scaling) === "" ? "" : `<p class="small"><b>${esc(fitCaveat(p.scaling))}</b></p>`}
 

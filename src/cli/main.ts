@@ -16,6 +16,7 @@ import { registerEncode } from "./encode.js";
 import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
 import { registerGenerate } from "./generate.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
+import { registerRun } from "./run.js";
 import { measureScaling, scalingCsv } from "./scaling.js";
 
 const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
@@ -133,8 +134,8 @@ export function program(): Command {
     .option("--heads <h>", "heads", int(1, "1"), 1)
     .addOption(backendOption())
     .option("--threads <n>", "threads for the wasm backend (1 = cleanest exponents)", int(1, "1"), 1)
-    .option("--run-seconds <s>", "stop a mechanism before a run predicted longer than this", positive("2"), 2)
-    .option("--total-seconds <s>", "budget for all mechanisms together", positive("60"), 60)
+    .option("--run-seconds <s>", "stop a mechanism before a call predicted longer than this (CPU s)", positive("2"), 2)
+    .option("--total-seconds <s>", "budget for all mechanisms together (CPU s)", positive("60"), 60)
     .option("--json <file>", "write points and fits as JSON")
     .option("--csv <file>", "write points as CSV")
     .option("--no-progress", "no progress bar")
@@ -186,7 +187,11 @@ export function program(): Command {
     .option("--cost-n <n>", "length of the cost table", int(16, "4096"))
     .option("--max-n <n>", "largest n of the scaling runs", int(2, "65536"))
     .option("--head-dim <d>", "head dimension (headDim)", int(1, "32"), 32)
-    .option("--total-seconds <s>", "budget of the scaling runs (default 60, --quick 10)", positive("60"))
+    .option(
+      "--total-seconds <s>",
+      "CPU-second budget of the scaling runs (default 150, --quick 10); each mechanism otherwise stops before a call over 1 CPU s",
+      positive("150"),
+    )
     .addOption(backendOption())
     .option("--threads <n>", "threads for the wasm backend", int(1, "1"), 1)
     .option("--no-progress", "no progress bar")
@@ -200,8 +205,8 @@ export function program(): Command {
         threads: o.threads,
         minN: quick ? 64 : 256,
         maxN: o.maxN ?? (quick ? 256 : 65536),
-        runSeconds: quick ? 0.5 : 2,
-        totalSeconds: o.totalSeconds ?? (quick ? 10 : 60),
+        runSeconds: quick ? 0.5 : 1,
+        totalSeconds: o.totalSeconds ?? (quick ? 10 : 150),
         progress: o.progress,
         scaling: SCALING_MECHANISMS,
         log: err,
@@ -210,6 +215,7 @@ export function program(): Command {
     });
   registerEncode(prog, out, err);
   registerGenerate(prog, out, err);
+  registerRun(prog, out, err);
 
   prog
     .command("explore")

@@ -37,17 +37,20 @@ export const SCALING_MECHANISMS = ["dense", "causal", "sliding", "bigbird", "str
 export function fitsText(r: ScalingResult): string {
   const f = (x: number) => (Number.isNaN(x) ? "—" : x.toFixed(2));
   const caveat = fitCaveat(r);
+  const flags = r.fits.filter((x) => x.flag !== undefined).map((x) => `  ⚑ ${x.label}: ${x.flag}`);
   return (
     formatTable(
-      ["mechanism", "time exp.", "memory exp.", "counted exp.", "fitted over n"],
+      ["mechanism", "counted exp.", "time exp. (95 %)", "memory exp.", "fitted over n"],
       r.fits.map((x) => [
         x.label,
-        f(x.timeExponent),
-        f(x.memoryExponent),
         f(x.countedExponent),
+        `${f(x.timeExponent)}${Number.isNaN(x.timeInterval) ? "" : ` ± ${x.timeInterval.toFixed(2)}`}${x.flag === undefined ? "" : " ⚑"}`,
+        f(x.memoryExponent),
         `${x.fitFrom}–${x.maxN}`,
       ]),
-    ) + (caveat === "" ? "" : `\n${caveat}`)
+    ) +
+    (flags.length === 0 ? "" : `\n${flags.join("\n")}`) +
+    (caveat === "" ? "" : `\n${caveat}`)
   );
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mechanismById } from "../catalog/mechanisms.js";
 import { classOf, costRow } from "./cost.js";
-import { fitOf, logSlope, sizes } from "./scaling.js";
+import { fitOf, logFit, logSlope, sizes } from "./scaling.js";
 
 describe("fits and classes", () => {
   it("logSlope recovers the exponent of a power law", () => {
@@ -16,12 +16,15 @@ describe("fits and classes", () => {
     expect(logSlope([1], [1])).toBeNaN();
   });
 
-  it("fits use the upper half of the sizes and ignore memory peaks under the noise floor", () => {
+  it("fits use the largest sizes (a factor 8) and ignore memory peaks under the noise floor", () => {
     const m = mechanismById("sliding")!;
     const pts = sizes(256, 65536).map((n, i) => ({
       mechanism: "sliding",
       n,
       seconds: i < 4 ? 0.001 : 1e-6 * n, // flat start-up floor, then linear
+      wallSeconds: 0,
+      samples: [],
+      processSeconds: 0,
       runs: 1,
       peakBytes: i < 4 ? 1000 : 1000 * n,
       scoredPairs: 129 * n,
@@ -48,5 +51,62 @@ describe("fits and classes", () => {
     expect(row("sliding").asymptotic).toBe("O(n)");
     expect(row("strided").asymptotic).toBe("O(n√n)");
     expect(row("lsh").asymptotic).toBe("O(n)");
+  });
+
+  it("the interval of a fit is 0 on an exact power law and covers the slope of noisy ones", () => {
+    const ns = [8192, 16384, 32768, 65536];
+    const exact = logFit(
+      ns,
+      ns.map((n) => 2e-9 * n),
+    );
+    expect(exact.slope).toBeCloseTo(1, 10);
+    expect(exact.interval).toBeCloseTo(0, 10);
+    const noisy = logFit(
+      ns,
+      ns.map((n, i) => 2e-9 * n * [1, 1.1, 0.93, 1.04][i]),
+    );
+    expect(noisy.interval).toBeGreaterThan(0.02);
+    expect(Math.abs(noisy.slope - 1)).toBeLessThan(noisy.interval);
+    expect(logFit([1, 2], [1, 2]).interval).toBeNaN();
+  });
+
+  it("a measured exponent outside the counted one's reach is flagged with the reason; one inside is not", () => {
+    const m = mechanismById("sliding")!;
+    const point = (n: number, seconds: number) => ({
+      mechanism: "sliding",
+      n,
+      seconds,
+      wallSeconds: seconds,
+      samples: [seconds],
+      processSeconds: 1,
+      runs: 1,
+      peakBytes: 0,
+      scoredPairs: 129 * n,
+      allowedPairs: 129 * n,
+      flops: 0,
+      workBytes: 0,
+      backend: "wasm",
+      threads: 1,
+    });
+    const ns = sizes(256, 65536);
+    const linear = fitOf(
+      m,
+      ns.map((n) => point(n, 1e-3 + 1e-6 * n)),
+      "test",
+    );
+    expect(linear.flag).toBeUndefined();
+    const floor = fitOf(
+      m,
+      ns.map((n) => point(n, 0.02 + 1e-7 * n)),
+      "test",
+    );
+    expect(floor.timeExponent).toBeLessThan(0.8);
+    expect(floor.flag).toMatch(/per-call floor/);
+    const cache = fitOf(
+      m,
+      ns.map((n) => point(n, 1e-9 * n ** 1.4)),
+      "test",
+    );
+    expect(cache.flag).toMatch(/cache effects/);
   });
 });

@@ -1,9 +1,13 @@
 /**
- * Measured scaling: time and peak memory against n, log-spaced (×2), per mechanism, each
+ * Measured scaling: CPU time and peak memory against n, log-spaced (×2), per mechanism, each
  * measurement in its own child process (bench-child.ts) so that peak RSS belongs to that run.
- * A mechanism stops at the largest n whose next step would exceed the per-run budget
- * (predicted from its last two points) or when its share of the total budget is spent.
- * Fitted log-log exponents: time, peak memory, and the counted scored pairs.
+ * A mechanism stops at the largest n whose next call would exceed the per-run budget
+ * (predicted from its last two points, in CPU seconds) or when its share of the total budget
+ * (CPU seconds of its child processes) is spent: both in CPU time, so a loaded machine stops
+ * at the same sizes as an idle one and two runs fit the same range.
+ * Fitted log-log exponents over the asymptotic range (the largest FIT_POINTS sizes reached,
+ * a factor 8 in n) with a 95 % interval: time, peak memory, and the counted scored pairs over
+ * the same range; a measured exponent outside the counted one's reach is flagged with a reason.
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -31,22 +35,26 @@ export interface ScalingOptions {
 export interface Fit {
   mechanism: string;
   label: string;
-  /** Slope of log(seconds) over log(n), fitted on the upper half of the sizes reached. */
+  /** Slope of log(CPU seconds) over log(n), fitted on the largest FIT_POINTS sizes reached. */
   timeExponent: number;
+  /** Half-width of the time exponent's 95 % interval (least squares, Student t; NaN with 2 points). */
+  timeInterval: number;
   /** Slope of log(peak bytes) over log(n), NaN when the peaks are too small to measure. */
   memoryExponent: number;
-  /** Slope of log(scored pairs) over log(n): the machine-independent count. */
+  /** Slope of log(scored pairs) over log(n) over the same sizes as the time fit: the machine-independent count. */
   countedExponent: number;
   maxN: number;
   /** Smallest n of the time fit (it runs to maxN). */
   fitFrom: number;
   /** Why the mechanism stopped where it did. */
   stopped: string;
+  /** Set when the measured time exponent and the counted one differ by more than the interval (and 0.1): why. */
+  flag?: string;
 }
 
 export interface ScalingResult {
   options: Omit<ScalingOptions, "mechanisms" | "progress"> & { mechanisms: string[] };
-  points: (ChildResult & { label: string })[];
+  points: (ChildResult & { label: string; color: string })[];
   fits: Fit[];
 }
 
@@ -89,21 +97,83 @@ export function runChild(spec: ChildSpec): Promise<ChildResult> {
   });
 }
 
-/** The upper half of the sizes a mechanism reached (at least 3 points): where the asymptotics show. */
-function upperHalf<T>(pts: T[]): T[] {
-  return pts.slice(-Math.max(3, Math.ceil(pts.length / 2)));
+/** Sizes of the time fit: the largest ones reached, a factor 8 in n, where the per-call floor weighs least. */
+export const FIT_POINTS = 4;
+
+/** Two-sided 95 % Student t quantiles by degrees of freedom (1–10); 1.96 beyond. */
+const T95 = [Number.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+
+/** Least-squares slope of log y over log x and its 95 % half-width (NaN with 2 points). */
+export function logFit(xs: number[], ys: number[]): { slope: number; interval: number } {
+  const pts = xs
+    .map((x, i) => [Math.log(x), Math.log(ys[i])])
+    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+  const slope = logSlope(xs, ys);
+  const k = pts.length;
+  if (k < 3 || Number.isNaN(slope)) return { slope, interval: Number.NaN };
+  const mx = pts.reduce((s, p) => s + p[0], 0) / k;
+  const my = pts.reduce((s, p) => s + p[1], 0) / k;
+  let sxx = 0;
+  let rss = 0;
+  for (const [a, b] of pts) {
+    sxx += (a - mx) * (a - mx);
+    const r = b - my - slope * (a - mx);
+    rss += r * r;
+  }
+  const se = Math.sqrt(rss / (k - 2) / sxx);
+  return { slope, interval: (T95[k - 2] ?? 1.96) * se };
+}
+
+/** Differences between measured and counted exponents below this are not flagged (timer and cache noise). */
+export const FLAG_TOLERANCE = 0.1;
+
+/** Why a measured time exponent differs from the counted one, or undefined when it does not. */
+export function flagOf(
+  m: Mechanism,
+  pts: ChildResult[],
+  fitPts: ChildResult[],
+  time: { slope: number; interval: number },
+  counted: number,
+): string | undefined {
+  const d = time.slope - counted;
+  const reach = Math.max(FLAG_TOLERANCE, Number.isNaN(time.interval) ? 0 : time.interval);
+  if (Number.isNaN(d) || Math.abs(d) <= reach) return undefined;
+  const first = fitPts[0];
+  const last = fitPts[fitPts.length - 1];
+  const floor = pts[0].seconds; // the smallest n's time: mostly the fixed per-call cost
+  const share = floor / first.seconds;
+  const ms = (x: number) => `${(1000 * x).toPrecision(2)} ms`;
+  if (d < 0) {
+    const why =
+      share > 0.05
+        ? `per-call floor: fixed costs (planning, backend set-up; ${ms(floor)} at n = ${pts[0].n}) are ${(100 * share).toFixed(0)} % of the call at n = ${first.n}, less at n = ${last.n}, so time grows slower than the work`
+        : "the kernel does the later tiles faster than the first (full tiles, warmer caches)";
+    return `measured ${time.slope.toFixed(2)} < counted ${counted.toFixed(2)}: ${why}`;
+  }
+  const mib = (4 * 4 * last.n * 32) / 2 ** 20; // q, k, v, out at D = 32, one head
+  const why = m.content
+    ? "hashing and sorting (O(n·D·buckets) rotations, an O(n) counting sort per round) and the gathered copies are work the scored-pair count leaves out"
+    : `cache effects: the cost per scored pair grows with n as the working set (q, k, v, out ≈ ${mib.toPrecision(2)} MiB at n = ${last.n}, plus the plan) outgrows the CPU caches`;
+  return `measured ${time.slope.toFixed(2)} > counted ${counted.toFixed(2)}: ${why}`;
 }
 
 export function fitOf(m: Mechanism, pts: ChildResult[], stopped: string): Fit {
-  const timePts = upperHalf(pts);
-  const memPts = upperHalf(pts).filter((p) => p.peakBytes >= 4 * 2 ** 20);
+  const timePts = pts.slice(-FIT_POINTS);
+  const memPts = pts.slice(-Math.max(3, Math.ceil(pts.length / 2))).filter((p) => p.peakBytes >= 4 * 2 ** 20);
+  const time = logFit(
+    timePts.map((p) => p.n),
+    timePts.map((p) => p.seconds),
+  );
+  const counted = logSlope(
+    timePts.map((p) => p.n),
+    timePts.map((p) => p.scoredPairs),
+  );
+  const flag = timePts.length >= 3 ? flagOf(m, pts, timePts, time, counted) : undefined;
   return {
     mechanism: m.id,
     label: m.label,
-    timeExponent: logSlope(
-      timePts.map((p) => p.n),
-      timePts.map((p) => p.seconds),
-    ),
+    timeExponent: time.slope,
+    timeInterval: time.interval,
     memoryExponent:
       memPts.length >= 2
         ? logSlope(
@@ -111,19 +181,18 @@ export function fitOf(m: Mechanism, pts: ChildResult[], stopped: string): Fit {
             memPts.map((p) => p.peakBytes),
           )
         : Number.NaN,
-    countedExponent: logSlope(
-      pts.map((p) => p.n),
-      pts.map((p) => p.scoredPairs),
-    ),
+    countedExponent: counted,
     maxN: pts.length ? pts[pts.length - 1].n : 0,
     fitFrom: timePts.length ? timePts[0].n : 0,
     stopped,
+    ...(flag === undefined ? {} : { flag }),
   };
 }
 
 export async function measureScaling(options: ScalingOptions): Promise<ScalingResult> {
   const ns = sizes(options.minN, options.maxN);
   const share = options.totalSeconds / Math.max(1, options.mechanisms.length);
+  const repeatSeconds = Math.min(0.5, options.runSeconds / 2);
   const bar =
     options.progress && process.stderr.isTTY
       ? new cliProgress.SingleBar(
@@ -140,7 +209,7 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
   const points: ScalingResult["points"] = [];
   const fits: Fit[] = [];
   for (const m of options.mechanisms) {
-    const t0 = performance.now();
+    let used = 0; // CPU seconds of this mechanism's child processes
     const mine: ChildResult[] = [];
     let stopped = `reached the largest n asked for (${options.maxN})`;
     for (let i = 0; i < ns.length; i++) {
@@ -151,23 +220,24 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
         n,
         headDim: options.headDim,
         heads: options.heads,
-        repeatSeconds: Math.min(0.6, options.runSeconds / 3),
-        maxRepeats: 15, // small n: enough calls for V8 to tier up (the median lands in the settled regime)
+        repeatSeconds,
+        maxRepeats: 21, // small n: many calls, so the median sits in the settled regime
         backend: options.backend,
         threads: options.threads,
       });
       mine.push(r);
-      points.push({ ...r, label: m.label });
+      used += r.processSeconds;
+      points.push({ ...r, label: m.label, color: m.color });
       bar?.increment();
       if (i + 1 === ns.length) break;
       const prev = mine.length >= 2 ? mine[mine.length - 2] : null;
       const growth = prev ? Math.max(2, r.seconds / Math.max(prev.seconds, 1e-4)) : 4;
       const next = r.seconds * growth;
-      const used = (performance.now() - t0) / 1000;
       if (next > options.runSeconds) {
         stopped = `next n (${ns[i + 1]}) predicted ${next.toFixed(1)} s > ${options.runSeconds} s per run`;
-      } else if (used + next * 1.5 > share) {
-        stopped = `time share spent (${used.toFixed(1)} of ${share.toFixed(1)} s)`;
+      } else if (used + 0.6 + next + Math.max(3 * next, repeatSeconds) > share) {
+        // the next point's cost: start-up and warm-up, the untimed call, at least 3 timed calls
+        stopped = `time share spent (${used.toFixed(1)} of ${share.toFixed(1)} CPU s)`;
       } else {
         continue;
       }
@@ -182,12 +252,14 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
 }
 
 export function scalingCsv(r: ScalingResult): string {
-  const head = "mechanism,n,seconds,runs,peak_bytes,scored_pairs,allowed_pairs,flops,work_bytes,backend,threads";
+  const head =
+    "mechanism,n,seconds,wall_seconds,runs,peak_bytes,scored_pairs,allowed_pairs,flops,work_bytes,backend,threads";
   const rows = r.points.map((p) =>
     [
       p.mechanism,
       p.n,
       p.seconds,
+      p.wallSeconds,
       p.runs,
       p.peakBytes,
       p.scoredPairs,

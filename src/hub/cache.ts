@@ -12,9 +12,11 @@
  * arrived (and, for LFS files, its sha256 equals the ETag); on any failure the temporary file
  * is removed. A snapshot entry only ever points to a complete blob.
  */
+import { forbiddenPathChar } from "../util/names.js";
 import type { HubFs, NodeModules } from "./fs.js";
 import { temporaryName } from "./fs.js";
 import { HubError, type HubRequestContext, requestFile, streamBody } from "./http.js";
+import { acquireBlobLock, type BlobLock } from "./lock.js";
 
 export const WEIGHTS = "model.safetensors";
 export const WEIGHTS_INDEX = "model.safetensors.index.json";
@@ -30,7 +32,8 @@ export const OPTIONAL_FILES = ["tokenizer.json", "tokenizer_config.json"] as con
 
 const COMMIT_HASH = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-const SAFE_ETAG = /^[A-Za-z0-9._-]{1,200}$/;
+/** What a blob may be named: a digest (ETags are checked as the Hub defines them in http.ts). */
+const BLOB_NAME = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export interface CacheSettings {
   ctx: HubRequestContext;
@@ -67,10 +70,17 @@ export function shardNames(index: unknown, repoId: string, indexFile: string = W
   }
   const names = [...new Set(Object.values(map as Record<string, unknown>))];
   for (const n of names) {
-    if (typeof n !== "string" || n === "" || n.startsWith("/") || n.split("/").includes("..")) {
+    const bad = typeof n === "string" ? forbiddenPathChar(n) : null;
+    if (
+      typeof n !== "string" ||
+      bad !== null ||
+      n.length > 255 ||
+      n.split("/").some((p) => p === "" || p === "." || p === "..")
+    ) {
+      const why = bad !== null ? ` (it holds ${bad})` : "";
       throw new HubError(
         "invalid",
-        `${indexFile} of ${repoId} names a shard ${JSON.stringify(n)}; expected a file name in the repository`,
+        `${indexFile} of ${repoId} names a shard ${JSON.stringify(typeof n === "string" ? n.slice(0, 120) : n)}${why}; expected a file name in the repository (no "\\", ":", control characters, "." or ".." segments)`,
       );
     }
   }
@@ -90,8 +100,8 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
   let commit: string | null = COMMIT_HASH.test(s.revision)
     ? s.revision
     : ((await io.readText(refFile))?.trim() ?? null);
-  // an empty or foreign ref (not a folder name): ask the Hub again
-  if (commit !== null && (!/^[\w.-]{1,100}$/.test(commit) || commit.startsWith("."))) commit = null;
+  // an empty or foreign ref (not a commit hash, nor the revision a mirror without commits stands for): ask the Hub again
+  if (commit !== null && !COMMIT_HASH.test(commit) && commit !== s.revision) commit = null;
 
   const snapshotPath = (file: string) => path.join(repoDir, "snapshots", commit!, ...file.split("/"));
   const noExistPath = (file: string) => path.join(repoDir, ".no_exist", commit!, ...file.split("/"));
@@ -126,13 +136,37 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
     }
   }
 
+  const locksDir = path.join(s.cacheDir, ".locks", repoFolderName(repoId));
+  const staleMs = Math.max(60_000, 3 * s.ctx.idleTimeoutMs);
+
   async function fetchIntoCache(file: string): Promise<boolean> {
     const blobsDir = path.join(repoDir, "blobs");
-    const blobPath = (etag: string) => (SAFE_ETAG.test(etag) ? path.join(blobsDir, etag) : null);
+    const blobPath = (etag: string) => (BLOB_NAME.test(etag) ? path.join(blobsDir, etag) : null);
+    let lock: BlobLock | null = null;
+    /**
+     * Holds the blob's lock, then says whether the blob is complete (another load wrote it). The
+     * wait is bounded: a live holder finishes or fails within its file's deadline; a dead one's lock goes stale.
+     */
     const haveBlob = async (etag: string) => {
       const blob = blobPath(etag);
-      return blob !== null && (await io.exists(blob));
+      if (blob === null) return false;
+      lock ??= await acquireBlobLock(path.join(locksDir, `${etag}.lock`), m, io, staleMs);
+      return io.exists(blob);
     };
+    try {
+      return await fetchLocked(file, blobsDir, blobPath, haveBlob, () => lock?.heartbeat());
+    } finally {
+      await (lock as BlobLock | null)?.release();
+    }
+  }
+
+  async function fetchLocked(
+    file: string,
+    blobsDir: string,
+    blobPath: (etag: string) => string | null,
+    haveBlob: (etag: string) => Promise<boolean>,
+    heartbeat: () => void,
+  ): Promise<boolean> {
     const got = await requestFile(s.ctx, commit ?? s.revision, file, haveBlob);
     if (!got) {
       if (commit) {
@@ -145,8 +179,8 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
       return false;
     }
     if (!commit) {
-      // The revision's commit, as the Hub says; a mirror that does not say keeps the revision's name.
-      commit = got.head.commit && COMMIT_HASH.test(got.head.commit) ? got.head.commit : s.revision;
+      // The revision's commit, as the Hub says (checked: 40 hex); a mirror that does not say keeps the revision's name.
+      commit = got.head.commit ?? s.revision;
       if (!COMMIT_HASH.test(s.revision)) {
         const c = commit;
         await guardDisk(file, async () => {
@@ -155,14 +189,15 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
         });
       }
     }
-    const etag = got.head.etag && SAFE_ETAG.test(got.head.etag) ? got.head.etag : null;
+    const etag = got.head.etag;
     const link = snapshotPath(file);
     if (got.response === null || (etag && (await haveBlob(etag)))) {
-      // Already in blobs/ (another revision, or huggingface_hub downloaded it): link, skip the body.
-      await got.response?.body?.cancel();
+      // Already in blobs/ (another revision, another load, or huggingface_hub downloaded it): link, skip the body.
+      await got.response?.body?.cancel().catch(() => undefined);
+      got.watchdog.stop();
       await guardDisk(file, async () => {
         await io.mkdirp(path.dirname(link));
-        await io.linkOrCopy(path.join(blobsDir, etag!), link);
+        await io.linkOrCopy(blobPath(etag!)!, link);
       });
       return true;
     }
@@ -176,6 +211,7 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
           await streamBody(s.ctx, file, got, async (chunk) => {
             sha256.update(chunk);
             await writer.write(chunk);
+            heartbeat();
           });
         } finally {
           await writer.close();

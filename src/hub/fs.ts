@@ -25,8 +25,18 @@ export interface HubFs {
   createWriter(file: string): Promise<BlobWriter>;
   rename(from: string, to: string): Promise<void>;
   remove(file: string): Promise<void>;
-  /** A relative symbolic link at `link` to `target`; a copy where links are not allowed. */
+  /**
+   * A relative symbolic link at `link` to `target`, made at a temporary name and renamed over
+   * `link` (atomic: a concurrent reader sees the old entry or the new one, never none); a copy
+   * where links are not allowed.
+   */
   linkOrCopy(target: string, link: string): Promise<void>;
+  /** Creates `file` holding `text` unless it exists (O_EXCL): true when this call created it. */
+  createExclusive(file: string, text: string): Promise<boolean>;
+  /** The file's text and modification time, or null when it does not exist. */
+  statText(file: string): Promise<{ text: string; mtimeMs: number } | null>;
+  /** Sets the file's modification time to now (a lock's heartbeat); a missing file is ignored. */
+  touch(file: string): Promise<void>;
 }
 
 type Getter = (id: string) => unknown;
@@ -81,8 +91,8 @@ export function nodeHubFs(m: NodeModules): HubFs {
     },
     async exists(file) {
       try {
-        await fs.stat(file); // follows the link: a snapshot link to a deleted blob does not count
-        return true;
+        // follows the link: a snapshot link to a deleted blob does not count, nor a folder where a file should be
+        return (await fs.stat(file)).isFile();
       } catch {
         return false;
       }
@@ -116,16 +126,50 @@ export function nodeHubFs(m: NodeModules): HubFs {
     rename: (from, to) => fs.rename(from, to),
     remove: (file) => fs.rm(file, { force: true }),
     async linkOrCopy(target, link) {
-      await fs.rm(link, { force: true });
+      const tmp = temporaryName(link);
       try {
-        await fs.symlink(path.relative(path.dirname(link), target), link);
+        try {
+          await fs.symlink(path.relative(path.dirname(link), target), tmp);
+        } catch (e) {
+          if (errnoCode(e) !== "EPERM" && errnoCode(e) !== "EACCES" && errnoCode(e) !== "ENOTSUP") throw e;
+          // Windows without developer mode, some network drives: a copy, as huggingface_hub does there.
+          await fs.copyFile(target, tmp);
+        }
+        try {
+          await fs.rename(tmp, link);
+        } catch (e) {
+          const code = errnoCode(e);
+          if (code !== "EISDIR" && code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "EPERM") throw e;
+          // a folder where the entry belongs (a cache an older version let an ETag of ".." poison): replaced
+          await fs.rm(link, { recursive: true, force: true });
+          await fs.rename(tmp, link);
+        }
       } catch (e) {
-        if (errnoCode(e) !== "EPERM" && errnoCode(e) !== "EACCES" && errnoCode(e) !== "ENOTSUP") throw e;
-        // Windows without developer mode, some network drives: a copy, as huggingface_hub does there.
-        const tmp = temporaryName(link);
-        await fs.copyFile(target, tmp);
-        await fs.rename(tmp, link);
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+        throw e;
       }
+    },
+    async createExclusive(file, text) {
+      try {
+        await fs.writeFile(file, text, { flag: "wx" });
+        return true;
+      } catch (e) {
+        if (errnoCode(e) === "EEXIST") return false;
+        throw e;
+      }
+    },
+    async statText(file) {
+      try {
+        const [st, text] = await Promise.all([fs.stat(file), fs.readFile(file, "utf8")]);
+        return { text, mtimeMs: st.mtimeMs };
+      } catch (e) {
+        if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") return null;
+        throw e;
+      }
+    },
+    async touch(file) {
+      const now = new Date();
+      await fs.utimes(file, now, now).catch(() => undefined);
     },
   };
 }

@@ -13,17 +13,66 @@ export type HubErrorCode =
   | "interrupted" // the connection dropped or the body was shorter / different than announced
   | "disk-full" // ENOSPC / EDQUOT while writing the cache
   | "offline-missing" // offline and the cache lacks a file
-  | "invalid" // a file of the repository is not what it should be (config.json not JSON, a bad shard index)
+  | "invalid" // a file of the repository, or an answer of the server, is not what it should be (config.json not JSON, a bad shard index, an ETag that is no digest, a file over its size cap)
+  | "bad-token" // the token (options.token, HF_TOKEN, the token file) cannot be sent: a line break, a space, a control character
+  | "timeout" // a file took longer than its overall deadline
   | "http"; // any other HTTP status
+
+/** Token shapes the Hub issues (user `hf_…`, organisation `api_org_…`), replaced in every message this module builds. */
+const TOKEN_SHAPES = /\b(hf_|api_org_)[A-Za-z0-9_-]+/g;
+
+/** `text` with every Hub-token-shaped string and every given secret replaced by "<redacted>". */
+export function redact(text: string, ...secrets: (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret !== undefined && secret.length >= 4) out = out.split(secret).join("<redacted>");
+  }
+  return out.replace(TOKEN_SHAPES, "$1<redacted>");
+}
 
 /** A download or cache failure; `code` says which kind, the message says what to do. */
 export class HubError extends Error {
   readonly code: HubErrorCode;
-  constructor(code: HubErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: HubErrorCode, message: string, options?: { cause?: unknown; secret?: string }) {
+    const cause = options?.cause;
+    const clean = redact(message, options?.secret);
+    // a cause whose text holds a token (fetch's "invalid header value" names the header) is replaced by its redacted text
+    let safeCause = cause;
+    if (cause instanceof Error) {
+      const text = `${cause.message}\n${cause.stack ?? ""}`;
+      if (redact(text, options?.secret) !== text) safeCause = new Error(redact(cause.message, options?.secret));
+    }
+    super(clean, safeCause === undefined ? undefined : { cause: safeCause });
     this.name = "HubError";
     this.code = code;
   }
+}
+
+/**
+ * Throws unless `token` can be sent as `Authorization: Bearer <token>`: visible ASCII only
+ * (no line break, space, tab or other control character; nothing outside ASCII). The message
+ * names where the token came from and what is wrong, never the token.
+ */
+export function checkToken(token: string, source: string): string {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) {
+      const what =
+        c === 0x0a || c === 0x0d
+          ? "a line break"
+          : c === 0x20
+            ? "a space"
+            : c < 0x20 || c === 0x7f
+              ? `the control character U+${c.toString(16).padStart(4, "0").toUpperCase()}`
+              : "a character outside ASCII";
+      throw new HubError(
+        "bad-token",
+        `the token from ${source} (${token.length} characters) holds ${what} at character ${i + 1}, so it cannot be sent as an HTTP header;` +
+          " copy the token again from https://huggingface.co/settings/tokens (one line, nothing around it)",
+      );
+    }
+  }
+  return token;
 }
 
 export interface HubProgress {
@@ -43,24 +92,93 @@ export interface HubRequestContext {
   redirect: "manual" | "follow";
   /** Longest wait for a response or for the next bytes of a body (HF_HUB_DOWNLOAD_TIMEOUT, default 10 s). */
   idleTimeoutMs: number;
+  /**
+   * The overall deadline of one file, from its first request to its last byte (options.deadline;
+   * default fileDeadlineMs()): a body trickled a byte at a time ends too.
+   */
+  deadlineMs: number | null;
 }
 
-/** Aborts a request when nothing arrives for `ms`: armed while waiting, disarmed when something came. */
+/** Size caps of the JSON files: a server cannot make us store (or parse) more than this. */
+export const JSON_CAPS: Record<string, number> = {
+  "config.json": 1 << 20,
+  "tokenizer_config.json": 1 << 20,
+  "model.safetensors.index.json": 16 << 20,
+  "tokenizer.json": 64 << 20,
+};
+
+/** The cap of `file`: a JSON file's, or none (weights; their size is the Hub's X-Linked-Size, checked against the body). */
+export function sizeCap(file: string): number | null {
+  return JSON_CAPS[file] ?? (file.endsWith(".json") ? 16 << 20 : null);
+}
+
+/**
+ * A file's overall deadline when options.deadline is not given: 6 × the idle timeout (60 s by
+ * default) for the capped JSON files; for weights, the same plus the announced size at 32 KiB/s
+ * (a slow link still finishes; a trickle does not run forever).
+ */
+export function fileDeadlineMs(ctx: HubRequestContext, file: string, size: number | null): number {
+  if (ctx.deadlineMs !== null) return ctx.deadlineMs;
+  const base = 6 * ctx.idleTimeoutMs;
+  return size === null || sizeCap(file) !== null ? base : base + Math.ceil((size / 32768) * 1000);
+}
+
+/** Node: the timer does not keep the process alive by itself (the request it guards does). */
+function unref<T>(t: T): T {
+  (t as { unref?: () => void }).unref?.();
+  return t;
+}
+
+/**
+ * Aborts a request when nothing arrives for `ms` (armed while waiting, disarmed when something
+ * came), or when the file's overall deadline passes (`deadline`, set once the size is known).
+ */
 class Watchdog {
   readonly controller = new AbortController();
   fired = false;
+  /** The overall deadline passed (not only a silence). */
+  late = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly started = Date.now();
+  deadlineMs = 0;
   constructor(private readonly ms: number) {}
   arm(): void {
     this.disarm();
-    this.timer = setTimeout(() => {
-      this.fired = true;
-      this.controller.abort();
-    }, this.ms);
+    this.timer = unref(
+      setTimeout(() => {
+        this.fired = true;
+        this.controller.abort();
+      }, this.ms),
+    );
   }
   disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+  /** (Re)sets the overall deadline, counted from the first request of the file. */
+  deadline(ms: number): void {
+    this.stop();
+    this.deadlineMs = ms;
+    const left = Math.max(0, this.started + ms - Date.now());
+    this.deadlineTimer = unref(
+      setTimeout(() => {
+        this.late = true;
+        this.fired = true;
+        this.controller.abort();
+      }, left),
+    );
+  }
+  /** Clears both timers (the file is done, or failed). */
+  stop(): void {
+    this.disarm();
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+  }
+  /** Why it fired, for a message. */
+  why(silence: string): string {
+    const seconds = Math.round(this.deadlineMs / 100) / 10;
+    return this.late ? `not complete after the ${seconds} s deadline of one file` : silence;
   }
 }
 
@@ -85,9 +203,43 @@ export function resolveUrl(ctx: HubRequestContext, revision: string, file: strin
   return `${ctx.endpoint}/${ctx.repoId}/resolve/${encodeURIComponent(revision)}/${filePath}`;
 }
 
-function cleanEtag(raw: string | null): string | null {
-  if (!raw) return null;
-  return raw.replace(/^W\//, "").replace(/^"|"$/g, "") || null;
+const HEX_DIGEST = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/**
+ * The ETag as the Hub defines it: a git blob sha1 (40 hex) or, for LFS files, a sha256 (64
+ * hex), quoted, perhaps weak (`W/"…"`). Absent: null. Anything else — `".."`, `"."`, a path, a
+ * 32-hex md5 — is an error: the ETag names a file of the cache.
+ */
+export function parseEtag(ctx: HubRequestContext, file: string, raw: string | null): string | null {
+  if (raw === null || raw.trim() === "") return null;
+  const value = raw
+    .trim()
+    .replace(/^W\//, "")
+    .replace(/^"(.*)"$/, "$1")
+    .toLowerCase();
+  if (!HEX_DIGEST.test(value)) {
+    throw new HubError(
+      "invalid",
+      `${ctx.endpoint} answered ${file} of ${ctx.repoId} with the ETag ${JSON.stringify(raw.slice(0, 80))}, which is not a hex digest` +
+        " (the Hub sends a 40-hex git sha1 or a 64-hex sha256); nothing was stored: check HF_ENDPOINT (a proxy or mirror rewrote it?)",
+    );
+  }
+  return value;
+}
+
+/** X-Repo-Commit as the Hub defines it (40 hex); absent: null; anything else is an error (it names a snapshot folder). */
+export function parseCommit(ctx: HubRequestContext, file: string, raw: string | null): string | null {
+  if (raw === null || raw.trim() === "") return null;
+  const value = raw.trim().toLowerCase();
+  if (!COMMIT.test(value)) {
+    throw new HubError(
+      "invalid",
+      `${ctx.endpoint} answered ${file} of ${ctx.repoId} with the commit ${JSON.stringify(raw.slice(0, 80))}, which is not a 40-hex commit hash;` +
+        " nothing was stored: check HF_ENDPOINT (a proxy or mirror rewrote it?)",
+    );
+  }
+  return value;
 }
 
 function sizeHeader(raw: string | null): number | null {
@@ -111,41 +263,118 @@ export async function requestFile(
   const origin = new URL(ctx.endpoint).origin;
   const head: HubFileHead = { commit: null, etag: null, size: null };
   const watchdog = new Watchdog(ctx.idleTimeoutMs);
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const headers: Record<string, string> = { "accept-encoding": "identity" };
-    // The token goes to the endpoint only, never to the CDN a large file is redirected to.
-    if (ctx.token && new URL(url).origin === origin) headers.authorization = `Bearer ${ctx.token}`;
-    let response: Response;
-    watchdog.arm();
-    try {
-      response = await ctx.fetch(url, { headers, redirect: ctx.redirect, signal: watchdog.controller.signal });
-    } catch (e) {
-      throw networkError(ctx, file, url, watchdog.fired ? `no answer for ${ctx.idleTimeoutMs / 1000} s` : e);
-    } finally {
-      watchdog.disarm();
-    }
-    head.commit ??= response.headers.get("x-repo-commit");
-    head.etag ??= cleanEtag(response.headers.get("x-linked-etag") ?? response.headers.get("etag"));
-    const linkedSize = sizeHeader(response.headers.get("x-linked-size"));
-    if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
-      await response.body?.cancel();
-      if (linkedSize !== null) head.size = linkedSize;
-      if (head.etag && haveBlob && (await haveBlob(head.etag))) return { head, response: null, watchdog };
-      url = new URL(response.headers.get("location")!, url).href;
-      continue;
-    }
-    if (response.ok) {
-      head.size = sizeHeader(response.headers.get("content-length")) ?? linkedSize ?? head.size;
-      return { head, response, watchdog };
-    }
-    const body = await response.text().catch(() => "");
-    const errorCode = response.headers.get("x-error-code");
-    if (response.status === 404 && errorCode !== "RepositoryNotFound" && errorCode !== "RevisionNotFound") {
-      if (file !== "config.json" || errorCode === "EntryNotFound") return null;
-    }
-    throw statusError(ctx, file, revision, response.status, errorCode, body);
+  watchdog.deadline(fileDeadlineMs(ctx, file, null));
+  try {
+    return await follow();
+  } catch (e) {
+    watchdog.stop();
+    throw e;
   }
-  throw new HubError("http", `${ctx.repoId}: more than ${MAX_REDIRECTS} redirects fetching ${file} (last: ${url})`);
+
+  async function follow(): Promise<HubFileResponse | null> {
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const headers: Record<string, string> = { "accept-encoding": "identity" };
+      // The token goes to the endpoint only, never to the CDN a large file is redirected to.
+      if (ctx.token && new URL(url).origin === origin) headers.authorization = `Bearer ${ctx.token}`;
+      let response: Response;
+      watchdog.arm();
+      try {
+        response = await ctx.fetch(url, { headers, redirect: ctx.redirect, signal: watchdog.controller.signal });
+      } catch (e) {
+        if (watchdog.late) throw timedOut(ctx, file, watchdog);
+        throw networkError(ctx, file, url, watchdog.fired ? `no answer for ${ctx.idleTimeoutMs / 1000} s` : e);
+      } finally {
+        watchdog.disarm();
+      }
+      try {
+        head.commit ??= parseCommit(ctx, file, response.headers.get("x-repo-commit"));
+        head.etag ??= parseEtag(ctx, file, response.headers.get("x-linked-etag") ?? response.headers.get("etag"));
+      } catch (e) {
+        await response.body?.cancel().catch(() => undefined);
+        throw e;
+      }
+      const linkedSize = sizeHeader(response.headers.get("x-linked-size"));
+      if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
+        await response.body?.cancel().catch(() => undefined);
+        if (linkedSize !== null) head.size = linkedSize;
+        if (head.etag && haveBlob && (await haveBlob(head.etag))) {
+          watchdog.stop();
+          return { head, response: null, watchdog };
+        }
+        url = redirectTarget(ctx, file, url, response.headers.get("location")!);
+        continue;
+      }
+      if (response.ok) {
+        head.size = sizeHeader(response.headers.get("content-length")) ?? linkedSize ?? head.size;
+        const cap = sizeCap(file);
+        if (cap !== null && head.size !== null && head.size > cap) {
+          await response.body?.cancel().catch(() => undefined);
+          throw tooLarge(ctx, file, head.size, cap);
+        }
+        watchdog.deadline(fileDeadlineMs(ctx, file, head.size));
+        return { head, response, watchdog };
+      }
+      // The body of an error answer is not read into the message: a proxy that echoes the request
+      // would put the token there. The Hub's X-Error-Code says what went wrong.
+      await response.body?.cancel().catch(() => undefined);
+      const rawCode = response.headers.get("x-error-code");
+      const errorCode = rawCode !== null && /^[A-Za-z]{1,64}$/.test(rawCode) ? rawCode : null;
+      if (response.status === 404 && errorCode !== "RepositoryNotFound" && errorCode !== "RevisionNotFound") {
+        if (file !== "config.json" || errorCode === "EntryNotFound") {
+          watchdog.stop();
+          return null;
+        }
+      }
+      throw statusError(ctx, file, revision, response.status, errorCode);
+    }
+    throw new HubError(
+      "http",
+      `${ctx.repoId}: more than ${MAX_REDIRECTS} redirects fetching ${file} (last: ${originOf(url)})`,
+    );
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "an unparsable URL";
+  }
+}
+
+/** The next URL of a redirect: http(s) only (a `file:`, `data:` or unparsable Location is an error). */
+function redirectTarget(ctx: HubRequestContext, file: string, from: string, location: string): string {
+  let next: URL | null = null;
+  try {
+    next = new URL(location, from);
+  } catch {
+    // reported below
+  }
+  if (next === null || (next.protocol !== "http:" && next.protocol !== "https:")) {
+    const scheme = next === null ? "an unparsable URL" : `a ${next.protocol} URL`;
+    throw new HubError(
+      "http",
+      `${originOf(from)} redirected the download of ${file} (${ctx.repoId}) to ${scheme}; only http(s) redirects are followed:` +
+        " check HF_ENDPOINT (a proxy or mirror?)",
+    );
+  }
+  return next.href;
+}
+
+function tooLarge(ctx: HubRequestContext, file: string, size: number, cap: number): HubError {
+  return new HubError(
+    "invalid",
+    `${file} of ${ctx.repoId} is ${size} bytes; this library reads at most ${cap} bytes of ${file} (a JSON file that large is not a model's); nothing was stored`,
+  );
+}
+
+function timedOut(ctx: HubRequestContext, file: string, watchdog: Watchdog, loaded?: number): HubError {
+  const got = loaded === undefined ? "" : ` (${loaded} bytes arrived)`;
+  return new HubError(
+    "timeout",
+    `download of ${file} (${ctx.repoId}) was ${watchdog.why("too slow")}${got}; nothing was kept:` +
+      " run again, or allow more time with options.deadline (seconds per file) or a larger HF_HUB_DOWNLOAD_TIMEOUT",
+  );
 }
 
 function statusError(
@@ -154,7 +383,6 @@ function statusError(
   revision: string,
   status: number,
   errorCode: string | null,
-  body: string,
 ): HubError {
   const where = `${ctx.repoId} on ${ctx.endpoint}`;
   if (errorCode === "RevisionNotFound") {
@@ -181,8 +409,11 @@ function statusError(
       `model ${where} ${what} (HTTP 404): check the spelling of "owner/name"; a private model also needs HF_TOKEN`,
     );
   }
-  const excerpt = body.trim().slice(0, 200);
-  return new HubError("http", `${where}: HTTP ${status} fetching ${file}${excerpt ? `: ${excerpt}` : ""}`);
+  const code = errorCode ? ` (X-Error-Code ${errorCode})` : "";
+  return new HubError(
+    "http",
+    `${where}: HTTP ${status}${code} fetching ${file}; try again later, or check HF_ENDPOINT`,
+  );
 }
 
 function causeCode(e: unknown): string | undefined {
@@ -200,9 +431,9 @@ function networkError(ctx: HubRequestContext, file: string, url: string, e: unkn
   const detail = code ?? (e instanceof Error ? e.message : String(e));
   return new HubError(
     "network",
-    `cannot reach ${new URL(url).origin} (${detail}) to fetch ${file} of ${ctx.repoId}: check the network connection` +
+    `cannot reach ${originOf(url)} (${detail}) to fetch ${file} of ${ctx.repoId}: check the network connection` +
       " and HF_ENDPOINT; a model already in the cache loads with offline: true (or HF_HUB_OFFLINE=1)",
-    { cause: e },
+    { cause: e, secret: ctx.token },
   );
 }
 
@@ -216,7 +447,21 @@ export async function streamBody(
   got: HubFileResponse,
   sink: (chunk: Uint8Array) => Promise<void> | void,
 ): Promise<number> {
+  try {
+    return await streamChunks(ctx, file, got, sink);
+  } finally {
+    got.watchdog.stop();
+  }
+}
+
+async function streamChunks(
+  ctx: HubRequestContext,
+  file: string,
+  got: HubFileResponse,
+  sink: (chunk: Uint8Array) => Promise<void> | void,
+): Promise<number> {
   const total = got.head.size;
+  const cap = sizeCap(file);
   let loaded = 0;
   ctx.onProgress?.({ file, loaded, total });
   const body = got.response?.body;
@@ -228,6 +473,7 @@ export async function streamBody(
       try {
         step = await reader.read();
       } catch (e) {
+        if (got.watchdog.late) throw timedOut(ctx, file, got.watchdog, loaded);
         const why = got.watchdog.fired
           ? `no data for ${ctx.idleTimeoutMs / 1000} s`
           : (causeCode(e) ?? (e instanceof Error ? e.message : String(e)));
@@ -236,13 +482,19 @@ export async function streamBody(
         got.watchdog.disarm();
       }
       if (step.done) break;
+      const next = loaded + step.value.byteLength;
+      if ((cap !== null && next > cap) || (total !== null && next > total)) {
+        await reader.cancel().catch(() => undefined);
+        if (cap !== null && next > cap) throw tooLarge(ctx, file, next, cap);
+        throw interrupted(ctx, file, next, total, "more bytes arrived than announced");
+      }
       try {
         await sink(step.value);
       } catch (e) {
         await reader.cancel().catch(() => undefined);
         throw e;
       }
-      loaded += step.value.byteLength;
+      loaded = next;
       ctx.onProgress?.({ file, loaded, total });
     }
   }
@@ -264,6 +516,6 @@ export function interrupted(
   return new HubError(
     "interrupted",
     `download of ${file} (${ctx.repoId}) was interrupted after ${loaded}${of} bytes (${why}); nothing was kept: run again`,
-    { cause },
+    { cause, secret: ctx.token },
   );
 }

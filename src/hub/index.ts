@@ -7,10 +7,11 @@
  * else HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub; HF_HUB_OFFLINE; HF_TOKEN.
  */
 import { AttentionArgumentError, checkOptions } from "../errors.js";
+import { forbiddenPathChar } from "../util/names.js";
 import { fetchFromCacheApi } from "./browser.js";
 import { downloadToCache, type ModelFiles, readSnapshot } from "./cache.js";
 import { type HubFs, type NodeModules, nodeBuiltin, nodeHubFs, nodeModules } from "./fs.js";
-import type { HubProgress, HubRequestContext } from "./http.js";
+import { checkToken, type HubProgress, type HubRequestContext } from "./http.js";
 
 export { BROWSER_CACHE_NAME } from "./browser.js";
 export { repoFolderName } from "./cache.js";
@@ -27,6 +28,11 @@ export interface HubOptions {
   hubUrl?: string;
   /** Sent as a bearer token (default HF_TOKEN, else the token file `huggingface-cli login` wrote). */
   token?: string;
+  /**
+   * The overall deadline of one file in seconds, first request to last byte (default: 6 × the
+   * idle timeout HF_HUB_DOWNLOAD_TIMEOUT for JSON files, plus the announced size at 32 KiB/s for weights).
+   */
+  deadline?: number;
   onProgress?: (p: HubProgress) => void;
   fetch?: typeof fetch;
   /** Called with config.json before any weights are requested; throw to refuse the model. */
@@ -63,6 +69,40 @@ interface Settings {
   validateConfig?: (config: unknown) => void;
 }
 
+/** Longest revision accepted (a branch, a tag, a commit hash, refs/pr/N): it becomes folder and file names. */
+export const MAX_REVISION_LENGTH = 200;
+
+/**
+ * Throws unless `revision` can name a ref file and a snapshot folder on every platform: no
+ * empty, "." or ".." segment, no `\`, `:`, NUL or control character, at most 200 characters.
+ */
+export function checkRevision(revision: string, argument = "options.revision"): string {
+  const form =
+    'a branch, tag, commit hash or pull request ref such as "main", "v1.0", a 40-hex commit or "refs/pr/3" (letters, digits and _ . + = @ , - /)';
+  const bad = forbiddenPathChar(revision);
+  if (bad !== null) {
+    throw new AttentionArgumentError(argument, revision, `${form}; it holds ${bad}, which cannot be part of a path`);
+  }
+  if (revision.length > MAX_REVISION_LENGTH) {
+    throw new AttentionArgumentError(
+      argument,
+      `${revision.slice(0, 40)}… (${revision.length} characters)`,
+      `${form}, at most ${MAX_REVISION_LENGTH} characters`,
+    );
+  }
+  // Git's ref name rules, stricter (letters, digits and _ . + = @ , - /): the name is sent as one
+  // URL-encoded segment and becomes a path under refs/ in the cache.
+  if (
+    revision === "" ||
+    !/^[\w.+=@,/-]+$/.test(revision) ||
+    revision.startsWith("-") ||
+    revision.split("/").some((p) => p === "" || p === "." || p === ".." || p.startsWith(".") || p.endsWith(".lock"))
+  ) {
+    throw new AttentionArgumentError(argument, revision, form);
+  }
+  return revision;
+}
+
 function checkRepoId(repoId: unknown): string {
   if (typeof repoId !== "string" || !isRepoId(repoId)) {
     throw new AttentionArgumentError(
@@ -84,25 +124,22 @@ function optionalType(options: Record<string, unknown>, key: string, type: "stri
 function resolveSettings(repoId: unknown, options: HubOptions | undefined, token: string | undefined): Settings {
   const id = checkRepoId(repoId);
   const o = checkOptions("options", options ?? {}, "an object { revision?, cacheDir?, offline?, hubUrl?, token?, … }");
-  for (const key of ["revision", "cacheDir", "hubUrl", "token"]) optionalType(o, key, "string");
+  if (o.token !== undefined && typeof o.token !== "string") {
+    // the value is not shown: it may be a secret in the wrong shape
+    throw new AttentionArgumentError("options.token", `a ${typeof o.token}`, "a string or undefined");
+  }
+  for (const key of ["revision", "cacheDir", "hubUrl"]) optionalType(o, key, "string");
   for (const key of ["onProgress", "fetch", "validateConfig"]) optionalType(o, key, "function");
   optionalType(o, "offline", "boolean");
-  const revision = (o.revision as string | undefined) ?? "main";
-  // Git's ref name rules, stricter (letters, digits and _ . + = @ , - /): the name is sent as one
-  // URL-encoded segment and becomes a path under refs/ in the cache.
-  if (
-    revision === "" ||
-    revision.length > 200 ||
-    !/^[\w.+=@,/-]+$/.test(revision) ||
-    revision.startsWith("-") ||
-    revision.split("/").some((p) => p === "" || p === "." || p === ".." || p.startsWith(".") || p.endsWith(".lock"))
-  ) {
-    throw new AttentionArgumentError(
-      "options.revision",
-      revision,
-      'a branch, tag, commit hash or pull request ref such as "main", "v1.0", a 40-hex commit or "refs/pr/3"',
-    );
+  const revision = checkRevision((o.revision as string | undefined) ?? "main");
+  let deadlineMs: number | null = null;
+  if (o.deadline !== undefined) {
+    if (typeof o.deadline !== "number" || !(o.deadline > 0) || !Number.isFinite(o.deadline)) {
+      throw new AttentionArgumentError("options.deadline", o.deadline, "a number of seconds > 0 per file, such as 600");
+    }
+    deadlineMs = o.deadline * 1000;
   }
+  const chosenToken = o.token !== undefined ? checkToken(o.token as string, "options.token") : token;
   const endpoint = ((o.hubUrl as string | undefined) ?? env("HF_ENDPOINT") ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
   let protocol = "";
   try {
@@ -123,11 +160,12 @@ function resolveSettings(repoId: unknown, options: HubOptions | undefined, token
   const ctx: HubRequestContext = {
     repoId: id,
     endpoint,
-    token: (o.token as string | undefined) ?? token,
+    token: chosenToken,
     fetch: fetchFn,
     onProgress: o.onProgress as HubRequestContext["onProgress"],
     redirect: node ? "manual" : "follow",
     idleTimeoutMs: downloadTimeoutMs(),
+    deadlineMs,
   };
   return { ctx, revision, offline, validateConfig: o.validateConfig as Settings["validateConfig"] };
 }
@@ -162,11 +200,21 @@ export function resolveCacheDir(options: HubOptions | undefined, m: NodeModules)
 
 /** HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the file `hf auth login` writes (HF_TOKEN_PATH, else HF_HOME/token). */
 async function environmentToken(m: NodeModules | null, io: HubFs | null): Promise<string | undefined> {
-  const fromEnv = env("HF_TOKEN") ?? env("HUGGING_FACE_HUB_TOKEN");
+  const fromEnv = envToken();
   if (fromEnv || !m || !io) return fromEnv;
   const file = env("HF_TOKEN_PATH") ?? m.path.join(hfHome(m), "token");
   const text = await io.readText(expandHome(file, m)).catch(() => null);
-  return text?.trim() || undefined;
+  const token = text?.trim() || undefined;
+  return token === undefined ? undefined : checkToken(token, `the token file ${expandHome(file, m)}`);
+}
+
+/** HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, checked (a line break in it is an error that does not show it). */
+function envToken(): string | undefined {
+  for (const name of ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]) {
+    const value = env(name);
+    if (value !== undefined) return checkToken(value, name);
+  }
+  return undefined;
 }
 
 function requireNode(what: string): NodeModules {
@@ -226,7 +274,7 @@ export async function fetchModelFilesFromCacheApi(
   options: HubOptions | undefined,
   storage: CacheStorage,
 ): Promise<ModelFiles> {
-  const s = resolveSettings(repoId, options, env("HF_TOKEN"));
+  const s = resolveSettings(repoId, options, options?.token === undefined ? envToken() : undefined);
   return fetchFromCacheApi(s, storage);
 }
 

@@ -2,7 +2,7 @@
  * config.json → a checked, normalised model configuration, by the architecture its
  * model_type names (src/models/architectures/). Only the fields the model needs are read;
  * every one is checked and a bad value names the field, the value and what is expected. The
- * Hub loader runs checkModelConfig on config.json before downloading weights.
+ * Hub loader runs parseConfig (the whole check) on config.json before downloading weights.
  */
 
 export { type Activation, SUPPORTED_ACTIVATIONS } from "./architectures/fields.js";

@@ -7,11 +7,15 @@
  */
 import { Tokenizer } from "@huggingface/tokenizers";
 import { AttentionArgumentError, checkInt, describe } from "../errors.js";
+import { forwardSettings, plainOps } from "./architectures/encoder.js";
+import type { TaskHead } from "./architectures/types.js";
 import { type ModelConfig, maxInputLength } from "./config.js";
 import type { ForwardInputs } from "./inputs.js";
 import { EncoderModel, type ForwardOptions, type ForwardOutput } from "./model.js";
 import type { GenerateOptions, GenerateOutput } from "./reformer/generate.js";
 import { byteCodec, type TextCodec, tokenizerCodec } from "./reformer/text.js";
+import { gatherRows, type HeadKind } from "./tasks/heads.js";
+import type { TaskInputs } from "./tasks/prepare.js";
 import type { EncoderWeights } from "./weights.js";
 
 /** tokenizer.json and tokenizer_config.json, parsed. */
@@ -33,6 +37,28 @@ export interface EncodeOutput extends ForwardOutput {
   ids: number[][];
 }
 
+export interface FloatTensor<S extends number[] = number[]> {
+  data: Float32Array;
+  shape: S;
+}
+
+/** What HF's task models return, camel-cased (plus the encoder's states). */
+export interface TaskOutput extends ForwardOutput {
+  /** ForMaskedLM [B, L, vocab]; ForSequenceClassification [B, labels]; ForTokenClassification [B, L, labels]; ForMultipleChoice [B, choices]. */
+  logits?: FloatTensor;
+  /** ForQuestionAnswering [B, L]. */
+  startLogits?: FloatTensor;
+  endLogits?: FloatTensor;
+}
+
+/** A head picked from the architecture's registry entry, with its weights. */
+export interface LoadedHead {
+  /** HF class name, e.g. "LongformerForQuestionAnswering". */
+  name: string;
+  entry: TaskHead;
+  weights: unknown;
+}
+
 export class Model extends EncoderModel {
   private tok: Tokenizer | null = null;
 
@@ -40,8 +66,58 @@ export class Model extends EncoderModel {
     config: ModelConfig,
     weights: EncoderWeights,
     readonly tokenizerFiles?: TokenizerFiles,
+    /** The task head (from config.architectures or loadModel's { task }); null: the encoder alone. */
+    readonly head: LoadedHead | null = null,
   ) {
     super(config, weights);
+  }
+
+  /** "ForQuestionAnswering", …: the HF head (the class name from "For" on), or null for the encoder alone. */
+  get headKind(): HeadKind | null {
+    if (this.head === null) return null;
+    return this.head.name.slice(this.head.name.lastIndexOf("For")) as HeadKind;
+  }
+
+  /** The head's label names (sequence / token classification), id2label order. */
+  get labels(): string[] {
+    return this.head?.entry.labels?.(this.head.weights, this.config) ?? [];
+  }
+
+  /**
+   * HF's forward of the model's class: the encoder's lastHiddenState / poolerOutput, and with a
+   * head its logits (or startLogits / endLogits), inputs derived as HF derives them (docs/tasks.md).
+   */
+  override async forward(inputs: TaskInputs, options: ForwardOptions = {}): Promise<TaskOutput> {
+    const head = this.head;
+    if (head === null) return super.forward(inputs as ForwardInputs, options);
+    const settings = forwardSettings(options);
+    const prepared = (head.entry.prepare?.(inputs, this.config) ?? inputs) as ForwardInputs;
+    const enc = await super.forward(prepared, options);
+    const out = head.entry.run(enc, head.weights, this.config, plainOps(settings.linear), prepared, inputs);
+    return { ...enc, ...out };
+  }
+
+  /** Most tokens per input row (what max_position_embeddings allows). */
+  get maxLength(): number {
+    return maxInputLength(this.config).limit;
+  }
+
+  /** ForMaskedLM: logits [rows.length, vocab] at flat rows b·L + i only (what fill-mask needs). */
+  async maskedLogitsAt(inputs: TaskInputs, rows: number[], options: ForwardOptions = {}): Promise<Float32Array> {
+    const head = this.head;
+    if (head === null || head.entry.runAt === undefined) {
+      throw new AttentionArgumentError("model.maskedLogitsAt", this.headKind, "a ForMaskedLM model");
+    }
+    const settings = forwardSettings(options);
+    const prepared = (head.entry.prepare?.(inputs, this.config) ?? inputs) as ForwardInputs;
+    const enc = await super.forward(prepared, options);
+    const x = gatherRows(enc.lastHiddenState.data, rows, this.config.hidden);
+    return head.entry.runAt(x, rows.length, head.weights, this.config, plainOps(settings.linear));
+  }
+
+  /** The encoder alone (no head), whatever the model's task. */
+  encoderForward(inputs: ForwardInputs, options: ForwardOptions = {}): Promise<ForwardOutput> {
+    return super.forward(inputs, options);
   }
 
   get modelType(): string {

@@ -25,11 +25,44 @@ export {
   parseConfig,
   SUPPORTED_MODEL_TYPES,
 } from "./config.js";
-export { type EncodeOptions, type EncodeOutput, Model, type TokenizerFiles } from "./encode.js";
+export {
+  type EncodeOptions,
+  type EncodeOutput,
+  type FloatTensor,
+  type LoadedHead,
+  Model,
+  type TaskOutput,
+  type TokenizerFiles,
+} from "./encode.js";
 export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export { activate, addLayerNorm, erf, linear } from "./ops.js";
+export {
+  type CallOptions,
+  type FeatureExtractionOptions,
+  type FillMaskOptions,
+  type FillMaskResult,
+  PIPELINE_TASKS,
+  type Pipeline,
+  type PipelineModel,
+  type PipelineOptions,
+  type PipelineTask,
+  pipeline,
+  type RunOptions,
+  type TextClassificationOptions,
+  type TokenClassificationOptions,
+} from "./pipeline/pipeline.js";
+export type {
+  AggregationStrategy,
+  ClassificationFunction,
+  EntityGroup,
+  LabelScore,
+  Pooling,
+  TokenEntity,
+} from "./pipeline/postprocess.js";
+export type { QaAnswer, QaOptions } from "./pipeline/qa.js";
+export { type Encoded, TextTokenizer } from "./pipeline/text.js";
 export {
   type GenerateOptions,
   type GenerateOutput,
@@ -43,4 +76,6 @@ export {
   type TextCodec,
 } from "./reformer/index.js";
 export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
+export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";
+export type { TaskInputs } from "./tasks/prepare.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";

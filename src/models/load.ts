@@ -8,9 +8,11 @@
  */
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
-import { checkModelConfig, parseConfig } from "./config.js";
+import { architectureOf } from "./architectures/index.js";
+import { type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
+import { chooseHead } from "./tasks/choose.js";
 import { openWeights } from "./torch/checkpoint.js";
 import { loadWeights } from "./weights.js";
 
@@ -23,8 +25,12 @@ export interface ModelSource {
   tokenizer?: TokenizerFiles;
 }
 
-/** For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch). */
-export type LoadOptions = Omit<HubOptions, "validateConfig">;
+/**
+ * For a Hub id: the hub's options (revision, cacheDir, offline, hubUrl, token, onProgress, fetch).
+ * `task`: the head to load — a pipeline task ("question-answering"), an HF head
+ * ("ForQuestionAnswering") or "none"; default: config.architectures[0]'s head, if any.
+ */
+export type LoadOptions = Omit<HubOptions, "validateConfig"> & { task?: string };
 
 interface Fs {
   existsSync(p: string): boolean;
@@ -48,6 +54,19 @@ function readJson(fs: Fs, p: string): unknown {
   } catch (e) {
     throw new CheckpointError(`${p}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+function withHead(
+  store: WeightStore,
+  config: ModelConfig,
+  task: string | undefined,
+  tokenizer?: TokenizerFiles,
+): Model {
+  const weights = loadWeights(store, config);
+  const name = chooseHead(config, task);
+  if (name === null) return new Model(config, weights, tokenizer);
+  const entry = architectureOf(config.modelType).heads[name];
+  return new Model(config, weights, tokenizer, { name, entry, weights: entry.load(store, config, weights.prefix) });
 }
 
 /**
@@ -78,7 +97,7 @@ function folderWeights(fs: Fs, dir: string): WeightStore {
   );
 }
 
-function fromFolder(fs: Fs, dir: string): Model {
+function fromFolder(fs: Fs, dir: string, task?: string): Model {
   const cfgPath = join(dir, "config.json");
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
@@ -88,22 +107,23 @@ function fromFolder(fs: Fs, dir: string): Model {
   const tokenizer = fs.existsSync(tokPath)
     ? { tokenizer: readJson(fs, tokPath), config: fs.existsSync(tcPath) ? readJson(fs, tcPath) : {} }
     : undefined;
-  return new Model(config, loadWeights(store, config), tokenizer);
+  return withHead(store, config, task, tokenizer);
 }
 
 /** Loads a Longformer or BigBird encoder. */
 export async function loadModel(source: string | ModelSource, options: LoadOptions = {}): Promise<Model> {
   if (typeof source === "string") {
     const fs = nodeFs();
-    if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source);
+    const { task, ...hubOptions } = options;
+    if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source, task);
     if (isRepoId(source)) {
-      // the model type is checked on config.json before any weights are requested
-      const hub: HubOptions = { ...options, validateConfig: (c) => checkModelConfig(c, `${source}: config.json`) };
-      if (fs !== null) return fromFolder(fs, await downloadModel(source, hub));
+      // the whole config is checked (model type, every field, every bound) before any weights are requested
+      const hub: HubOptions = { ...hubOptions, validateConfig: (c) => parseConfig(c, `${source}: config.json`) };
+      if (fs !== null) return fromFolder(fs, await downloadModel(source, hub), task);
       const files = await fetchModelFiles(source, hub);
       const tokenizer =
         files.tokenizer === undefined ? undefined : { tokenizer: files.tokenizer, config: files.tokenizerConfig ?? {} };
-      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source);
+      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source, task);
     }
     throw new AttentionArgumentError(
       "loadModel(source)",
@@ -120,10 +140,10 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
       'a folder path, a Hub id "owner/name" or { config, weights, tokenizer? }',
     );
   }
-  return fromSource(source, "source");
+  return fromSource(source, "source", options.task);
 }
 
-function fromSource(source: ModelSource, label: string): Model {
+function fromSource(source: ModelSource, label: string, task?: string): Model {
   const { config, weights, tokenizer } = source;
   const c = parseConfig(config, `${label}.config`);
   const list = Array.isArray(weights) ? weights : [weights];
@@ -138,5 +158,5 @@ function fromSource(source: ModelSource, label: string): Model {
     openWeights(w as ArrayBuffer | Uint8Array, list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`),
   );
   const store = new WeightStore(files, `${label}.weights`);
-  return new Model(c, loadWeights(store, c), tokenizer);
+  return withHead(store, c, task, tokenizer);
 }

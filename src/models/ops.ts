@@ -4,11 +4,11 @@
  * added, and the activations (exact erf GELU, gelu_new's tanh form, ReLU). Sums in float64.
  */
 
-import { type LinearOptions, linear as linearImpl } from "../backends/wasm/gemm.js";
+import { type LinearOptions, linear as linearImpl } from "../backends/dispatch.js";
 import type { Activation } from "./architectures/fields.js";
 
 export type { LinearOptions };
-/** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/wasm/gemm.ts; the js GEMM as fallback). */
+/** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/dispatch.ts picks the op: wasm GEMM, else js). */
 export const linear = linearImpl;
 
 /** x ← LayerNorm(x + add) row by row; x, add: [rows, n]; gamma, beta: [n]. `add` may be null. */

@@ -96,7 +96,7 @@ export function causal(options: { align?: CausalAlign } = {}): Pattern {
   const o = checkKeys("patterns.causal(options)", options, ["align"]);
   const align = checkAlign("patterns.causal", o.align);
   return {
-    name: `causal(${align})`,
+    name: align === "top-left" ? "causal(align=top-left)" : "causal()", // parses back (labels round-trip)
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {

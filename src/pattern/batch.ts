@@ -34,7 +34,7 @@ export function perBatch(rows: readonly Pattern[]): Pattern {
     return i;
   });
   return {
-    name: `perBatch(${distinct.map((p) => p.name).join(", ")})`,
+    name: `perBatch([${list.map((p) => p.name).join(", ")}])`,
     headDependent: distinct.some((p) => p.headDependent),
     children: distinct,
     bind(dims: Dims, options?: BindOptions): BoundPattern {

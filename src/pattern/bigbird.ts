@@ -37,7 +37,7 @@ import {
 } from "../types.js";
 import { Rng } from "../util/rng.js";
 import { type Align, alignOffset, checkAlign, union } from "./algebra.js";
-import { globalTokens } from "./longformer.js";
+import { globalTokens, listText } from "./longformer.js";
 
 export interface BigBirdOptions {
   /** Block length b (HF block_size, default there 64). */
@@ -246,5 +246,6 @@ export function bigBird(options: BigBirdOptions): Pattern {
   };
   if (options.global === undefined) return core;
   const u = union(globalTokens(options.global, { align }), core);
-  return { ...u, name: `${name} + ${u.children[0].name}` };
+  const g = `, global=${listText(options.global)}`;
+  return { ...u, name: name.replace(/\)$/, `${g})`) };
 }

@@ -14,7 +14,7 @@
  * are two gathered parts (global rows × all keys, other rows × global keys), all tiles full.
  * In a union the later member's part is restricted to pairs no earlier member allows.
  */
-import { AttentionArgumentError, checkInt, describe } from "../errors.js";
+import { AttentionArgumentError, checkInt } from "../errors.js";
 import { bandPart, bandTile, diffClassifier, residueOrder, residueShift } from "../layout/bands.js";
 import { uniformTiles } from "../layout/part.js";
 import { checkKeys } from "../options.js";
@@ -48,6 +48,9 @@ export interface SlidingWindowOptions {
 }
 
 const alignName = (a: Align): string => (a === "top-left" ? ", align=top-left" : "");
+const tileName = (t: number | undefined): string => (t === undefined ? "" : `, tile=${t}`);
+/** A list of indices written whole (a label is the call that rebuilds the pattern: nothing elided). */
+export const listText = (xs: ArrayLike<number>): string => `[${Array.from(xs).join(", ")}]`;
 
 /** Every query q sees keys q - left ..= q + right (q shifted by Lk - Lq when aligned bottom-right). */
 export function slidingWindow(options: SlidingWindowOptions): Pattern {
@@ -57,7 +60,7 @@ export function slidingWindow(options: SlidingWindowOptions): Pattern {
   const tileOpt = checkTile("patterns.slidingWindow({ tile })", o.tile);
   const align = checkAlign("patterns.slidingWindow", o.align);
   return {
-    name: `slidingWindow(left=${left}, right=${right}${alignName(align)})`,
+    name: `slidingWindow(left=${left}, right=${right}${tileName(tileOpt)}${alignName(align)})`,
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {
@@ -117,7 +120,7 @@ export function dilatedWindow(options: DilatedWindowOptions): Pattern {
   if (dils.length === 0)
     throw new AttentionArgumentError(`${where}({ dilation })`, o.dilation, "a positive integer or one per head");
   return {
-    name: `dilatedWindow(left=${left}, right=${right}, dilation=${perHead ? `[${dils.join(",")}]` : dils[0]}${alignName(align)})`,
+    name: `dilatedWindow(left=${left}, right=${right}, dilation=${perHead ? `[${dils.join(", ")}]` : dils[0]}${tileName(tileOpt)}${alignName(align)})`,
     headDependent: perHead,
     children: [],
     bind(dims: Dims): BoundPattern {
@@ -217,7 +220,7 @@ export function globalTokens(indices: readonly number[] | Int32Array, options: G
   const o = checkKeys("patterns.globalTokens(indices, options)", options, ["align"]);
   const align = checkAlign("patterns.globalTokens", o.align);
   return {
-    name: `globalTokens(${describe(Array.from(g))}${alignName(align)})`,
+    name: `globalTokens(${listText(g)}${alignName(align)})`,
     headDependent: false,
     children: [],
     bind(dims: Dims): BoundPattern {
@@ -315,7 +318,7 @@ export function longformer(options: LongformerOptions): Pattern {
   if (global === null) return win;
   const u = union(global, win);
   return {
-    name: `longformer(window=${w}${dilation === 1 ? "" : `, dilation=${JSON.stringify(dilation)}`}, global=${describe(Array.from(o.global as number[]))}${alignName(align)})`,
+    name: `longformer(window=${w}${dilation === 1 ? "" : `, dilation=${JSON.stringify(dilation)}`}, global=${listText(o.global as readonly number[])}${alignName(align)})`,
     headDependent: u.headDependent,
     children: u.children,
     op: "union",

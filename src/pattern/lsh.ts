@@ -262,9 +262,15 @@ export function lsh(options: LshOptions): Pattern {
     ];
   };
 
-  const rounds = `buckets=${bucketName}, hashes=${nr}, chunk=${C}, before=${before}, after=${after}`;
+  // the call that builds this pattern (labels round-trip through parsePattern), defaults left out
+  const extra = [
+    before === 1 ? "" : `, chunksBefore=${before}`,
+    after === 0 ? "" : `, chunksAfter=${after}`,
+    causal ? ", causal=true" : "",
+    cfg.rotations === null ? `, seed=${cfg.seed}` : ", rotations",
+  ].join("");
   return {
-    name: `lsh(${rounds}${causal ? ", causal" : ""})`,
+    name: `lsh(buckets=${bucketName}, hashes=${nr}, chunkLength=${C}${extra})`,
     headDependent: true,
     children: [],
     bind(): never {

@@ -90,7 +90,7 @@ export function strided(options: StridedOptions): Pattern {
   const W = variant === "paper" ? l : l - 1; // A(1) = i-W ..= i
   const t0 = Math.floor(W / l) + 1; // A(2) \ A(1): i - j = t·l with t >= t0
   return {
-    name: `strided(stride=${l}${variant === "code" ? ", window=code" : ""}${factorized ? ", factorized" : ""}${alignName(align)})`,
+    name: `strided(stride=${l}${variant === "code" ? ", window=code" : ""}${factorized ? ", factorized=true" : ""}${alignName(align)})`,
     headDependent: factorized,
     children: [],
     bind(dims: Dims): BoundPattern {
@@ -189,7 +189,7 @@ export function fixed(options: FixedOptions): Pattern {
   const c = checkInt(`${where}({ summary })`, o.summary, 1, l);
   const factorized = checkFlag(`${where}({ factorized })`, o.factorized);
   return {
-    name: `fixed(block=${l}, summary=${c}${factorized ? ", factorized" : ""}${alignName(align)})`,
+    name: `fixed(block=${l}, summary=${c}${factorized ? ", factorized=true" : ""}${alignName(align)})`,
     headDependent: factorized,
     children: [],
     bind(dims: Dims): BoundPattern {

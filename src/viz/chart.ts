@@ -1,7 +1,9 @@
 /**
  * The scaling plot as Vega-Lite, rendered headless to SVG by Vega (no browser, no canvas):
- * time and peak memory (MiB) against n on log-log axes, one line per mechanism (its legend
- * entry carries the fitted exponent), dashed guide lines for O(n) and O(n²).
+ * time and peak memory (MiB) against n on log-log axes, one line per mechanism in the
+ * mechanism's own colour (the same in both panels and every other figure: points carry it),
+ * one legend per panel whose entries carry that panel's fitted exponent, dashed guide lines
+ * for O(n) and O(n²).
  */
 import { loadOptional } from "./optional.js";
 
@@ -14,6 +16,8 @@ export interface ChartPoint {
   n: number;
   seconds: number;
   peakBytes: number;
+  /** The mechanism's colour (CSS); a fallback palette is used where points carry none. */
+  color?: string;
 }
 
 export interface ChartFit {
@@ -52,6 +56,9 @@ function guides(points: ChartPoint[], metric: Metric): { guide: string; n: numbe
   return out;
 }
 
+/** Colours for points without one (Paul Tol's muted scheme, as the catalog's mechanisms). */
+const FALLBACK = ["#332288", "#CC6677", "#117733", "#882255", "#44AA99", "#999933", "#AA4499", "#88CCEE", "#DDCC77"];
+
 /** Memory peaks under this are below the measurement's noise floor (RSS page granularity, allocator slack). */
 export const MEMORY_FLOOR = 2 ** 20;
 
@@ -60,12 +67,16 @@ function layer(points: ChartPoint[], fits: ChartFit[], metric: Metric, title: st
   const floor = metric === "seconds" ? 0 : MEMORY_FLOOR;
   const unit = metric === "seconds" ? 1 : 2 ** 20; // memory in MiB
   const kept = points.filter((p) => p[metric] > floor);
-  // the fitted exponent goes into the legend entry (labels at line ends overlap where lines meet)
+  // the fitted exponent goes into this panel's legend entry (labels at line ends overlap where lines meet)
   const series = (p: ChartPoint): string => {
     const e = exp.get(p.mechanism);
     return e === undefined || Number.isNaN(e) ? `${p.label} (no fit)` : `${p.label}: n^${e.toFixed(2)}`;
   };
   const values = kept.map((p) => ({ series: series(p), n: p.n, value: p[metric] / unit }));
+  // one colour per mechanism, fixed: the domain lists this panel's series in mechanism order, the range their colours
+  const mechs = [...new Map(points.map((p) => [p.mechanism, p])).values()];
+  const domain_ = mechs.map((p) => series(p));
+  const range = mechs.map((p, i) => p.color ?? FALLBACK[i % FALLBACK.length]);
   const keptNs = new Set(kept.map((p) => p.n));
   // guides need two lengths to show a slope; with one they would only pile up on the point
   const g = keptNs.size < 2 ? [] : guides(kept, metric).map((d) => ({ ...d, value: d.value / unit }));
@@ -83,9 +94,9 @@ function layer(points: ChartPoint[], fits: ChartFit[], metric: Metric, title: st
   const color = {
     field: "series",
     type: "nominal",
-    title: "mechanism: fitted exponent",
-    scale: { scheme: "tableau10" },
-    legend: { orient: "bottom", columns: 2, labelLimit: 0, titleLimit: 0 },
+    title: `${metric === "seconds" ? "time" : "memory"}: mechanism, fitted exponent`,
+    scale: { domain: domain_, range },
+    legend: { orient: "bottom", columns: 2, labelLimit: 0, titleLimit: 0, symbolStrokeWidth: 3 },
   };
   return {
     title,
@@ -123,9 +134,11 @@ export function scalingSpec(points: ChartPoint[], fits: ChartFit[]): object {
     background: "white",
     padding: 10,
     hconcat: [
-      layer(points, fits, "seconds", "Time per attention call", "seconds (median)"),
+      layer(points, fits, "seconds", "CPU time per attention call", "CPU seconds (median)"),
       layer(points, fits, "peakBytes", "Peak extra memory (≥ 1 MiB shown)", "MiB (peak RSS − RSS before)"),
     ],
+    // each panel its own legend (its own exponents); the colours are the same by construction
+    resolve: { scale: { color: "independent" }, legend: { color: "independent" } },
     config: { font: "DejaVu Sans", view: { stroke: "#ccc" } },
   };
 }

@@ -1,4 +1,7 @@
-/** The explorer's live cost chart: scored pairs against n on log-log axes, the pattern beside dense. */
+/**
+ * The explorer's live cost chart: scored pairs against n on log-log axes, the pattern beside
+ * dense, each in its mechanism's colour from the catalog (the report's scaling figure uses the same).
+ */
 import { escapeXml } from "../viz/svg.js";
 
 export interface CostPoint {
@@ -17,7 +20,12 @@ function pow10Label(v: number): string {
 }
 
 /** SVG of the points so far (sorted by n); `current` marks the explorer's n. */
-export function costChartSvg(points: CostPoint[], current: number, label: string): string {
+export function costChartSvg(
+  points: CostPoint[],
+  current: number,
+  label: string,
+  colors: { pattern: string; dense: string } = { pattern: "#555555", dense: "#332288" },
+): string {
   const pts = points.filter((p) => p.scored > 0 && p.dense > 0).sort((a, b) => a.n - b.n);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="scored pairs against n, ${escapeXml(label)} and dense" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="10">`,
@@ -66,13 +74,13 @@ export function costChartSvg(points: CostPoint[], current: number, label: string
     for (const p of pts)
       out.push(`<circle cx="${x(p.n).toFixed(1)}" cy="${y(p[key]).toFixed(1)}" r="2.5" fill="${color}"/>`);
   };
-  line("dense", "#999", ' stroke-dasharray="5,3"');
-  line("scored", "#4e79a7", "");
+  line("dense", colors.dense, ' stroke-dasharray="5,3"');
+  line("scored", colors.pattern, "");
   out.push(
-    `<rect x="${M.l + 8}" y="${M.t + 8}" width="10" height="3" fill="#4e79a7"/><text x="${M.l + 22}" y="${M.t + 12}" fill="#333">${escapeXml(label.length > 48 ? `${label.slice(0, 47)}…` : label)}</text>`,
+    `<rect x="${M.l + 8}" y="${M.t + 8}" width="10" height="3" fill="${colors.pattern}"/><text x="${M.l + 22}" y="${M.t + 12}" fill="#333">${escapeXml(label.length > 48 ? `${label.slice(0, 47)}…` : label)}</text>`,
   );
   out.push(
-    `<rect x="${M.l + 8}" y="${M.t + 22}" width="10" height="3" fill="#999"/><text x="${M.l + 22}" y="${M.t + 26}" fill="#333">dense (n²)</text>`,
+    `<rect x="${M.l + 8}" y="${M.t + 22}" width="10" height="3" fill="${colors.dense}"/><text x="${M.l + 22}" y="${M.t + 26}" fill="#333">dense (n²)</text>`,
   );
   out.push("</svg>");
   return out.join("");

@@ -6,6 +6,7 @@
  * run-result (see docs/explorer.md).
  */
 
+import { CUSTOM_COLOR, mechanismById as catalogMechanism } from "../catalog/mechanisms.js";
 import { PRESETS } from "../catalog/presets.js";
 import type { View } from "../viz/raster.js";
 import { type CostPoint, costChartSvg } from "./chart.js";
@@ -33,6 +34,9 @@ import type {
   SvgAnswer,
 } from "./protocol.js";
 
+/** Raster cells per side: half the canvas's pixels (views up to that many positions show single pairs). */
+const DENSE_COLOR = catalogMechanism("dense")?.color ?? "#332288";
+const CELLS = (canvas: HTMLCanvasElement): number => Math.floor(canvas.width / 2);
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const planWorker = new Worker(new URL("./plan-worker.js", import.meta.url), { type: "module" });
 let state: State = fromQuery(location.search);
@@ -174,7 +178,8 @@ function post(req: PlanWorkerRequest): void {
 function requestPlan(): void {
   const canvas = $<HTMLCanvasElement>("canvas");
   planId = ++seq;
-  post({ kind: "plan", id: planId, expr: state.expr, n: state.n, headDim: state.headDim, view, cells: canvas.width });
+  // pooled cells of at least 2 × 2 screen pixels: a single global row or column stays a visible line at any n
+  post({ kind: "plan", id: planId, expr: state.expr, n: state.n, headDim: state.headDim, view, cells: CELLS(canvas) });
   $("view-info").textContent = "planning …";
 }
 
@@ -192,7 +197,8 @@ function requestChart(): void {
 }
 
 function drawChart(): void {
-  $("chart").innerHTML = costChartSvg(chartPoints, state.n, lastPlan?.name ?? state.expr);
+  const colors = { pattern: mechanismById(state.mechanism)?.color ?? CUSTOM_COLOR, dense: DENSE_COLOR };
+  $("chart").innerHTML = costChartSvg(chartPoints, state.n, lastPlan?.name ?? state.expr, colors);
 }
 
 function setCosts(prefix: string, c: Costs | undefined): void {
@@ -357,7 +363,16 @@ function renderFigures(a: SvgAnswer): void {
     ...a.svgs.map((f) => {
       const fig = document.createElement("figure");
       const holder = document.createElement("div");
+      holder.className = "holder";
       holder.innerHTML = f.svg;
+      // click to enlarge (full window), click or Escape to close
+      holder.title = "click to enlarge";
+      holder.tabIndex = 0;
+      const toggle = () => holder.classList.toggle("enlarged");
+      holder.addEventListener("click", toggle);
+      holder.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || (e.key === "Escape" && holder.classList.contains("enlarged"))) toggle();
+      });
       const cap = document.createElement("figcaption");
       cap.textContent = f.caption;
       const row = document.createElement("div");

@@ -23,7 +23,9 @@ export function drawPicture(a: PlanAnswer, canvas: HTMLCanvasElement, info: HTML
   const img = new ImageData(r.cols, r.rows);
   for (let c = 0; c < r.rows * r.cols; c++) {
     const o = r.owner[c]; // raster: [rows, cols]
-    const f = o < 0 ? 0 : 0.35 + 0.65 * r.fraction[c]; // a sparse pooled cell stays visible
+    // any-allowed colouring: a pooled cell with ANY allowed pair is at least 60 % of its part's
+    // colour (a global token's row is 1 of 16 pairs of its cells at n = 4,096), denser cells darker
+    const f = o < 0 ? 0 : 0.6 + 0.4 * r.fraction[c];
     const rgb = o < 0 ? EMPTY_RGB : RGB[o % RGB.length];
     // pooled cells blend the part's colour with the empty colour by the allowed fraction
     img.data[4 * c] = Math.round(EMPTY_RGB[0] + (rgb[0] - EMPTY_RGB[0]) * f);
@@ -69,7 +71,9 @@ export function drawPicture(a: PlanAnswer, canvas: HTMLCanvasElement, info: HTML
     ctx.setLineDash([]);
   }
   const pooled =
-    r.blockRows === 1 && r.blockCols === 1 ? "1 cell = 1 pair" : `1 cell = ${r.blockRows} × ${r.blockCols} pairs`;
+    r.blockRows === 1 && r.blockCols === 1
+      ? "1 cell = 1 pair"
+      : `1 cell = ${r.blockRows} × ${r.blockCols} pairs, coloured if any is allowed (paler: fewer)`;
   info.textContent = `queries ${groupDigits(v.q0)}–${groupDigits(v.q1 - 1)} × keys ${groupDigits(v.k0)}–${groupDigits(v.k1 - 1)} · ${pooled} · rows = queries, columns = keys · solid outline: full tile, dashed: partial tile`;
   legend.replaceChildren(
     ...(a.labels ?? []).map((label, i) => {

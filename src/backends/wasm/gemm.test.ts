@@ -10,7 +10,8 @@ import { describe, expect, test } from "vitest";
 import { attention } from "../../attention.js";
 import { AttentionArgumentError } from "../../errors.js";
 import { Rng } from "../../util/rng.js";
-import { forgetWeight, gemmPackedBytes, type LinearOptions, linear, releaseGemm } from "./gemm.js";
+import { type LinearOptions, linear } from "../dispatch.js";
+import { forgetWeight, gemmPackedBytes, releaseGemm } from "./gemm.js";
 import { releaseWasm } from "./wasm.js";
 
 const BACKENDS: [string, LinearOptions][] = [

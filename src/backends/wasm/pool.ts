@@ -31,24 +31,16 @@
  * drops the memory the dead or stuck worker may still touch, so the next call starts clean.
  */
 
-/** Control words (Int32Array indices) at CTL_OFFSET in the shared memory. */
 import { type PoolWorker, workerSpawner } from "../../platform.js";
+import { CTL, CTL_WORDS, ITEM_WORDS } from "./layout.js";
 
-const GEN = 0;
-const TICKET = 1;
-const COUNT = 2;
-const DONE = 3;
-const PART = 4; // participants claimed this generation
-const MAXPART = 5; // workers allowed to join (threads − 1)
-const ITEMS = 6; // byte pointer of the item list
-const SCRATCH = 7; // byte pointer of thread 0's scratch
-const STRIDE = 8; // scratch bytes per thread
-const ERROR = 9; // 1: a kernel trap in a worker; 2: a worker died (its handlers said so)
-const READY = 10; // workers started
-const HOOK = 11; // test hook: 1 = the next worker to claim an item throws, 2 = it never returns, 3 = it exits
-const ENTRY = 12; // gemm: which export runs the items (0 = runItem, 1 = gemmItem)
-const BARRIER = 13; // items from this index on start only once every earlier item is done (count: none)
-export const CTL_WORDS = 16;
+export { CTL_WORDS } from "./layout.js";
+
+// The control words (Int32Array indices at CTL_OFFSET in the shared memory): the layout table,
+// assembly/layout.mjs (CTL), read here and interpolated into the worker's source below.
+/** Bytes per work item: attention and GEMM items have the same size (assembly/layout.mjs checks). */
+const ITEM_BYTES = ITEM_WORDS * 4;
+const { GEN, TICKET, COUNT, DONE, PART, MAXPART, ITEMS, SCRATCH, STRIDE, ERROR, READY, HOOK, ENTRY, BARRIER } = CTL;
 
 /** Minimum wait without progress before a run is declared failed (ms); see the class comment. */
 const STALL_BASE_MS = 5000;
@@ -105,7 +97,7 @@ function claim(gen, scratch) {
     const barrier = Atomics.load(ctl, ${BARRIER});
     if (idx >= barrier) waitDone(barrier);
     const run = Atomics.load(ctl, ${ENTRY}) === 1 ? exports_.gemmItem : exports_.runItem;
-    try { run(Atomics.load(ctl, ${ITEMS}) + idx * 16, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
+    try { run(Atomics.load(ctl, ${ITEMS}) + idx * ${ITEM_BYTES}, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
     const done = Atomics.add(ctl, ${DONE}, 1) + 1;
     if (done === count || done === barrier) Atomics.notify(ctl, ${DONE});
   }
@@ -275,7 +267,7 @@ export class WorkerPool {
         if (failure !== null) break;
       }
       try {
-        main.runItem(items + idx * 16, scratch);
+        main.runItem(items + idx * ITEM_BYTES, scratch);
       } catch (e) {
         error = e;
       }

@@ -4,6 +4,7 @@
  * or the whole head. The list depends on the plan alone, never on the thread count.
  */
 import type { PlanPart } from "../../types.js";
+import { ITEM_MERGE, ITEM_ROW_BLOCK, ITEM_STORE, ITEM_WHOLE_HEAD } from "./layout.js";
 
 /** Scored pairs per work item before a tile range is cut, at most (≈ 16 MFLOP at D = 64). */
 export const ITEM_PAIRS = 65536;
@@ -71,10 +72,11 @@ export function setRowBlocksForTests(enabled: boolean): boolean {
   return old;
 }
 
-/** Item kind: every part of a head, in order, over all its query tiles. */
-export const ITEM_WHOLE_HEAD = -1;
-/** Item kind: every part of a head, in order, each over its own tile range (a row block, see rowCuts). */
-export const ITEM_ROW_BLOCK = -2;
+// Item kinds (the layout table, assembly/layout.mjs): ITEM_WHOLE_HEAD every part of a head in
+// order over all its query tiles; ITEM_ROW_BLOCK every part in order, each over its own tile
+// range (a row block, see rowCuts); ITEM_MERGE the records of rows [qtBegin, qtEnd) of a
+// deferred head (second phase); ITEM_STORE - p part p's tiles to its records (first phase).
+export { ITEM_MERGE, ITEM_ROW_BLOCK, ITEM_STORE, ITEM_WHOLE_HEAD } from "./layout.js";
 
 /**
  * Row blocks of a multi-part head whose parts all have unique rows: cut positions x (original
@@ -229,10 +231,6 @@ function tileRanges(p: PlanPart, kind: number, itemPairs: number, out: number[])
   }
 }
 
-/** Item kind: merge the records of rows [qtBegin, qtEnd) of a deferred head (second phase). */
-export const ITEM_MERGE = -3;
-/** Item kind ITEM_STORE - p: part p's tiles [qtBegin, qtEnd) to its records (first phase). */
-export const ITEM_STORE = -16;
 /** Rows per merge-phase item. */
 const MERGE_ROWS = 512;
 

@@ -1,6 +1,6 @@
 /**
  * Plans in the wasm backend's memory: a compiled Plan is serialised once into a plan arena at
- * the start of the data region (part descriptors [·, 16 i32] and the plan's typed arrays, see
+ * the start of the data region (part descriptors [·, PART_WORDS i32] and the plan's typed arrays, see
  * assembly/kernel.ts) together with its work items, and found again by a WeakMap keyed by the
  * Plan object. Workers share the memory, so a reused plan crosses to them without a copy.
  *
@@ -15,17 +15,16 @@
  */
 import type { Plan, PlanPart } from "../../types.js";
 import { maxTile } from "../js/tiled.js";
+import { DATA_START, ITEM_ROW_BLOCK, MAX_BYTES, PART, PART_WORDS } from "./layout.js";
+import type { WasmMemory } from "./memory.js";
 import { MAX_ITEMS } from "./pool.js";
-import { deferItems, deferrable, ITEM_ROW_BLOCK, itemPairsFor, planItems } from "./wasm-items.js";
+import { deferItems, deferrable, itemPairsFor, planItems } from "./wasm-items.js";
 
-export const PAGE = 65536;
-export const CTL_OFFSET = 65536; // after the module's data segments (< 8 KiB)
-export const DATA_START = CTL_OFFSET + 4096;
-export const MAX_BYTES = 65536 * PAGE; // 4 GiB: 32-bit WebAssembly
+export { WasmMemoryError } from "./memory.js";
 
-/** What the arena needs of the runtime: its memory. */
+/** What placing a plan needs of the runtime: the owner of its memory. */
 export interface ArenaRuntime {
-  memory: WebAssembly.Memory;
+  mem: WasmMemory;
 }
 
 /**
@@ -82,7 +81,8 @@ export class Bump {
  * copying per call.
  */
 interface PlanEntry {
-  runtime: ArenaRuntime;
+  /** The memory owner it was placed in, and the arena generation: a reset or a new runtime forgets it. */
+  owner: WasmMemory;
   generation: number;
   /** Part-descriptor pointer of each row [B·H]. */
   rowParts: Int32Array;
@@ -156,47 +156,6 @@ function sortItems(order: number[]): { items: Int32Array; maxCost: number } {
 }
 
 const planCache = new WeakMap<Plan, PlanEntry>();
-/**
- * Arena state: [DATA_START, reservedEnd) holds the packed GEMM weights (src/backends/wasm/gemm.ts), plans
- * live in [arenaBase, arenaEnd) with arenaBase >= reservedEnd; a reset (generation + 1) forgets
- * them all. Per-call data of either kernel goes after arenaEnd.
- */
-let reservedEnd = DATA_START;
-let arenaBase = DATA_START;
-let arenaEnd = DATA_START;
-
-/** End of the plan arena: per-call data goes after it. */
-export function planArenaEnd(): number {
-  return arenaEnd;
-}
-
-/** Forgets every cached plan (the arena restarts at its base). */
-export function resetPlanArena(): void {
-  arenaGeneration++;
-  arenaEnd = arenaBase;
-}
-
-/** The runtime was released: no weights, no plans. */
-export function resetWasmLayout(): void {
-  reservedEnd = DATA_START;
-  arenaBase = DATA_START;
-  resetPlanArena();
-}
-
-/**
- * The end of the packed-weight region (src/backends/wasm/gemm.ts); setting it past the plan arena's base
- * forgets the plans (they are placed again, after the weights, on their next use).
- */
-export function reservedRegionEnd(end?: number): number {
-  if (end === undefined) return reservedEnd;
-  reservedEnd = Math.max(DATA_START, end);
-  if (reservedEnd > arenaBase || arenaEnd === arenaBase) {
-    arenaBase = reservedEnd;
-    resetPlanArena();
-  }
-  return reservedEnd;
-}
-let arenaGeneration = 0;
 /** Above this the arena is reset before a new plan is placed (wasm memory never shrinks). */
 const ARENA_LIMIT = 1 << 30;
 /** Plans serialised into wasm memory so far (tests: a reused plan is written once). */
@@ -207,13 +166,30 @@ export function wasmPlansSerialised(): number {
 
 /** Bytes a plan needs in the arena (descriptors + arrays), and its scratch stride. */
 export function planFootprint(plan: Plan, D: number): { bytes: number; stride: number } {
+  let byD = footprints.get(plan);
+  if (byD === undefined) {
+    byD = new Map();
+    footprints.set(plan, byD);
+  }
+  let f = byD.get(D);
+  if (f === undefined) {
+    f = countFootprint(plan, D);
+    byD.set(D, f);
+  }
+  return f;
+}
+
+/** planFootprint's answers (a plan is immutable: counting it once is enough). */
+const footprints = new WeakMap<Plan, Map<number, { bytes: number; stride: number }>>();
+
+function countFootprint(plan: Plan, D: number): { bytes: number; stride: number } {
   const seen = new Set<PlanPart[]>();
   let bytes = 0;
   let stride = 0;
   for (const parts of plan.rows) {
     if (seen.has(parts)) continue;
     seen.add(parts);
-    bytes += parts.length * 64;
+    bytes += parts.length * PART_WORDS * 4; // part descriptors
     if (parts.length > 1) {
       // row-block tables (placePlan): at most one block per tile of the first part, [P][2] i32 each
       bytes += align16(parts[0].qTiles.length * parts.length * 8);
@@ -228,28 +204,6 @@ export function planFootprint(plan: Plan, D: number): { bytes: number; stride: n
   return { bytes: align16(bytes), stride: (stride + 63) & ~63 };
 }
 
-/** The host refused the memory a run needs (raised before the kernel writes anything). */
-export class WasmMemoryError extends Error {
-  override name = "WasmMemoryError";
-}
-
-export function ensureMemory(rt: ArenaRuntime, total: number): void {
-  if (total > MAX_BYTES) {
-    throw new WasmMemoryError(
-      `wasm backend: this problem needs ${total} bytes of WebAssembly memory, above the 4 GiB limit; split the batch/heads or use backend "js"`,
-    );
-  }
-  const have = rt.memory.buffer.byteLength;
-  if (total <= have) return;
-  try {
-    rt.memory.grow(Math.ceil((total - have) / PAGE));
-  } catch (e) {
-    throw new WasmMemoryError(
-      `wasm backend: could not grow WebAssembly memory to ${total} bytes (${e instanceof Error ? e.message : String(e)}); use backend "js" or a smaller batch`,
-    );
-  }
-}
-
 /** Places `plan` in the arena (or finds it there); `callBytes` is what the call needs after the arena. */
 export function placePlan(
   rt: ArenaRuntime,
@@ -257,20 +211,21 @@ export function placePlan(
   D: number,
   callBytesFor: (items: number, stride: number) => number,
 ): PlanEntry {
+  const mem = rt.mem;
   const hit = planCache.get(plan);
-  if (hit !== undefined && hit.runtime === rt && hit.generation === arenaGeneration) return hit;
+  if (hit !== undefined && hit.owner === mem && hit.generation === mem.arenaGeneration) return hit;
   const { bytes, stride } = planFootprint(plan, D);
   const callBytes = callBytesFor(itemsBound(plan), stride);
-  if (arenaEnd + bytes > DATA_START + ARENA_LIMIT || arenaEnd + bytes + callBytes > MAX_BYTES) {
-    resetPlanArena();
+  if (mem.callStart + bytes > DATA_START + ARENA_LIMIT || mem.callStart + bytes + callBytes > MAX_BYTES) {
+    mem.resetArena();
   }
-  const start = arenaEnd;
-  ensureMemory(rt, start + bytes + callBytes);
-  const buf = rt.memory.buffer;
+  const start = mem.callStart;
+  mem.ensure(start + bytes + callBytes);
+  const buf = mem.memory.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
   const u32 = new Uint32Array(buf);
-  const mem = new Bump(start);
+  const bump = new Bump(start);
   const B = plan.batch;
   const H = plan.dims.heads;
   const Lq = plan.dims.queryLength;
@@ -282,7 +237,7 @@ export function placePlan(
   >();
   const copyI32 = (a: Int32Array | null): number => {
     if (a === null) return 0;
-    const p = mem.take(a.byteLength);
+    const p = bump.take(a.byteLength);
     i32.set(a, p / 4);
     return p;
   };
@@ -295,33 +250,33 @@ export function placePlan(
     const parts = plan.rows[row];
     let info = placed.get(parts);
     if (info === undefined) {
-      const ptr = mem.take(parts.length * 64);
+      const ptr = bump.take(parts.length * PART_WORDS * 4);
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
-        const w = ptr / 4 + i * 16; // part descriptor: 16 i32 words
-        i32[w] = copyI32(p.qIndex);
-        i32[w + 1] = copyI32(p.kIndex);
-        i32[w + 2] = copyI32(p.qTiles);
-        i32[w + 3] = p.qTiles.length - 1;
-        i32[w + 4] = copyI32(p.kTiles);
-        i32[w + 5] = copyI32(p.rowPtr);
-        i32[w + 6] = copyI32(p.colIdx);
-        i32[w + 7] = copyI32(p.maskOff); // word offsets into maskWords
-        const words = mem.take(p.maskWords.byteLength);
+        const w = ptr / 4 + i * PART_WORDS; // part descriptor i (assembly/layout.mjs, PART)
+        i32[w + PART.Q_INDEX] = copyI32(p.qIndex);
+        i32[w + PART.K_INDEX] = copyI32(p.kIndex);
+        i32[w + PART.Q_TILES] = copyI32(p.qTiles);
+        i32[w + PART.NUM_QT] = p.qTiles.length - 1;
+        i32[w + PART.K_TILES] = copyI32(p.kTiles);
+        i32[w + PART.ROW_PTR] = copyI32(p.rowPtr);
+        i32[w + PART.COL_IDX] = copyI32(p.colIdx);
+        i32[w + PART.MASK_OFF] = copyI32(p.maskOff); // word offsets into maskWords
+        const words = bump.take(p.maskWords.byteLength);
         u32.set(p.maskWords, words / 4);
-        i32[w + 8] = words;
-        i32[w + 9] = p.selfScore === undefined ? 0 : 1;
-        f32[w + 10] = p.selfScore ?? 0;
-        i32[w + 11] = maxTile(p.qTiles);
-        i32[w + 12] = maxTile(p.kTiles);
-        i32[w + 13] = keyWindow(p);
-        i32[w + 14] = passCols(p);
+        i32[w + PART.MASK_WORDS] = words;
+        i32[w + PART.HAS_SELF] = p.selfScore === undefined ? 0 : 1;
+        f32[w + PART.SELF_SCORE] = p.selfScore ?? 0;
+        i32[w + PART.TQ_MAX] = maxTile(p.qTiles);
+        i32[w + PART.TK_MAX] = maxTile(p.kTiles);
+        i32[w + PART.K_WIN] = keyWindow(p);
+        i32[w + PART.CAP] = passCols(p);
       }
       const blocks: number[][] = [];
       const its = planItems(parts, Lq, blocks, itemPairs);
       if (blocks.length > 0) {
         // row-block tables: per block, per part [qtBegin, qtEnd) i32 pairs; items point at them
-        const table = mem.take(blocks.length * parts.length * 8);
+        const table = bump.take(blocks.length * parts.length * 8);
         for (let j = 0; j < blocks.length; j++) {
           i32.set(blocks[j], table / 4 + j * parts.length * 2);
         }
@@ -356,15 +311,15 @@ export function placePlan(
     const b = sortItems(second);
     deferred = { first: a.items, second: b.items, maxItemCost: Math.max(a.maxCost, b.maxCost), recordParts };
   }
-  arenaEnd = mem.at;
+  mem.extendArena(bump.at);
   plansSerialised++;
   const entry: PlanEntry = {
-    runtime: rt,
-    generation: arenaGeneration,
+    owner: mem,
+    generation: mem.arenaGeneration,
     rowParts,
     items,
     stride,
-    bytes: mem.at - start,
+    bytes: bump.at - start,
     maxItemCost,
     deferred,
   };

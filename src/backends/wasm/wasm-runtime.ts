@@ -5,11 +5,9 @@
  */
 import { enableRelaxedSimd } from "../../platform.js";
 import { WASM_PLAIN, WASM_PLAIN_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED } from "./bytes.js";
+import { CTL_OFFSET, DATA_START, MAX_PAGES, PAGE } from "./layout.js";
+import { WasmMemory } from "./memory.js";
 import { poolUnsupportedReason, WorkerPool } from "./pool.js";
-
-import { CTL_OFFSET, DATA_START, PAGE, resetWasmLayout } from "./wasm-plan.js";
-
-export { CTL_OFFSET, DATA_START, PAGE } from "./wasm-plan.js";
 
 export interface KernelExports {
   runItem(item: number, scratch: number): void;
@@ -25,6 +23,8 @@ export interface KernelExports {
 export interface Runtime {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  /** The owner of that memory's layout (weights, plan arena, calls): lives and dies with this runtime. */
+  mem: WasmMemory;
   shared: boolean;
   /** The relaxed-SIMD build (f32x4.relaxed_madd) runs: the host validated it. */
   relaxed: boolean;
@@ -78,9 +78,9 @@ function load(): Runtime | null {
       if (!WebAssembly.validate(bytes)) throw new Error("this runtime's WebAssembly lacks SIMD (v128)");
       module = new WebAssembly.Module(bytes);
     }
-    const memory = new WebAssembly.Memory({ initial: DATA_START / PAGE + 1, maximum: 65536, shared });
+    const memory = new WebAssembly.Memory({ initial: DATA_START / PAGE + 1, maximum: MAX_PAGES, shared });
     const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    runtime = { module, memory, shared, relaxed, kernel, pool: null };
+    runtime = { module, memory, mem: new WasmMemory(memory), shared, relaxed, kernel, pool: null };
   } catch (e) {
     loadError = e instanceof Error ? e.message : String(e);
   }
@@ -137,8 +137,8 @@ export async function startWasmThreads(threads: number): Promise<number> {
 /** Stops the worker pool and drops the module's memory (it can only grow while alive). */
 export function releaseWasm(): void {
   runtime?.pool?.close();
+  if (runtime !== null) runtime.mem.live = false;
   runtime = null;
-  resetWasmLayout();
 }
 
 /** The loaded runtime, or null when this host cannot run it (the GEMM asks; see wasmHostReasons). */
@@ -156,8 +156,6 @@ export function loadedRuntime(): Runtime {
 /** Stops the pool and forgets the runtime (its memory may still be touched by a stuck worker); the next call loads afresh. */
 export function dropRuntime(rt: Runtime): void {
   rt.pool?.close();
-  if (runtime === rt) {
-    runtime = null;
-    resetWasmLayout();
-  }
+  rt.mem.live = false;
+  if (runtime === rt) runtime = null;
 }

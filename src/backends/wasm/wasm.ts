@@ -21,46 +21,22 @@
  */
 import type { Plan } from "../../types.js";
 import { cleanInputs, finishAll, hasMarks, type NonFinite } from "../nonfinite.js";
-import { CTL_WORDS, PoolError, WorkerPool } from "./pool.js";
+import { CTL_OFFSET, DATA_START, HEAD, HEAD_WORDS, ITEM, ITEM_WORDS, MAX_BYTES } from "./layout.js";
+import { PoolError, WorkerPool } from "./pool.js";
 import { useDeferred } from "./wasm-items.js";
-import {
-  align16,
-  Bump,
-  CTL_OFFSET,
-  DATA_START,
-  ensureMemory,
-  itemsBound,
-  MAX_BYTES,
-  multiPartRows,
-  placePlan,
-  planArenaEnd,
-  planFootprint,
-  recordBytesBound,
-  reservedRegionEnd,
-  resetPlanArena,
-} from "./wasm-plan.js";
+import { align16, Bump, itemsBound, multiPartRows, placePlan, planFootprint, recordBytesBound } from "./wasm-plan.js";
 import { dropRuntime, loadedRuntime, type Runtime } from "./wasm-runtime.js";
 
 export { WasmMemoryError, wasmPlansSerialised } from "./wasm-plan.js";
 export type { KernelExports, Runtime } from "./wasm-runtime.js";
-export { dropRuntime, wasmRuntime } from "./wasm-runtime.js";
-
-/** gemm: the end of the packed-weight region [DATA_START, end), kept across calls (get, or set). */
-export function wasmReserved(end?: number): number {
-  return reservedRegionEnd(end);
-}
-
-/** First byte a call's own data may use: after the packed weights and the plan arena. */
-export function wasmCallStart(): number {
-  return planArenaEnd();
-}
-
 export {
+  dropRuntime,
   failNextWorkerItemForTests,
   releaseWasm,
   startWasmThreads,
   wasmHostReasons,
   wasmPoolSize,
+  wasmRuntime,
   wasmVariant,
 } from "./wasm-runtime.js";
 
@@ -121,25 +97,26 @@ export function setWasmMemoryLimitForTests(bytes: number = MAX_BYTES): number {
   return old;
 }
 
+/** The sizes a problem's wasm memory needs are counted from: shapes, plan and threads (no data). */
+export type WasmShape = Pick<WasmProblem, "B" | "H" | "Hkv" | "Lq" | "Lk" | "D" | "plan" | "threads">;
+
 /** Bytes one call needs after the plan arena: items, head descriptors, q, k, v, out, lse, scratch, records. */
-function callBytes(pr: WasmProblem, items: number, stride: number, records: number): number {
-  const { B, H, Lq, threads } = pr;
-  const sizes = [
-    items * 16,
-    B * H * 64,
-    pr.q.byteLength,
-    pr.k.byteLength,
-    pr.v.byteLength,
-    pr.q.byteLength,
-    B * H * Lq * 4,
-  ];
+function callBytes(pr: WasmShape, items: number, stride: number, records: number): number {
+  const { B, H, Hkv, Lq, Lk, D, threads } = pr;
+  const qBytes = B * H * Lq * D * 4; // q and out: [B, H, Lq, D]
+  const kvBytes = B * Hkv * Lk * D * 4; // k (transformed keys too) and v: [B, Hkv, Lk, D]
+  const sizes = [items * ITEM_WORDS * 4, B * H * HEAD_WORDS * 4, qBytes, kvBytes, kvBytes, qBytes, B * H * Lq * 4];
   let t = threads * stride + records + 16 * 16;
   for (const x of sizes) t += align16(x);
   return t;
 }
 
-/** Counts the linear memory the problem needs (nothing is written to wasm memory): its plan placed after a fresh arena, plus the call's data. */
-export function prepareWasm(pr: WasmProblem): WasmPrepared {
+/**
+ * Counts the linear memory a problem needs from its shapes and plan alone (nothing is
+ * prepared, copied or written to wasm memory): its plan placed after a fresh arena, plus the
+ * call's data. Pure: the wasm op's notSupportedReasons calls it.
+ */
+export function wasmNeeds(pr: WasmShape): Omit<WasmPrepared, "pr"> {
   const { bytes: planBytes, stride } = planFootprint(pr.plan, pr.D);
   const base = DATA_START + planBytes;
   let recordBytes = useDeferred(multiPartRows(pr.plan), pr.threads) ? recordBytesBound(pr.plan, pr.D) : 0;
@@ -155,7 +132,12 @@ export function prepareWasm(pr: WasmProblem): WasmPrepared {
       `the plan needs ${total} bytes of WebAssembly memory (inputs, outputs, ${planBytes} bytes of plan, ${pr.threads * stride} bytes of scratch), above ${limit}; split the batch/heads or use backend "js"`,
     );
   }
-  return { pr, bytes: total, reasons, recordBytes };
+  return { bytes: total, reasons, recordBytes };
+}
+
+/** wasmNeeds of a problem with its data: what runWasm takes. */
+export function prepareWasm(pr: WasmProblem): WasmPrepared {
+  return { pr, ...wasmNeeds(pr) };
 }
 
 export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr)): WasmResult {
@@ -168,8 +150,8 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const { B, H, Hkv, Lq, Lk, D, threads, plan } = pr;
   const need = (items: number, stride: number): number => callBytes(pr, items, stride, prepared.recordBytes);
   let entry = placePlan(rt, plan, D, need);
-  if (planArenaEnd() + need(entry.items.length / 4, entry.stride) > memoryLimit) {
-    resetPlanArena(); // the cached plan sits too high for this call's data: place it afresh at the start
+  if (rt.mem.callStart + need(entry.items.length / 4, entry.stride) > memoryLimit) {
+    rt.mem.resetArena(); // the cached plan sits too high for this call's data: place it afresh at the start
     entry = placePlan(rt, plan, D, need);
   }
   const deferred = prepared.recordBytes > 0 ? entry.deferred : null; // two phases (wasm-items.ts deferItems)
@@ -177,14 +159,14 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const itemCount = list.length / 4;
   const mergeCount = deferred === null ? 0 : deferred.second.length / 4;
   const stride = entry.stride;
-  ensureMemory(rt, planArenaEnd() + need(itemCount + mergeCount, stride));
+  rt.mem.ensure(rt.mem.callStart + need(itemCount + mergeCount, stride));
 
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
-  const mem = new Bump(planArenaEnd());
-  const itemsPtr = mem.take((itemCount + mergeCount) * 16); // phase 1, then phase 2 (merge items)
-  const headsPtr = mem.take(B * H * 64);
+  const mem = new Bump(rt.mem.callStart);
+  const itemsPtr = mem.take((itemCount + mergeCount) * ITEM_WORDS * 4); // phase 1, then phase 2 (merge items)
+  const headsPtr = mem.take(B * H * HEAD_WORDS * 4);
   const qPtr = mem.take(pr.q.byteLength);
   const kPtr = mem.take(pr.k.byteLength);
   const vPtr = mem.take(pr.v.byteLength);
@@ -220,20 +202,20 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const row = b * H + h;
-      const w = headsPtr / 4 + row * 16; // head descriptor: 16 i32 words
+      const w = headsPtr / 4 + row * HEAD_WORDS; // head descriptor of row (assembly/layout.mjs, HEAD)
       const kvRow = b * Hkv + Math.floor(h / group);
-      i32[w] = qPtr + row * Lq * D * 4; // q, out: [B, H, Lq, D]
-      i32[w + 1] = kPtr + kvRow * Lk * D * 4; // k, v: [B, Hkv, Lk, D]
-      i32[w + 2] = vPtr + kvRow * Lk * D * 4;
-      i32[w + 3] = outPtr + row * Lq * D * 4;
-      i32[w + 4] = lsePtr + row * Lq * 4; // lse: [B, H, Lq]
-      i32[w + 5] = entry.rowParts[row];
-      i32[w + 6] = plan.rows[row].length;
-      i32[w + 7] = D;
-      f32[w + 8] = pr.scale;
+      i32[w + HEAD.Q] = qPtr + row * Lq * D * 4; // q, out: [B, H, Lq, D]
+      i32[w + HEAD.K] = kPtr + kvRow * Lk * D * 4; // k, v: [B, Hkv, Lk, D]
+      i32[w + HEAD.V] = vPtr + kvRow * Lk * D * 4;
+      i32[w + HEAD.OUT] = outPtr + row * Lq * D * 4;
+      i32[w + HEAD.LSE] = lsePtr + row * Lq * 4; // lse: [B, H, Lq]
+      i32[w + HEAD.PARTS] = entry.rowParts[row];
+      i32[w + HEAD.NUM_PARTS] = plan.rows[row].length;
+      i32[w + HEAD.D] = D;
+      f32[w + HEAD.SCALE] = pr.scale;
       const parts = recordParts === undefined ? 0 : recordParts[row];
-      i32[w + 9] = parts > 0 ? recPtr : 0; // records [P − 1][Lq][D + 3] f32 (assembly/merge.ts)
-      i32[w + 10] = Lq;
+      i32[w + HEAD.RECORDS] = parts > 0 ? recPtr : 0; // records [P − 1][Lq][D + 3] f32 (assembly/merge.ts)
+      i32[w + HEAD.LQ] = Lq;
       if (parts > 0) {
         // an unwritten record must merge as nothing: L = 0 and chk = 0 (words D + 1, D + 2)
         for (let j = 0; j < parts * Lq; j++) {
@@ -248,16 +230,16 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const writeItems = (items: Int32Array, at: number): void => {
     // sorted by decreasing cost: [row, partIndex, qtBegin, qtEnd]
     for (let n = 0; n < items.length / 4; n++) {
-      const w = at / 4 + n * 4; // item: 4 i32 words
-      i32[w] = headsPtr + items[n * 4] * 64;
-      i32[w + 1] = items[n * 4 + 1];
-      i32[w + 2] = items[n * 4 + 2];
-      i32[w + 3] = items[n * 4 + 3];
+      const w = at / 4 + n * ITEM_WORDS; // item n (assembly/layout.mjs, ITEM)
+      i32[w + ITEM.HEAD] = headsPtr + items[n * 4] * HEAD_WORDS * 4;
+      i32[w + ITEM.PART] = items[n * 4 + 1];
+      i32[w + ITEM.QT_BEGIN] = items[n * 4 + 2];
+      i32[w + ITEM.QT_END] = items[n * 4 + 3];
     }
   };
   writeItems(list, itemsPtr);
   // phase 2 (deferred heads): merge items after a barrier, once every part-0 merge and record is written
-  if (deferred !== null) writeItems(deferred.second, itemsPtr + itemCount * 16);
+  if (deferred !== null) writeItems(deferred.second, itemsPtr + itemCount * ITEM_WORDS * 4);
   const maxItemFlops = 4 * D * (deferred === null ? entry.maxItemCost : deferred.maxItemCost);
   runItemsOn(rt, threads, itemsPtr, itemCount + mergeCount, itemCount, scratch, stride, maxItemFlops);
   // the result out of wasm memory: into the caller's arrays when given (no allocation), else new ones
@@ -265,7 +247,7 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const lse = copyOut(f32.subarray(lsePtr / 4, lsePtr / 4 + B * H * Lq), pr.lseInto);
   zeroEmptyRows(out, lse, D);
   if (pr.bad || hasMarks(lse)) finishAll({ ...pr, out, lse }, pr.plan.rows, pr.bad); // the NaN rule (nonfinite.ts)
-  return { out, lse, memoryBytes: entry.bytes + (mem.at - planArenaEnd()) };
+  return { out, lse, memoryBytes: entry.bytes + (mem.at - rt.mem.callStart) };
 }
 
 /** Floats per chunk of copyIn: 256 KiB, still in L2 when the scan reads it back. */
@@ -332,6 +314,3 @@ function runItemsOn(
     );
   }
 }
-
-/** Control words must fit below DATA_START. */
-export const WASM_LAYOUT = { CTL_OFFSET, DATA_START, ctlBytes: CTL_WORDS * 4 };

@@ -6,6 +6,7 @@
 import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { bigBirdLayer, type RandomAttention } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
+import { familyHeads } from "../tasks/heads.js";
 import { type BertWeights, bertEmbed, loadBertWeights, Projections } from "./bert.js";
 import { bertFields, field, int } from "./fields.js";
 import type { Architecture, ForwardContext, LayerAttention, ModelConfig, Ops } from "./types.js";
@@ -25,10 +26,19 @@ function parseConfig(raw: Record<string, unknown>, where: string): BigBirdConfig
   if (at !== "block_sparse" && at !== "original_full") {
     throw new AttentionArgumentError(`${where}.attention_type`, at, `"block_sparse" or "original_full"`);
   }
+  const blockSize = int(where, raw, "block_size", 1, 64);
+  if (at === "block_sparse" && blockSize > base.maxPositions) {
+    // block_sparse pads inputs to a multiple of block_size: not one block fits the positions
+    throw new AttentionArgumentError(
+      `${where}.block_size`,
+      blockSize,
+      `at most max_position_embeddings ${base.maxPositions} (block_sparse pads inputs to a multiple of block_size, so no input would fit)`,
+    );
+  }
   return {
     ...base,
     attentionType: at,
-    blockSize: int(where, raw, "block_size", 1, 64),
+    blockSize,
     randomBlocks: int(where, raw, "num_random_blocks", 0, 3),
     rescaleEmbeddings: raw.rescale_embeddings === true,
   };
@@ -142,5 +152,5 @@ export const bigBird: Architecture<BigBirdConfig, BertWeights> = {
     mode === "model" && bigBirdAttentionKind(c, x.L) === "block_sparse" ? padToBlock(x, c.blockSize, c.padId) : x,
   embed: (x, c, w) => bertEmbed(x, c, w, null, c.rescaleEmbeddings ? Math.sqrt(c.hidden) : 1),
   attention,
-  heads: {},
+  heads: familyHeads("big_bird"),
 };

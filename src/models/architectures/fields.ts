@@ -16,11 +16,52 @@ export function field(where: string, raw: Record<string, unknown>, key: string, 
   return v;
 }
 
-/** An integer field >= min. */
-export function int(where: string, raw: Record<string, unknown>, key: string, min: number, fallback?: number): number {
+/**
+ * The largest value this library accepts for a size field of config.json, checked before
+ * anything is allocated from it (a `num_hidden_layers: 1e9` must not build a billion-entry
+ * array). Far above every published checkpoint (the largest have ~128 layers, hidden 16,384,
+ * vocabularies of 256k) and small enough that no config alone can exhaust memory. Every
+ * architecture reading these names through `int()` gets the bound.
+ */
+export const CONFIG_LIMITS: Readonly<Record<string, number>> = {
+  num_hidden_layers: 1024,
+  num_attention_heads: 1024,
+  hidden_size: 65_536,
+  intermediate_size: 262_144,
+  vocab_size: 4_194_304,
+  max_position_embeddings: 16_777_216,
+  type_vocab_size: 1024,
+  attention_window: 16_777_216,
+  block_size: 65_536,
+  num_random_blocks: 1024,
+  pad_token_id: 4_194_304,
+  // other architectures' size fields (ModernBERT, Reformer)
+  local_attention: 16_777_216,
+  global_attn_every_n_layers: 1024,
+  attention_head_size: 65_536,
+  feed_forward_size: 262_144,
+  num_buckets: 65_536,
+  lsh_attn_chunk_length: 16_777_216,
+  local_attn_chunk_length: 16_777_216,
+  num_hashes: 1024,
+};
+
+/** An integer field >= min (and <= its CONFIG_LIMITS bound, or `max`). */
+export function int(
+  where: string,
+  raw: Record<string, unknown>,
+  key: string,
+  min: number,
+  fallback?: number,
+  max: number = CONFIG_LIMITS[key] ?? Number.MAX_SAFE_INTEGER,
+): number {
   const v = field(where, raw, key, fallback);
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
-    throw new AttentionArgumentError(`${where}.${key}`, v, `an integer >= ${min}`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
+    const range =
+      max === Number.MAX_SAFE_INTEGER
+        ? `an integer >= ${min}`
+        : `an integer in [${min}, ${max}] (${max} is this library's bound on ${key}, checked before anything is allocated from it)`;
+    throw new AttentionArgumentError(`${where}.${key}`, v, range);
   }
   return v;
 }
@@ -90,7 +131,12 @@ export function bertFields(
   const act = activation(where, raw, "hidden_act", defaults.act);
   const eps = nonNegative(where, raw, "layer_norm_eps", 1e-12);
   const maxPositions = int(where, raw, "max_position_embeddings", 1);
+  const vocab = int(where, raw, "vocab_size", 1);
   const padId = int(where, raw, "pad_token_id", 0, defaults.padId);
+  if (padId >= vocab) {
+    // the pad id is a token id: the embedding table has vocab_size rows
+    throw new AttentionArgumentError(`${where}.pad_token_id`, padId, `a token id below vocab_size ${vocab}`);
+  }
   return {
     modelType,
     architectures: architectures(where, raw),
@@ -99,7 +145,7 @@ export function bertFields(
     headDim,
     layers,
     intermediate: int(where, raw, "intermediate_size", 1),
-    vocab: int(where, raw, "vocab_size", 1),
+    vocab,
     maxPositions,
     typeVocab: int(where, raw, "type_vocab_size", 1, 2),
     padId,

@@ -53,7 +53,18 @@ export function checkModelConfig(config: unknown, where = "config"): string {
 /** Checks and normalises a config.json object with its architecture's parser. */
 export function parseConfig(config: unknown, where = "config"): ModelConfig {
   const modelType = checkModelConfig(config, where);
-  return architectureOf(modelType).parseConfig(config as Record<string, unknown>, where);
+  const arch = architectureOf(modelType);
+  const c = arch.parseConfig(config as Record<string, unknown>, where);
+  // a config no input can run with is refused here, at load, not by every forward
+  const { limit, why } = arch.maxInputLength(c);
+  if (!(limit >= 1)) {
+    throw new AttentionArgumentError(
+      where,
+      `a ${modelType} config whose longest input is ${limit} tokens`,
+      `a config that fits at least one token (${why})`,
+    );
+  }
+  return c;
 }
 
 /** Longest input (tokens per row) the model allows, and why. */

@@ -7,8 +7,9 @@ import { AttentionArgumentError } from "../../errors.js";
 import { longformerGlobalRows, longformerLocal } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
 import type { WeightStore } from "../safetensors.js";
+import { familyHeads } from "../tasks/heads.js";
 import { type BertLayerWeights, type BertWeights, bertEmbed, loadBertWeights, Projections } from "./bert.js";
-import { bertFields, field } from "./fields.js";
+import { bertFields, CONFIG_LIMITS, field } from "./fields.js";
 import type { Architecture, ForwardContext, LayerAttention, Linear, ModelConfig, Ops } from "./types.js";
 
 export interface LongformerConfig extends ModelConfig {
@@ -35,16 +36,25 @@ function parseConfig(raw: Record<string, unknown>, where: string): LongformerCon
       `one window per layer (${base.layers} layers) or a single number`,
     );
   }
+  const maxWindow = CONFIG_LIMITS.attention_window;
   const attentionWindow = list.map((x, i) => {
-    if (typeof x !== "number" || !Number.isSafeInteger(x) || x <= 0 || x % 2 !== 0) {
+    if (typeof x !== "number" || !Number.isSafeInteger(x) || x <= 0 || x % 2 !== 0 || x > maxWindow) {
       throw new AttentionArgumentError(
         `${where}.attention_window[${i}]`,
         x,
-        "a positive even integer (HF's whole window; one-sided = half)",
+        `a positive even integer up to ${maxWindow} (HF's whole window; one-sided = half)`,
       );
     }
     return x;
   });
+  // positions are pad_token_id + 1 + the count of real tokens: at least one token must fit
+  if (base.padId + 1 >= base.maxPositions) {
+    throw new AttentionArgumentError(
+      `${where}.pad_token_id`,
+      base.padId,
+      `a value below max_position_embeddings ${base.maxPositions} - 1 (Longformer positions start at pad_token_id + 1, so no input would fit)`,
+    );
+  }
   return { ...base, attentionWindow };
 }
 
@@ -139,5 +149,5 @@ export const longformer: Architecture<LongformerConfig, LongformerWeights> = {
     })),
   embed: (x, c, w) => bertEmbed(x, c, w, positionIds(x, c.padId), 1),
   attention,
-  heads: {},
+  heads: familyHeads("longformer"),
 };

@@ -11,6 +11,7 @@ import type { AttentionPlans, RandomAttention } from "../attend.js";
 import type { CheckedInputs, ForwardInputs } from "../inputs.js";
 import type { GenerateOptions, GenerateOutput } from "../reformer/generate.js";
 import type { WeightStore } from "../safetensors.js";
+import type { TaskInputs } from "../tasks/prepare.js";
 import type { Activation } from "./fields.js";
 
 /** The config fields every architecture fills (its own fields extend this). */
@@ -138,16 +139,26 @@ export interface LayerAttention {
   attend(layer: number, hs: Float32Array, ctx: Float32Array, ops: Ops): void;
 }
 
+/** Named outputs of a head (logits, startLogits, …) as { data, shape }. */
+export type TaskOutputs = Record<string, { data: Float32Array; shape: number[] }>;
+
 /** A task head (HF `<Model>For<Task>`), registered in Architecture.heads under its HF class name. */
 export interface TaskHead<C extends ModelConfig = ModelConfig, HW = unknown> {
   /** The pipeline task it serves ("fill-mask", "text-classification", "token-classification", "question-answering", "multiple-choice"). */
   readonly task: string;
   /** The head's weights, named as HF saves them (the base model's prefix is `prefix`). */
   load(store: WeightStore, c: C, prefix: string): HW;
-  /** Inputs as the head wants them (e.g. Longformer QA: global attention on the question). */
-  prepare?(inputs: ForwardInputs, c: C): ForwardInputs;
-  /** The head on the encoder's output: named outputs (logits, startLogits, …) as { data, shape }. */
-  run(encoded: ForwardOutput, w: HW, c: C, ops: Ops): Record<string, { data: Float32Array; shape: number[] }>;
+  /** Label names (classification heads), id2label order. */
+  labels?(w: HW, c: C): string[];
+  /**
+   * Inputs as the encoder wants them, from the caller's (e.g. Longformer QA: global attention on
+   * the question; multiple choice: [B, choices, L] flattened to [B·choices, L]).
+   */
+  prepare?(inputs: TaskInputs, c: C): TaskInputs;
+  /** The head on the encoder's output: named outputs (logits, startLogits, …); `prepared`: what the encoder ran, `given`: the caller's inputs. */
+  run(encoded: ForwardOutput, w: HW, c: C, ops: Ops, prepared: ForwardInputs, given: TaskInputs): TaskOutputs;
+  /** ForMaskedLM: logits [n, vocab] of n hidden rows [n, hidden] only (fill-mask). */
+  runAt?(rows: Float32Array, n: number, w: HW, c: C, ops: Ops): Float32Array;
 }
 
 export interface Architecture<C extends ModelConfig = ModelConfig, W extends EncoderWeights = EncoderWeights> {

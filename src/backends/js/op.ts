@@ -1,0 +1,61 @@
+/** The js ops: the TypeScript tiled attention kernel (tiled.ts) and GEMM (gemm-js.ts); they always run. */
+import { planTotals } from "../../layout/plan.js";
+import type { AttentionResult } from "../../types.js";
+import type { LinearProblem, LinearRun } from "../linear-problem.js";
+import { cleanInputs, finishAll } from "../nonfinite.js";
+import type { Op } from "../op.js";
+import { type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
+import { linearJs } from "./gemm-js.js";
+import { type HeadTask, runHead, TiledScratch } from "./tiled.js";
+
+export const jsAttention: Op<Problem, AttentionResult> = {
+  name: "js",
+  notSupportedReasons: () => [],
+  run(p) {
+    const s = p.shapes;
+    const c = cleanInputs(p.q.data, p.k.data, p.v.data, s); // the NaN rule: see src/backends/nonfinite.ts
+    const kData = transformKeys(p.pattern, c.k, s);
+    // the kernel merges into out / lse: zeroed and -Infinity first (a caller's buffer too,
+    // whatever it held; rows with no allowed key keep these values)
+    const out = p.out === null ? new Float32Array(s.B * s.H * s.Lq * s.D) : p.out.data.fill(0);
+    const lse = (p.lse ?? new Float32Array(s.B * s.H * s.Lq)).fill(Number.NEGATIVE_INFINITY);
+    const scratch = new TiledScratch();
+    const group = s.H / s.Hkv;
+    const task: HeadTask = {
+      q: c.q,
+      k: kData,
+      v: c.v,
+      qBase: 0,
+      kBase: 0,
+      vBase: 0,
+      lseBase: 0,
+      D: s.D,
+      scale: p.scale,
+      out,
+      lse,
+    };
+    for (let b = 0; b < s.B; b++) {
+      for (let h = 0; h < s.H; h++) {
+        const kvRow = b * s.Hkv + Math.floor(h / group);
+        task.qBase = (b * s.H + h) * s.Lq * s.D; // q, out: [B, H, Lq, D]
+        task.kBase = kvRow * s.Lk * s.D; // k, v: [B, Hkv, Lk, D]
+        task.vBase = task.kBase;
+        task.lseBase = (b * s.H + h) * s.Lq; // lse: [B, H, Lq]
+        runHead(task, p.plan.rows[b * s.H + h], scratch);
+      }
+    }
+    finishAll({ ...s, q: c.q, k: kData, v: c.v, scale: p.scale, out, lse }, p.plan.rows, c.bad); // the NaN rule
+    const totals = planTotals(p.plan);
+    const extra = p.pattern.content?.transformKeys ? kData.byteLength : 0;
+    return { out: resultTensor(p, out), lse, stats: toStats(totals, s.D, extra, "js", 1) };
+  },
+};
+
+export const jsLinear: Op<LinearProblem, LinearRun> = {
+  name: "js",
+  notSupportedReasons: () => [],
+  run(p) {
+    linearJs(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y);
+    return { y: p.y, backend: "js", threads: 1 };
+  },
+};
