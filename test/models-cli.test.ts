@@ -60,6 +60,8 @@ describe("sparse-attention encode", () => {
   });
 
   it("--ids runs a folder without a tokenizer; bad calls name the problem and exit 2", async () => {
+    const textFile = path.join(os.tmpdir(), `sa-encode-text-${process.pid}.txt`);
+    writeFileSync(textFile, "Hello world.");
     const help = await cli(["encode", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(
@@ -74,6 +76,7 @@ describe("sparse-attention encode", () => {
       cli(["encode", "--model", caseDir("longformer_tiny"), "--text", "/no/such/file.txt"]),
       cli(["encode", "--model", caseDir("longformer_tiny"), "--ids", "5,1000"]),
       cli(["encode", "--model", os.tmpdir(), "--ids", "5"]),
+      cli(["encode", "--model", caseDir("longformer_tiny"), "--text", textFile]),
     ]);
     for (const r of runs) expect(r.code, r.stderr).toBe(2);
     expect(runs[0].stderr).toMatch(/got "5,6,x"; expected comma-separated/);
@@ -81,5 +84,8 @@ describe("sparse-attention encode", () => {
     expect(runs[2].stderr).toMatch(/--text \/no\/such\/file\.txt: cannot read it/);
     expect(runs[3].stderr).toMatch(/--ids: id 1000 \(number 2 in the list\) .*expected an integer in \[0, 1000\)/);
     expect(runs[4].stderr).toMatch(/no config\.json in the model folder/);
+    // a folder without tokenizer.json: worded for the command line, pointing at --ids
+    expect(runs[5].stderr).toMatch(/--text .*has no tokenizer\.json.*--ids/);
+    expect(runs[5].stderr).not.toMatch(/model\.encode/);
   });
 });

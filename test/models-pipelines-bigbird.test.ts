@@ -29,9 +29,8 @@ function bigBirdTokenizer(): { tokenizer: unknown; config: unknown } {
   put(67, "[MASK]", 0);
   put(5, "▁", -3);
   for (let c = 0; c < 26; c++) put(200 + c, String.fromCharCode(97 + c), -5);
-  ["▁the", "▁cat", "▁sat", "▁on", "▁mat", "▁where", "▁did", "▁dog", "▁run", "▁park", "▁in", "▁a"].forEach((w, i) =>
-    put(300 + i, w, -1),
-  );
+  const words = ["▁the", "▁cat", "▁sat", "▁on", "▁mat", "▁where", "▁did", "▁dog", "▁run", "▁park", "▁in", "▁a"];
+  for (const [i, w] of words.entries()) put(300 + i, w, -1);
   const special = (id: number, content: string) => ({
     id,
     content,

@@ -127,6 +127,11 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
         } catch (e) {
           throw new UsageError(`--text ${o.text}: cannot read it (${(e as Error).message})`);
         }
+        if (!model.hasTokenizer) {
+          throw new UsageError(
+            `${o.stdin ? "--stdin" : `--text ${o.text}`}: the model ${o.model} has no tokenizer.json, so text cannot be turned into token ids here; put tokenizer.json (and tokenizer_config.json) beside config.json, or give the token ids yourself with --ids, e.g. --ids 0,261,264,2`,
+          );
+        }
         const globalTokens = (o.global as TypedInt[] | undefined)?.map((g) => g.value);
         res = await model.encode(text, { ...common, globalTokens, maxLength: o.maxLength });
       }

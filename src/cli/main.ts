@@ -11,6 +11,7 @@ import { available, MECHANISMS, mechanismById } from "../catalog/mechanisms.js";
 import { PATTERN_FORM, PatternExpressionError, parsePattern } from "../catalog/pattern-expr.js";
 import { AttentionArgumentError } from "../index.js";
 import { explainCli, explainText, show, UsageError } from "./commands.js";
+import { corpusMode } from "./corpus-mode.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
 import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
@@ -215,7 +216,7 @@ export function program(): Command {
     });
   registerEncode(prog, out, err);
   registerGenerate(prog, out, err);
-  registerRun(prog, out, err);
+  registerRun(prog, out, err, [corpusMode]);
 
   prog
     .command("explore")

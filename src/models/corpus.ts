@@ -111,10 +111,12 @@ export interface StreamOptions<C = unknown> extends BatchOptions {
 
 /** The surface of a pipeline that streaming needs (pipeline() returns one). */
 export interface StreamablePipeline {
-  // biome-ignore lint/suspicious/noExplicitAny: the result type depends on the task
-  (input: unknown, contextOrOptions?: unknown, options?: unknown): Promise<any>;
+  // biome-ignore lint/suspicious/noExplicitAny: the options and the result type depend on the task
+  (input: unknown, contextOrOptions?: any, options?: any): Promise<any>;
   readonly task: string;
   readonly tokenizer: { encode(text: string): { ids: ArrayLike<number> } };
+  /** Tokens per row at most: a longer text is truncated (except by question answering, which slides windows). */
+  readonly model?: { readonly maxLength: number };
 }
 
 /** An item as a document: its id (the item's, else its index) and its token count. */
@@ -146,6 +148,8 @@ export function toDoc(
     }
     length += pipe.tokenizer.encode(v).ids.length;
   }
+  // the tokens the model will read: a single text is truncated to the model's length (specials included)
+  if (!qa && pipe.model !== undefined) length = Math.min(length, pipe.model.maxLength);
   return { id, index, input: obj, length };
 }
 

@@ -18,6 +18,16 @@ import { gatherRows, type HeadKind } from "./tasks/heads.js";
 import type { TaskInputs } from "./tasks/prepare.js";
 import type { EncoderWeights } from "./weights.js";
 
+/**
+ * What the library uses of @huggingface/tokenizers' Tokenizer. Its own types are not part of
+ * the published .d.ts: they break consumers compiling with moduleResolution "nodenext" and
+ * skipLibCheck false (extensionless relative imports, TS2834; test/packaging-consumer.test.ts).
+ */
+export interface TokenizerLike {
+  encode(text: string): { ids: number[]; tokens: string[] };
+  get_added_tokens_decoder(): Map<number, { special: boolean }>;
+}
+
 /** tokenizer.json and tokenizer_config.json, parsed. */
 export interface TokenizerFiles {
   tokenizer: unknown;
@@ -60,7 +70,7 @@ export interface LoadedHead {
 }
 
 export class Model extends EncoderModel {
-  private tok: Tokenizer | null = null;
+  private tok: TokenizerLike | null = null;
 
   constructor(
     config: ModelConfig,
@@ -156,8 +166,14 @@ export class Model extends EncoderModel {
     return tokenizerCodec(this.tokenizerFiles);
   }
 
+  /** True when the model came with tokenizer.json (encode() takes text). */
+  get hasTokenizer(): boolean {
+    const t = this.tokenizerFiles?.tokenizer;
+    return t !== null && typeof t === "object";
+  }
+
   /** The tokenizer (built on first use); an error when the model came without tokenizer.json. */
-  tokenizer(): Tokenizer {
+  tokenizer(): TokenizerLike {
     if (this.tok === null) {
       const files = this.tokenizerFiles;
       if (files === undefined || files.tokenizer === null || typeof files.tokenizer !== "object") {
@@ -167,7 +183,9 @@ export class Model extends EncoderModel {
           "a model loaded with tokenizer.json (put tokenizer.json and tokenizer_config.json in the model folder, or pass { tokenizer: { tokenizer, config } }); or call forward() with token ids",
         );
       }
-      this.tok = new Tokenizer(files.tokenizer as object, (files.config ?? {}) as object);
+      const tok: TokenizerLike = new Tokenizer(files.tokenizer as object, (files.config ?? {}) as object);
+      this.tok = tok;
+      return tok;
     }
     return this.tok;
   }
@@ -223,7 +241,7 @@ export class Model extends EncoderModel {
       }
       inputs.globalAttentionMask = { data: g, shape: [B, L] };
     }
-    const out = await this.forward(inputs, forwardOptions);
+    const out = await this.encoderForward(inputs, forwardOptions); // hidden states: never a head
     return { ...out, tokens: rows.map((r) => r.tokens), ids: rows.map((r) => r.ids) };
   }
 }

@@ -16,15 +16,29 @@ export {
   type ModelFiles,
   repoFolderName,
 } from "../hub/index.js";
-export { bigBirdExtras, type RandomAttention } from "./attend.js";
+/** PyTorch's CPU generator bit for bit (torch.manual_seed + torch.randn / torch.rand): Reformer's hash_seed rotations. */
+export { type NormalFillKernel, TorchGenerator } from "../util/torch-random.js";
+export type { RandomAttention } from "./attend.js";
 export {
+  type BigBirdConfig,
   checkModelConfig,
+  type LongformerConfig,
   type ModelConfig,
   type ModelType,
   maxInputLength,
   parseConfig,
   SUPPORTED_MODEL_TYPES,
 } from "./config.js";
+export {
+  type Batch,
+  type BatchOptions,
+  type CorpusDoc,
+  type CorpusResult,
+  runBatches,
+  type StreamItem,
+  type StreamOptions,
+  streamPipeline,
+} from "./corpus.js";
 export {
   type EncodeOptions,
   type EncodeOutput,
@@ -34,10 +48,9 @@ export {
   type TaskOutput,
   type TokenizerFiles,
 } from "./encode.js";
-export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
+export type { ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
-export { activate, addLayerNorm, erf, linear } from "./ops.js";
 export {
   type CallOptions,
   type FeatureExtractionOptions,
@@ -75,7 +88,7 @@ export {
   ReformerModel,
   type TextCodec,
 } from "./reformer/index.js";
-export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
+export { CheckpointError, SafetensorsFile, type TensorFile } from "./safetensors.js";
 export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";
 export type { TaskInputs } from "./tasks/prepare.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";

@@ -11,6 +11,7 @@ import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hu
 import { architectureOf } from "./architectures/index.js";
 import { type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
+import { byteLevelBpeJson } from "./pipeline/bpe-json.js";
 import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
 import { chooseHead } from "./tasks/choose.js";
 import { openWeights } from "./torch/checkpoint.js";
@@ -102,12 +103,29 @@ function fromFolder(fs: Fs, dir: string, task?: string): Model {
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
   const store = folderWeights(fs, dir);
-  const tokPath = join(dir, "tokenizer.json");
+  return withHead(store, config, task, folderTokenizer(fs, dir));
+}
+
+/**
+ * tokenizer.json + tokenizer_config.json; without tokenizer.json, a byte-level BPE's slow files
+ * (vocab.json + merges.txt) converted as HF's convert_slow_tokenizer does.
+ */
+function folderTokenizer(fs: Fs, dir: string): TokenizerFiles | undefined {
   const tcPath = join(dir, "tokenizer_config.json");
-  const tokenizer = fs.existsSync(tokPath)
-    ? { tokenizer: readJson(fs, tokPath), config: fs.existsSync(tcPath) ? readJson(fs, tcPath) : {} }
-    : undefined;
-  return withHead(store, config, task, tokenizer);
+  const config = fs.existsSync(tcPath) ? readJson(fs, tcPath) : {};
+  const tokPath = join(dir, "tokenizer.json");
+  if (fs.existsSync(tokPath)) return { tokenizer: readJson(fs, tokPath), config };
+  const vocab = join(dir, "vocab.json");
+  const merges = join(dir, "merges.txt");
+  if (!fs.existsSync(vocab) || !fs.existsSync(merges)) return undefined;
+  const stm = join(dir, "special_tokens_map.json");
+  const tokenizer = byteLevelBpeJson(
+    readJson(fs, vocab),
+    fs.readFileSync(merges, "utf8"),
+    config,
+    fs.existsSync(stm) ? readJson(fs, stm) : {},
+  );
+  return { tokenizer, config };
 }
 
 /** Loads a Longformer or BigBird encoder. */

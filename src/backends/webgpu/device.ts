@@ -40,12 +40,41 @@ export function useSwiftShaderWhereNoDriver(): void {
   if (fs?.existsSync(SWIFTSHADER_ICD)) p.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
 
+/**
+ * Dawn's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid or not set in the
+ * environment" (twice) on hosts without a session (containers, CI, ssh) although the adapter
+ * works. When the variable is unset or not a directory, point it at a private folder
+ * ($TMPDIR/sparse-attention-xdg-<uid>, mode 0700) before Dawn loads; a valid one is left alone.
+ */
+export function useRuntimeDirWhereNone(): void {
+  const p = proc();
+  if (p?.env === undefined) return;
+  const fs = p.getBuiltinModule?.("node:fs") as
+    | {
+        statSync(path: string, o: { throwIfNoEntry: false }): { isDirectory(): boolean } | undefined;
+        mkdirSync(path: string, o: { recursive: true; mode: number }): void;
+      }
+    | undefined;
+  const os = p.getBuiltinModule?.("node:os") as { tmpdir(): string; userInfo(): { uid: number } } | undefined;
+  if (fs === undefined || os === undefined) return;
+  const cur = p.env.XDG_RUNTIME_DIR;
+  if (cur !== undefined && cur !== "" && fs.statSync(cur, { throwIfNoEntry: false })?.isDirectory()) return;
+  try {
+    const dir = `${os.tmpdir()}/sparse-attention-xdg-${os.userInfo().uid}`;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    p.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // no writable temp folder: Dawn prints its message, WebGPU still works
+  }
+}
+
 let nodeGpu: Promise<GPU | string> | null = null;
 
 /** The webgpu package's GPU object in Node, or the reason there is none. */
 function loadNodeGpu(): Promise<GPU | string> {
   nodeGpu ??= (async () => {
     useSwiftShaderWhereNoDriver();
+    useRuntimeDirWhereNone();
     let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
     try {
       const name = "webgpu"; // a variable: bundlers must not try to resolve the Node-only package

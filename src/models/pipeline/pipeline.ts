@@ -6,6 +6,7 @@
  */
 import { AttentionArgumentError, checkInt, describe } from "../../errors.js";
 import type { Backend } from "../../types.js";
+import { type CorpusResult, type StreamItem, type StreamOptions, streamPipeline } from "../corpus.js";
 import type { TaskOutput, TokenizerFiles } from "../encode.js";
 import { type LoadOptions, loadModel, type ModelSource } from "../load.js";
 import { type HeadKind, TASK_HEADS } from "../tasks/heads.js";
@@ -106,6 +107,14 @@ export interface Pipeline {
   readonly task: PipelineTask;
   readonly model: PipelineModel;
   readonly tokenizer: TextTokenizer;
+  /**
+   * A whole corpus: results as `{ id, index, result }`, batch by batch (documents of similar
+   * length together, so not in input order). Items: texts, `{ id?, text }`, or `{ id?, question, context }`.
+   */
+  stream(
+    source: AsyncIterable<StreamItem> | Iterable<StreamItem>,
+    options?: StreamOptions<CallOptions>,
+  ): AsyncGenerator<CorpusResult>;
 }
 
 export type { EntityGroup, LabelScore, QaAnswer, QaOptions, TokenEntity };
@@ -338,6 +347,11 @@ export async function pipeline(
     task: { value: task, enumerable: true },
     model: { value: model, enumerable: true },
     tokenizer: { value: tok, enumerable: true },
+    stream: {
+      value: (source: AsyncIterable<StreamItem> | Iterable<StreamItem>, o?: StreamOptions<CallOptions>) =>
+        streamPipeline(pipe, source, o),
+      enumerable: true,
+    },
   });
   return pipe;
 }

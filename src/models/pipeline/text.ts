@@ -57,7 +57,7 @@ let BYTE_DECODER: Map<string, number> | null = null;
 type Json = Record<string, unknown>;
 
 export class TextTokenizer {
-  readonly tokenizer: Tokenizer;
+  private readonly tokenizer: Tokenizer; // private: its types stay out of the published .d.ts (strict nodenext consumers)
   readonly byteLevel: boolean;
   readonly trimOffsets: boolean;
   /** The byte-level pre-tokenizer's add_prefix_space. */
