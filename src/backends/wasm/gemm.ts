@@ -9,9 +9,11 @@
  * weights live in the packed-weight region of the module's memory (WasmMemory, memory.ts),
  * below every per-call layout; a FinalizationRegistry returns a weight's bytes to a free list when its buffer is
  * collected, forgetWeight(W) does it at once, releaseGemm() drops them all. So there is at
- * most one packed copy per live weight, and no weight copy per call. W is treated as
- * immutable after its first use: after changing one in place, call forgetWeight(W) (a
- * 16-element fingerprint catches wholesale refills, not single edits).
+ * most one packed copy per live weight, and no weight copy per call. Weights may be edited
+ * in place (model.weights…W[i] += 5): every call first compares W with its packed copy, word
+ * for word (one read of each, no hashing, no collisions), and repacks it in place at the
+ * first difference, so any change is seen (docs/security.md, "Weights edited in place").
+ * forgetWeight(W) frees a weight's copy at once.
  *
  * Per-call layout (bytes, from WasmMemory.callStart, after the attention plan arena): descriptor [GEMM] | items [n, GEMM_ITEM] |
  * bias [outFp] | x [rows, inF] | Yp [rowsP, outFp] | scratch [threads, stride].
@@ -42,7 +44,6 @@ interface Packed {
   bytes: number;
   outF: number;
   inF: number;
-  fingerprint: Uint32Array;
   /** The memory owner holding the copy and its weight epoch (a released or cleared owner ignores the free). */
   mem: WasmMemory;
   epoch: number;
@@ -118,33 +119,45 @@ function layoutBytes(rows: number, inF: number, outF: number, threads: number, g
   );
 }
 
-function fingerprint(W: Float32Array): Uint32Array {
-  const bits = new Uint32Array(W.buffer, W.byteOffset, W.length);
-  const f = new Uint32Array(16);
-  for (let s = 0; s < 16; s++) f[s] = bits[Math.floor((s * (W.length - 1)) / 15)];
-  return f;
-}
-
-function sameFingerprint(a: Uint32Array, b: Uint32Array): boolean {
-  for (let s = 0; s < 16; s++) if (a[s] !== b[s]) return false;
+/**
+ * True when the packed copy at `ptr` (Wp [outFp/8][inF][8]) holds W [outF, inF] bit for bit.
+ * Compared as 32-bit words (NaN payloads and -0 included); stops at the first difference.
+ */
+function samePacked(rt: Runtime, ptr: number, W: Float32Array, outF: number, inF: number): boolean {
+  const mem = new Int32Array(rt.memory.buffer);
+  const w = new Int32Array(W.buffer, W.byteOffset, W.length);
+  const full = outF >> 3; // panels of 8 real columns
+  let k = ptr / 4; // walks Wp [outFp/8][inF][8] contiguously
+  for (let p = 0; p < full; p++) {
+    const r0 = p * 8 * inF; // W row p·8, column 0
+    for (let i = 0; i < inF; i++, k += 8) {
+      const c = r0 + i; // W[p·8 + l, i] = w[c + l·inF]
+      if (
+        mem[k] !== w[c] ||
+        mem[k + 1] !== w[c + inF] ||
+        mem[k + 2] !== w[c + 2 * inF] ||
+        mem[k + 3] !== w[c + 3 * inF] ||
+        mem[k + 4] !== w[c + 4 * inF] ||
+        mem[k + 5] !== w[c + 5 * inF] ||
+        mem[k + 6] !== w[c + 6 * inF] ||
+        mem[k + 7] !== w[c + 7 * inF]
+      ) {
+        return false;
+      }
+    }
+  }
+  const lanes = outF - full * 8; // the last, partial panel
+  if (lanes > 0) {
+    for (let i = 0; i < inF; i++, k += 8) {
+      for (let l = 0; l < lanes; l++) if (mem[k + l] !== w[(full * 8 + l) * inF + i]) return false;
+    }
+  }
   return true;
 }
 
-/** The packed copy of W in wasm memory (packing it on first use): Wp [outFp/8][inF][8]. */
-function packedWeight(rt: Runtime, W: Float32Array, outF: number, inF: number): number {
-  const mem = rt.mem; // a released runtime took its owner, and every packed copy, with it
-  const packedByW = packedOf(mem);
-  const fp = fingerprint(W);
-  let byOffset = packedByW.get(W.buffer);
-  const old = byOffset?.get(W.byteOffset);
-  if (old !== undefined) {
-    const same = old.length === W.length && old.outF === outF && old.inF === inF;
-    if (same && sameFingerprint(old.fingerprint, fp)) return old.ptr;
-    forgetWeight(W);
-  }
+/** Writes W [outF, inF] into the packed layout Wp [outFp/8][inF][8] at `ptr` (padding columns zero). */
+function packInto(rt: Runtime, ptr: number, W: Float32Array, outF: number, inF: number): void {
   const outFp = Math.ceil(outF / 8) * 8;
-  const bytes = align64(outFp * inF * 4);
-  const ptr = mem.allocWeights(bytes);
   const f32 = new Float32Array(rt.memory.buffer);
   const base = ptr / 4;
   for (let o = 0; o < outFp; o++) {
@@ -156,7 +169,36 @@ function packedWeight(rt: Runtime, W: Float32Array, outF: number, inF: number): 
     const src = o * inF; // W: [outF, inF]
     for (let i = 0; i < inF; i++) f32[dst + i * 8] = W[src + i];
   }
-  const p: Packed = { ptr, length: W.length, bytes, outF, inF, fingerprint: fp, mem, epoch: mem.weightEpoch };
+}
+
+let repacks = 0;
+
+/** Packed weights rewritten because W changed in place since its last use (tests). */
+export function gemmRepacks(): number {
+  return repacks;
+}
+
+/** The packed copy of W in wasm memory (packing it on first use): Wp [outFp/8][inF][8]. */
+function packedWeight(rt: Runtime, W: Float32Array, outF: number, inF: number): number {
+  const mem = rt.mem; // a released runtime took its owner, and every packed copy, with it
+  const packedByW = packedOf(mem);
+  let byOffset = packedByW.get(W.buffer);
+  const old = byOffset?.get(W.byteOffset);
+  if (old !== undefined) {
+    if (old.length === W.length && old.outF === outF && old.inF === inF) {
+      if (samePacked(rt, old.ptr, W, outF, inF)) return old.ptr;
+      // edited in place since its last use: the same block, packed again
+      repacks++;
+      packInto(rt, old.ptr, W, outF, inF);
+      return old.ptr;
+    }
+    forgetWeight(W);
+  }
+  const outFp = Math.ceil(outF / 8) * 8;
+  const bytes = align64(outFp * inF * 4);
+  const ptr = mem.allocWeights(bytes);
+  packInto(rt, ptr, W, outF, inF);
+  const p: Packed = { ptr, length: W.length, bytes, outF, inF, mem, epoch: mem.weightEpoch };
   if (byOffset === undefined) {
     byOffset = new Map();
     packedByW.set(W.buffer, byOffset);
