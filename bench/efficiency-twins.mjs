@@ -4,7 +4,8 @@
 // repeats: time efficiency against dense at n = 8,192 (as bench/time-efficiency.mjs), and
 // "kernel only" with the per-call floor (a plan allowing no pair) taken off.
 // Usage: npm run build && node bench/efficiency-twins.mjs
-import { attention, compile, explain, patterns, randomTensor } from "../dist/index.js";
+import { attention, compile, explain, patterns } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 
 const H = 8;
 const D = 64;

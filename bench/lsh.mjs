@@ -15,8 +15,9 @@
 // factorised above 64 (see bucketsFor).
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { attention, FULL, PARTIAL, patterns, Rng } from "../dist/index.js";
+import { attention, FULL, PARTIAL, patterns } from "../dist/index.js";
 import { normaliseKeys } from "../dist/pattern/lsh-hash.js";
+import { Rng } from "../dist/util/rng.js";
 import { fmt, printTable, timeRuns } from "./lib.mjs";
 
 const { values } = parseArgs({

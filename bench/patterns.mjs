@@ -9,7 +9,8 @@
 // Usage: npm run build && node bench/patterns.mjs [--sizes 16384,65536,262144] [--runs 3]
 //        [--budget 8] [--backend auto|js|wasm]
 import { parseArgs } from "node:util";
-import { attention, explain, patterns, randomTensor } from "../dist/index.js";
+import { attention, explain, patterns } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 import { fmt, median, printTable } from "./lib.mjs";
 
 const { values } = parseArgs({

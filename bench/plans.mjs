@@ -1,7 +1,8 @@
 // Plans as values (issue #9): the cost of planning vs running a compiled plan, and explain()
 // of analytic patterns at large n (counted, never built). Medians of repeated runs.
 //   npm run bench:plans
-import { attention, compile, explain, patterns, randomTensor } from "../dist/index.js";
+import { attention, compile, explain, patterns } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 import { fmt, printTable, timeRuns } from "./lib.mjs";
 
 const { slidingWindow, longformer, intersect, perBatch, keyPadding, strided, union, mask } = patterns;

@@ -10,7 +10,8 @@
 // garbage collection on the calling thread cost more than the kernel's second thread saves).
 // Usage: npm run build && node bench/thread-scaling.mjs [--sizes 1024,2048,4096] [--heads 1,8] [--runs 7] [--fresh-out]
 import { parseArgs } from "node:util";
-import { attention, compile, patterns, randomTensor } from "../dist/index.js";
+import { attention, compile, patterns } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 import { median, printTable } from "./lib.mjs";
 
 const { values } = parseArgs({

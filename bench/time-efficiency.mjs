@@ -35,7 +35,8 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { attention, compile, explain, patterns, randomTensor, wasmVariant } from "../dist/index.js";
+import { attention, compile, explain, patterns, wasmVariant } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 import {
   EFFICIENCY_HEADER,
   efficiencyCells,

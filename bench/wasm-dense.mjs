@@ -6,7 +6,8 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { wasmVariant } from "../dist/backends/wasm/wasm.js";
-import { attention, randomTensor } from "../dist/index.js";
+import { attention } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 import { timeRuns } from "./lib.mjs";
 
 const { values } = parseArgs({

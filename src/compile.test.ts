@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AttentionArgumentError, compile, explain, patterns, randomTensor, type Tensor } from "./index.js";
+import { AttentionArgumentError, compile, explain, patterns, type Tensor } from "./index.js";
+import { randomTensor } from "./util/rng.js";
 
 describe("compile()", () => {
   it("gives one plan per head whose pairs add up to explain()'s, for a head-dependent pattern", () => {

@@ -9,7 +9,8 @@ import path from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attention, type Pattern, patterns, randomTensor, type Tensor } from "../src/index.js";
+import { attention, type Pattern, patterns, type Tensor } from "../src/index.js";
+import { randomTensor } from "../src/util/rng.js";
 
 const MAIN = path.resolve(__dirname, "../dist/cli/main.js");
 let tmp = "";

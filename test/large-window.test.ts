@@ -20,9 +20,11 @@ const D = 64;
 const W = 256;
 const GLOBAL = [0, 1000, N / 2, N - 1];
 const DIST = path.resolve(__dirname, "../dist/index.js");
+const RNG = path.resolve(__dirname, "../dist/util/rng.js");
 
 const CHILD = `
-import { attention, patterns, randomTensor } from ${JSON.stringify(pathToFileURL(DIST).href)};
+import { attention, patterns } from ${JSON.stringify(pathToFileURL(DIST).href)};
+import { randomTensor } from ${JSON.stringify(pathToFileURL(RNG).href)};
 const [n, D, W] = [${N}, ${D}, ${W}];
 const global = ${JSON.stringify(GLOBAL)};
 const before = process.memoryUsage().rss;

@@ -1,6 +1,7 @@
 // Child process for test/memory.test.ts: causal attention at Lq = Lk = N, D = 1, one head.
 // Prints JSON { maxRSS, scoredPairs, allowedPairs, finite }.
-import { attention, patterns, randomTensor } from "../dist/index.js";
+import { attention, patterns } from "../dist/index.js";
+import { randomTensor } from "../dist/util/rng.js";
 
 const n = Number(process.argv[2] ?? 65536);
 const q = randomTensor([1, 1, n, 1], 1);

@@ -10,11 +10,11 @@ import { describe, expect, it } from "vitest";
 import {
   CheckpointError,
   checkModelConfig,
-  halfToFloat,
   loadModel,
   SafetensorsFile,
   SUPPORTED_MODEL_TYPES,
 } from "../src/models/index.js";
+import { halfToFloat } from "../src/models/safetensors.js";
 import { caseDir } from "./models-case.js";
 import { f32, randomIds, tinyCheckpoint, tinyConfig, writeSafetensors } from "./models-fixtures.js";
 

@@ -4,7 +4,8 @@
  * last_hidden_state and pooler_output to relative Frobenius error <= 1e-5 on unpadded tokens.
  */
 import { describe, expect, it } from "vitest";
-import { bigBirdExtras, loadModel } from "../src/models/index.js";
+import { bigBirdExtras } from "../src/models/attend.js";
+import { loadModel } from "../src/models/index.js";
 import { TEST_BACKENDS } from "./backends.js";
 import { caseDir, ints, readArray, relErr } from "./models-case.js";
 

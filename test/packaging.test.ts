@@ -30,6 +30,26 @@ describe("packaging", () => {
     expect(staticImports(path.join(root, entry))).toEqual([]);
   });
 
+  it("./dist/models/index.js imports only @huggingface/tokenizers, the CLI only the package's dependencies", () => {
+    const deps = Object.keys(pkg.dependencies).sort();
+    expect(deps).toEqual(["@huggingface/tokenizers", "cli-progress", "commander"]);
+    const models = new Set(staticImports(path.join(root, "dist/models/index.js")));
+    expect([...models]).toEqual(["@huggingface/tokenizers"]);
+    const cli = new Set(staticImports(path.join(root, "dist/cli/main.js")).filter((s) => !s.startsWith("node:")));
+    expect([...cli].sort()).toEqual(deps);
+  });
+
+  it("the public entries export what a user calls, not the tests' helpers", async () => {
+    const rootApi = await import(path.join(root, "dist/index.js"));
+    const models = await import(path.join(root, "dist/models/index.js"));
+    for (const name of ["Rng", "randomTensor"]) expect(rootApi[name], name).toBeUndefined();
+    for (const name of ["linear", "erf", "halfToFloat", "WeightStore", "activate", "addLayerNorm", "bigBirdExtras"]) {
+      expect(models[name], name).toBeUndefined();
+    }
+    expect(typeof rootApi.referenceAttention).toBe("function");
+    expect(typeof models.loadModel).toBe("function");
+  });
+
   it("exports . and ./viz; vega, vega-lite and @resvg/resvg-js are optional peers, not dependencies", () => {
     expect(pkg.exports["./viz"].import).toBe("./dist/viz/index.js");
     for (const name of ["vega", "vega-lite", "@resvg/resvg-js"]) {

@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { linear } from "../src/backends/dispatch.js";
 import { releaseGemm } from "../src/backends/wasm/gemm.js";
-import { attention, compile, patterns, randomTensor, releaseWasm } from "../src/index.js";
-import { Rng } from "../src/util/rng.js";
+import { attention, compile, patterns, releaseWasm } from "../src/index.js";
+import { Rng, randomTensor } from "../src/util/rng.js";
 
 function randomArray(n: number, seed: number): Float32Array {
   const rng = new Rng(seed);

@@ -1,7 +1,7 @@
 // Runs ONE bench case in a fresh process (so peak RSS belongs to it) and prints a JSON line:
 // { ms (median), times, reps, maxRssMB, setupRssMB, work, note, scale }.
 // argv[2]: { contender: {peer, ...options}, n, H, D, pattern, reps, budgetMs }
-import { randomTensor } from "../../dist/index.js";
+import { randomTensor } from "../../dist/util/rng.js";
 
 const spec = JSON.parse(process.argv[2]);
 const { n, H, D, reps, budgetMs } = spec;

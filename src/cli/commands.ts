@@ -1,7 +1,8 @@
 /** The actions behind `show` and `explain` (main.ts parses the arguments). */
 import { writeFileSync } from "node:fs";
 import type { Explanation, Pattern, Tensor } from "../index.js";
-import { compile, explain, patterns, randomTensor } from "../index.js";
+import { compile, explain, patterns } from "../index.js";
+import { randomTensor } from "../util/rng.js";
 import { svgToPng } from "../viz/png.js";
 import { matrixSvg } from "../viz/svg.js";
 import { textGrid } from "../viz/text.js";

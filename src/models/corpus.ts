@@ -137,14 +137,14 @@ export function toDoc(
   }
   const id = obj.id ?? index;
   if (!(typeof id === "string" || (typeof id === "number" && Number.isFinite(id)))) {
-    throw new AttentionArgumentError(`${where}.id`, id, "a string or a finite number");
+    throw new AttentionArgumentError(`${where} "id"`, id, "a string or a finite number");
   }
   const fields = qa ? (["question", "context"] as const) : (["text"] as const);
   let length = 0;
   for (const f of fields) {
     const v = obj[f];
     if (typeof v !== "string") {
-      throw new AttentionArgumentError(`${where}.${f}`, v, `a string (${pipe.task} reads ${fields.join(" and ")})`);
+      throw new AttentionArgumentError(`${where} "${f}"`, v, `a string (${pipe.task} reads ${fields.join(" and ")})`);
     }
     length += pipe.tokenizer.encode(v).ids.length;
   }

@@ -16,9 +16,11 @@ export {
   type ModelFiles,
   repoFolderName,
 } from "../hub/index.js";
-export { bigBirdExtras, type RandomAttention } from "./attend.js";
+export type { RandomAttention } from "./attend.js";
 export {
+  type BigBirdConfig,
   checkModelConfig,
+  type LongformerConfig,
   type ModelConfig,
   type ModelType,
   maxInputLength,
@@ -44,10 +46,9 @@ export {
   type TaskOutput,
   type TokenizerFiles,
 } from "./encode.js";
-export type { CheckedInputs, ForwardInputs, IntTensor } from "./inputs.js";
+export type { ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
-export { activate, addLayerNorm, erf, linear } from "./ops.js";
 export {
   type CallOptions,
   type FeatureExtractionOptions,
@@ -73,7 +74,7 @@ export type {
 } from "./pipeline/postprocess.js";
 export type { QaAnswer, QaOptions } from "./pipeline/qa.js";
 export { type Encoded, TextTokenizer } from "./pipeline/text.js";
-export { CheckpointError, halfToFloat, SafetensorsFile, type TensorFile, WeightStore } from "./safetensors.js";
+export { CheckpointError, SafetensorsFile, type TensorFile } from "./safetensors.js";
 export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";
 export type { TaskInputs } from "./tasks/prepare.js";
 export { TorchCheckpoint } from "./torch/checkpoint.js";

@@ -15,7 +15,6 @@ export { svgToPng } from "./png.js";
 export { dominant, type Raster, rasterize, type TileBox, tileBoxes, type View } from "./raster.js";
 export {
   EMPTY_COLOR,
-  escapeXml,
   type Fragment,
   figureSvg,
   type MatrixOptions,

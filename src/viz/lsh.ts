@@ -8,7 +8,8 @@
  */
 
 import type { PlanPart } from "../index.js";
-import { compile, patterns, Rng } from "../index.js";
+import { compile, patterns } from "../index.js";
+import { Rng } from "../util/rng.js";
 import { tileAllows } from "./mask.js";
 import { escapeXml, type Fragment, figureSvg, PALETTE } from "./svg.js";
 

@@ -7,7 +7,8 @@
 
 import { seedFigures } from "../catalog/figures.js";
 import { parsePattern } from "../catalog/pattern-expr.js";
-import { compile, type Explanation, explain, type Pattern, type PlanPart, randomTensor } from "../index.js";
+import { compile, type Explanation, explain, type Pattern, type PlanPart } from "../index.js";
+import { randomTensor } from "../util/rng.js";
 import { lshExample, lshFigureSvg } from "../viz/lsh.js";
 import { dominant, rasterize, tileBoxes } from "../viz/raster.js";
 import { chartLengths } from "./model.js";

@@ -5,7 +5,8 @@
  * beside it on the same inputs when it fits in a few seconds.
  */
 import { parsePattern } from "../catalog/pattern-expr.js";
-import { attention, type Pattern, randomTensor, startWasmThreads, type Tensor } from "../index.js";
+import { attention, type Pattern, startWasmThreads, type Tensor } from "../index.js";
+import { randomTensor } from "../util/rng.js";
 import { REFERENCE_MAX_N } from "./model.js";
 import type { RunAnswer, RunMeasure, RunRequest } from "./protocol.js";
 

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePattern } from "../../src/catalog/pattern-expr.js";
 import { buildExplorer } from "../../src/cli/explore.js";
 import { serveStatic } from "../../src/cli/static-server.js";
-import { explain, randomTensor } from "../../src/index.js";
+import { explain } from "../../src/index.js";
+import { randomTensor } from "../../src/util/rng.js";
 import { DIST, launchChromium, type OpenedPage, openPage } from "./harness.js";
 
 let child: ChildProcess;

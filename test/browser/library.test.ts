@@ -8,7 +8,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePattern } from "../../src/catalog/pattern-expr.js";
 import type { StaticServer } from "../../src/cli/static-server.js";
-import { attention, randomTensor } from "../../src/index.js";
+import { attention } from "../../src/index.js";
+import { randomTensor } from "../../src/util/rng.js";
 import { launchChromium, type OpenedPage, openPage, serve } from "./harness.js";
 
 interface Case {

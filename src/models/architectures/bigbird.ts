@@ -21,7 +21,7 @@ export interface BigBirdConfig extends ModelConfig {
 }
 
 function parseConfig(raw: Record<string, unknown>, where: string): BigBirdConfig {
-  const base = bertFields("big_bird", raw, where, { act: "gelu_new", padId: 0 });
+  const base = bertFields("big_bird", raw, where, { act: "gelu_new", padId: 0, sepId: 66 });
   const at = field(where, raw, "attention_type", "block_sparse");
   if (at !== "block_sparse" && at !== "original_full") {
     throw new AttentionArgumentError(`${where}.attention_type`, at, `"block_sparse" or "original_full"`);

@@ -124,7 +124,7 @@ export function bertFields(
   modelType: string,
   raw: Record<string, unknown>,
   where: string,
-  defaults: { act: Activation; padId: number },
+  defaults: { act: Activation; padId: number; sepId: number },
 ): ModelConfig {
   const { hidden, heads, headDim } = headShape(where, raw);
   const layers = int(where, raw, "num_hidden_layers", 1);
@@ -149,6 +149,7 @@ export function bertFields(
     maxPositions,
     typeVocab: int(where, raw, "type_vocab_size", 1, 2),
     padId,
+    sepId: int(where, raw, "sep_token_id", 0, defaults.sepId),
     eps,
     act,
     raw,

@@ -26,7 +26,7 @@ export interface LongformerLayerWeights extends BertLayerWeights {
 export type LongformerWeights = BertWeights<LongformerLayerWeights>;
 
 function parseConfig(raw: Record<string, unknown>, where: string): LongformerConfig {
-  const base = bertFields("longformer", raw, where, { act: "gelu", padId: 1 });
+  const base = bertFields("longformer", raw, where, { act: "gelu", padId: 1, sepId: 2 });
   const w = field(where, raw, "attention_window");
   const list = Array.isArray(w) ? w : Array.from({ length: base.layers }, () => w);
   if (list.length !== base.layers) {

@@ -30,6 +30,8 @@ export interface ModelConfig {
   /** Token types the embeddings know; 0 when the model takes none. */
   typeVocab: number;
   padId: number;
+  /** sep_token_id, else the architecture's default; undefined when the model has none. */
+  sepId?: number;
   eps: number;
   act: Activation;
   /** The config.json as given. */

@@ -21,8 +21,14 @@ export interface TaskInputs {
 }
 
 export function sepId(c: ModelConfig): number {
-  const s = c.raw.sep_token_id;
-  return typeof s === "number" ? s : c.modelType === "longformer" ? 2 : 66;
+  if (c.sepId === undefined) {
+    throw new AttentionArgumentError(
+      "config.sep_token_id",
+      c.raw.sep_token_id,
+      "the separator token id this task needs",
+    );
+  }
+  return c.sepId; // sep_token_id, else the architecture's default (Longformer 2, BigBird 66)
 }
 
 /** MC: [B, C, L] tensors → [B·C, L]. */

@@ -1,7 +1,8 @@
 // A module worker importing the library's ESM build as a user's page would.
 
 import { parsePattern } from "/dist/catalog/pattern-expr.js";
-import { attention, randomTensor, startWasmThreads } from "/dist/index.js";
+import { attention, startWasmThreads } from "/dist/index.js";
+import { randomTensor } from "/dist/util/rng.js";
 
 self.onmessage = async (e) => {
   const { cases, backend, threads } = e.data;
