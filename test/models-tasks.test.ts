@@ -171,3 +171,13 @@ describe("task heads: choosing and errors", () => {
     await expect(mc.forward({ inputIds: { data: ids, shape: [1, 7] } })).rejects.toThrow(/\[batch, choices, length\]/);
   });
 });
+
+describe("encode() stays the encoder whatever the head", () => {
+  it("model.encode on a ForMaskedLM checkpoint returns hidden states and no vocabulary logits", async () => {
+    const m = await model("longformer_mlm");
+    expect(m.headKind).toBe("ForMaskedLM");
+    const out = (await m.encode("The capital of France is <mask>.")) as unknown as Record<string, unknown>;
+    expect(out.logits).toBeUndefined();
+    expect((out.lastHiddenState as { shape: number[] }).shape[2]).toBe(64);
+  });
+});

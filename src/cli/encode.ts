@@ -81,7 +81,7 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
       let model: Awaited<ReturnType<typeof loadModel>>;
       const hub = isRepoId(o.model) ? createHubProgress() : null;
       try {
-        model = await loadModel(o.model, hub ? { onProgress: hub.onProgress } : {});
+        model = await loadModel(o.model, { task: "none", ...(hub ? { onProgress: hub.onProgress } : {}) });
         hub?.stop();
       } catch (e) {
         hub?.stop();

@@ -207,7 +207,7 @@ export class Model extends EncoderModel {
       }
       inputs.globalAttentionMask = { data: g, shape: [B, L] };
     }
-    const out = await this.forward(inputs, forwardOptions);
+    const out = await this.encoderForward(inputs, forwardOptions); // hidden states: never a head
     return { ...out, tokens: rows.map((r) => r.tokens), ids: rows.map((r) => r.ids) };
   }
 }

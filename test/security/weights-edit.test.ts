@@ -6,7 +6,8 @@
  */
 import { expect, it } from "vitest";
 import { gemmRepacks } from "../../src/backends/wasm/gemm.js";
-import { linear, loadModel } from "../../src/models/index.js";
+import { loadModel } from "../../src/models/index.js";
+import { linear } from "../../src/models/ops.js";
 import { randomIds, tinyCheckpoint } from "../models-fixtures.js";
 
 it("model.weights.layers[0].query.W[1] += 5, then forward again on wasm: the edit is seen, as on js", async () => {
