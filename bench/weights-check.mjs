@@ -4,7 +4,7 @@
 // the same size as an estimate of the check's share. Medians of 15; the machine's load is printed.
 // Usage: npm run build && node bench/weights-check.mjs
 import os from "node:os";
-import { linear } from "../dist/models/index.js";
+import { linear } from "../dist/models/ops.js";
 
 const inF = 768;
 const outF = 768;
