@@ -10,6 +10,7 @@ import type { Backend } from "../../types.js";
 import type { AttentionPlans, RandomAttention } from "../attend.js";
 import type { LoadedHead, Model, TokenizerFiles } from "../encode.js";
 import type { CheckedInputs, ForwardInputs } from "../inputs.js";
+import type { GenerateOptions, GenerateOutput } from "../reformer/generate.js";
 import type { WeightStore } from "../safetensors.js";
 import type { TaskInputs } from "../tasks/prepare.js";
 import type { Activation } from "./fields.js";
@@ -211,4 +212,6 @@ export interface Architecture<C extends ModelConfig = ModelConfig, W extends Enc
    * layers) runs its own here, reusing the pieces above.
    */
   forward?(c: C, w: W, inputs: ForwardInputs, options: ForwardOptions): Promise<ForwardOutput>;
+  /** A causal language model's generation (Reformer): model.generate() calls it; absent for encoders. */
+  generate?(c: C, w: W, inputs: ForwardInputs, options: GenerateOptions): Promise<GenerateOutput>;
 }
