@@ -52,6 +52,15 @@ export type { ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export {
+  type MbEmbedOutput,
+  type MbForwardOptions,
+  type MbForwardOutput,
+  type MbProfile,
+  type ModernBertConfig,
+  ModernBertModel,
+  type SentencePooling,
+} from "./modernbert/index.js";
+export {
   type CallOptions,
   type FeatureExtractionOptions,
   type FillMaskOptions,

@@ -6,6 +6,7 @@
 import { AttentionArgumentError } from "../../errors.js";
 import { bigBird } from "./bigbird.js";
 import { longformer } from "./longformer.js";
+import { modernBert } from "./modernbert.js";
 import { reformer } from "./reformer.js";
 import type { Architecture, EncoderWeights, ModelConfig } from "./types.js";
 
@@ -13,7 +14,7 @@ import type { Architecture, EncoderWeights, ModelConfig } from "./types.js";
 type AnyArchitecture = Architecture<any, any>;
 
 /** Registered architectures, in the order errors list them. */
-const ARCHITECTURES: readonly AnyArchitecture[] = [longformer, bigBird, reformer];
+const ARCHITECTURES: readonly AnyArchitecture[] = [longformer, bigBird, reformer, modernBert];
 
 /** config.model_type values this library runs. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.map((a) => a.modelType);
