@@ -109,12 +109,14 @@ describe("safetensors reader", () => {
 
 describe("checkpoints and configs", () => {
   it("refuses other model types with the supported list", async () => {
-    expect(SUPPORTED_MODEL_TYPES).toEqual(["longformer", "big_bird"]);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(["longformer", "big_bird", "reformer", "modernbert"]);
     expect(() => checkModelConfig({ model_type: "bert" })).toThrow(
-      /config\.model_type: got "bert"; expected one of "longformer", "big_bird"/,
+      /config\.model_type: got "bert"; expected one of "longformer", "big_bird", "reformer", "modernbert"/,
     );
     const { weights } = tinyCheckpoint({ modelType: "longformer" });
-    await expect(loadModel({ config: { model_type: "roberta" }, weights })).rejects.toThrow(/"longformer", "big_bird"/);
+    await expect(loadModel({ config: { model_type: "roberta" }, weights })).rejects.toThrow(
+      /"longformer", "big_bird", "reformer"/,
+    );
   });
 
   it("a missing or misshapen weight names the tensor, the file and the expected shape", async () => {

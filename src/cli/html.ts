@@ -140,10 +140,11 @@ ${fitCaveat(p.scaling) === "" ? "" : `<p class="small"><b>${esc(fitCaveat(p.scal
 <ul>${why}</ul>
 
 <h2>Reproduce</h2>
-<pre>npx sparse-attention show "strided(stride=8)" --query-length 64
-npx sparse-attention explain "bigBird(blockSize=64, randomBlocks=3, seed=1)" --query-length 4096 --head-dim 64
-npx sparse-attention bench --max-n 16384 --json scaling.json --csv scaling.csv
-npx sparse-attention report --out report</pre>
+<pre># in the sparse-attention checkout (after npm run build); npm link makes it sparse-attention …
+node dist/cli/main.js show "strided(stride=8)" --query-length 64
+node dist/cli/main.js explain "bigBird(blockSize=64, randomBlocks=3, seed=1)" --query-length 4096 --head-dim 64
+node dist/cli/main.js bench --max-n 16384 --json scaling.json --csv scaling.csv
+node dist/cli/main.js report --out report</pre>
 </body></html>
 `;
 }

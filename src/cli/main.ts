@@ -15,6 +15,7 @@ import { corpusMode } from "./corpus-mode.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
 import { buildExplorer, openInBrowser, serveExplorer } from "./explore.js";
+import { registerGenerate } from "./generate.js";
 import { fitsText, runReport, SCALING_MECHANISMS } from "./report.js";
 import { registerRun } from "./run.js";
 import { measureScaling, scalingCsv } from "./scaling.js";
@@ -214,6 +215,7 @@ export function program(): Command {
       out(`${r.summary}\n`);
     });
   registerEncode(prog, out, err);
+  registerGenerate(prog, out, err);
   registerRun(prog, out, err, [corpusMode]);
 
   prog

@@ -14,7 +14,7 @@ export interface BrowserSettings {
   ctx: HubRequestContext;
   revision: string;
   offline: boolean;
-  validateConfig?: (config: unknown) => void;
+  validateConfig?: (config: unknown) => void | readonly string[];
 }
 
 const ABSENT_HEADER = "x-sparse-attention-absent";

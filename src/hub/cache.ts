@@ -40,7 +40,7 @@ export interface CacheSettings {
   revision: string;
   cacheDir: string;
   offline: boolean;
-  validateConfig?: (config: unknown) => void;
+  validateConfig?: (config: unknown) => void | readonly string[];
 }
 
 /** `models--owner--name`, as huggingface_hub names a model's folder. */
@@ -261,8 +261,8 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
 
   await ensure("config.json", true);
   const config = parseJson((await io.readText(snapshotPath("config.json"))) ?? "", "config.json", repoId);
-  s.validateConfig?.(config);
-  for (const file of OPTIONAL_FILES) await ensure(file, false);
+  const extra = s.validateConfig?.(config) ?? [];
+  for (const file of [...OPTIONAL_FILES, ...extra]) await ensure(file, false);
   for (const [single, indexFile] of WEIGHT_FILES) {
     if (await ensure(single, false)) return path.dirname(snapshotPath(single));
     if (await ensure(indexFile, false)) {

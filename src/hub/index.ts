@@ -35,8 +35,12 @@ export interface HubOptions {
   deadline?: number;
   onProgress?: (p: HubProgress) => void;
   fetch?: typeof fetch;
-  /** Called with config.json before any weights are requested; throw to refuse the model. */
-  validateConfig?: (config: unknown) => void;
+  /**
+   * Called with config.json before any weights are requested; throw to refuse the model. It may
+   * return further optional files the model reads when present (e.g. sentence-transformers'
+   * modules.json); Node's cache fetches them like tokenizer.json.
+   */
+  validateConfig?: (config: unknown) => void | readonly string[];
 }
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -66,7 +70,7 @@ interface Settings {
   ctx: HubRequestContext;
   revision: string;
   offline: boolean;
-  validateConfig?: (config: unknown) => void;
+  validateConfig?: (config: unknown) => void | readonly string[];
 }
 
 /** Longest revision accepted (a branch, a tag, a commit hash, refs/pr/N): it becomes folder and file names. */

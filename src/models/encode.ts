@@ -12,6 +12,8 @@ import type { TaskHead } from "./architectures/types.js";
 import { type ModelConfig, maxInputLength } from "./config.js";
 import type { ForwardInputs } from "./inputs.js";
 import { EncoderModel, type ForwardOptions, type ForwardOutput } from "./model.js";
+import type { GenerateOptions, GenerateOutput } from "./reformer/generate.js";
+import { byteCodec, type TextCodec, tokenizerCodec } from "./reformer/text.js";
 import { gatherRows, type HeadKind } from "./tasks/heads.js";
 import type { TaskInputs } from "./tasks/prepare.js";
 import type { EncoderWeights } from "./weights.js";
@@ -130,6 +132,38 @@ export class Model extends EncoderModel {
 
   get modelType(): string {
     return this.config.modelType;
+  }
+
+  /**
+   * Causal language models (Reformer): greedy or sampled generation, with HF's cached decoding
+   * by default (docs/models.md, "Reformer"). Encoders throw.
+   */
+  generate(inputs: ForwardInputs, options: GenerateOptions): Promise<GenerateOutput> {
+    const g = this.architecture.generate;
+    if (g === undefined) {
+      throw new AttentionArgumentError(
+        "model.generate",
+        this.config.modelType,
+        "a causal language model (model_type reformer); this architecture is an encoder: use forward() or encode()",
+      );
+    }
+    return g(this.config, this.weights, inputs, options);
+  }
+
+  /**
+   * Text ↔ ids for generation: the checkpoint's tokenizer.json, or "bytes" for enwik8-style
+   * byte models (id = UTF-8 byte + 2).
+   */
+  textCodec(kind: "tokenizer.json" | "bytes" = "tokenizer.json"): TextCodec {
+    if (kind === "bytes") return byteCodec(this.config.vocab);
+    if (this.tokenizerFiles === undefined) {
+      throw new AttentionArgumentError(
+        "tokenizer",
+        "none",
+        'a model folder with tokenizer.json; for a byte-level model (enwik8: ids = bytes + 2) use textCodec("bytes") / --bytes',
+      );
+    }
+    return tokenizerCodec(this.tokenizerFiles);
   }
 
   /** True when the model came with tokenizer.json (encode() takes text). */

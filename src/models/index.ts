@@ -17,6 +17,8 @@ export {
   type ModelFiles,
   repoFolderName,
 } from "../hub/index.js";
+/** PyTorch's CPU generator bit for bit (torch.manual_seed + torch.randn / torch.rand): Reformer's hash_seed rotations. */
+export { type NormalFillKernel, TorchGenerator } from "../util/torch-random.js";
 export type { RandomAttention } from "./attend.js";
 export {
   type BigBirdConfig,
@@ -51,6 +53,15 @@ export type { ForwardInputs, IntTensor } from "./inputs.js";
 export { type LoadOptions, loadModel, type ModelSource } from "./load.js";
 export type { ForwardOptions, ForwardOutput, ForwardProfile } from "./model.js";
 export {
+  type MbEmbedOutput,
+  type MbForwardOptions,
+  type MbForwardOutput,
+  type MbProfile,
+  type ModernBertConfig,
+  ModernBertModel,
+  type SentencePooling,
+} from "./modernbert/index.js";
+export {
   type CallOptions,
   type FeatureExtractionOptions,
   type FillMaskOptions,
@@ -75,6 +86,18 @@ export type {
 } from "./pipeline/postprocess.js";
 export type { QaAnswer, QaOptions } from "./pipeline/qa.js";
 export { type Encoded, TextTokenizer } from "./pipeline/text.js";
+export {
+  type GenerateOptions,
+  type GenerateOutput,
+  loadReformer,
+  parseReformerConfig,
+  type ReformerConfig,
+  type ReformerForwardOptions,
+  type ReformerForwardOutput,
+  type ReformerInputs,
+  ReformerModel,
+  type TextCodec,
+} from "./reformer/index.js";
 export { CheckpointError, SafetensorsFile, type TensorFile } from "./safetensors.js";
 export { HEAD_KINDS, type HeadKind, TASK_HEADS } from "./tasks/heads.js";
 export type { TaskInputs } from "./tasks/prepare.js";

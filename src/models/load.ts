@@ -9,6 +9,7 @@
 import { AttentionArgumentError, describe } from "../errors.js";
 import { downloadModel, fetchModelFiles, type HubOptions, isRepoId } from "../hub/index.js";
 import { architectureOf } from "./architectures/index.js";
+import type { ModelExtras } from "./architectures/types.js";
 import { type ModelConfig, parseConfig } from "./config.js";
 import { Model, type TokenizerFiles } from "./encode.js";
 import { byteLevelBpeJson } from "./pipeline/bpe-json.js";
@@ -16,6 +17,9 @@ import { CheckpointError, shardsOf, WeightStore } from "./safetensors.js";
 import { chooseHead } from "./tasks/choose.js";
 import { openWeights } from "./torch/checkpoint.js";
 import { loadWeights } from "./weights.js";
+// ModernBertModel registers itself with its registry entry when its module runs
+import "./modernbert/modernbert.js";
+import { poolingPath } from "./modernbert/pooling.js";
 
 export interface ModelSource {
   /** config.json, parsed. */
@@ -57,17 +61,16 @@ function readJson(fs: Fs, p: string): unknown {
   }
 }
 
-function withHead(
-  store: WeightStore,
-  config: ModelConfig,
-  task: string | undefined,
-  tokenizer?: TokenizerFiles,
-): Model {
+function withHead(store: WeightStore, config: ModelConfig, task: string | undefined, files: ModelExtras): Model {
   const weights = loadWeights(store, config);
   const name = chooseHead(config, task);
-  if (name === null) return new Model(config, weights, tokenizer);
-  const entry = architectureOf(config.modelType).heads[name];
-  return new Model(config, weights, tokenizer, { name, entry, weights: entry.load(store, config, weights.prefix) });
+  const arch = architectureOf(config.modelType);
+  const entry = name === null ? null : arch.heads[name];
+  const head =
+    name === null || entry === null ? null : { name, entry, weights: entry.load(store, config, weights.prefix) };
+  // the architecture's own model class when it has one (ModernBERT: sentence-transformers' pooling)
+  if (arch.createModel !== undefined) return arch.createModel(config, weights, { ...files, head });
+  return new Model(config, weights, files.tokenizer, head);
 }
 
 /**
@@ -103,7 +106,16 @@ function fromFolder(fs: Fs, dir: string, task?: string): Model {
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
   const store = folderWeights(fs, dir);
-  return withHead(store, config, task, folderTokenizer(fs, dir));
+  const files: ModelExtras = { tokenizer: folderTokenizer(fs, dir), label: dir };
+  // sentence-transformers: modules.json names the Pooling module's folder (usually 1_Pooling)
+  const modPath = join(dir, "modules.json");
+  if (fs.existsSync(modPath)) {
+    files.sentenceModules = readJson(fs, modPath);
+    const pool = poolingPath(files.sentenceModules, modPath);
+    const poolCfg = pool === null ? null : join(dir, `${pool}/config.json`);
+    if (poolCfg !== null && fs.existsSync(poolCfg)) files.poolingConfig = readJson(fs, poolCfg);
+  }
+  return withHead(store, config, task, files);
 }
 
 /**
@@ -135,8 +147,12 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
     const { task, ...hubOptions } = options;
     if (fs?.existsSync(source) && fs.statSync(source).isDirectory()) return fromFolder(fs, source, task);
     if (isRepoId(source)) {
-      // the whole config is checked (model type, every field, every bound) before any weights are requested
-      const hub: HubOptions = { ...hubOptions, validateConfig: (c) => parseConfig(c, `${source}: config.json`) };
+      // the whole config is checked (model type, every field, every bound) before any weights are
+      // requested; the architecture may ask for optional files it reads (ModernBERT: sentence-transformers' pooling)
+      const hub: HubOptions = {
+        ...hubOptions,
+        validateConfig: (c) => architectureOf(parseConfig(c, `${source}: config.json`).modelType).optionalFiles ?? [],
+      };
       if (fs !== null) return fromFolder(fs, await downloadModel(source, hub), task);
       const files = await fetchModelFiles(source, hub);
       const tokenizer =
@@ -176,5 +192,5 @@ function fromSource(source: ModelSource, label: string, task?: string): Model {
     openWeights(w as ArrayBuffer | Uint8Array, list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`),
   );
   const store = new WeightStore(files, `${label}.weights`);
-  return withHead(store, c, task, tokenizer);
+  return withHead(store, c, task, { tokenizer, label });
 }

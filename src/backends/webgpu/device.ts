@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * Finding a GPUDevice: the caller's (`options.gpu`), else `navigator.gpu` (browsers, Deno),
  * else in Node the optional `webgpu` npm package (Dawn), imported dynamically. On Linux, when

@@ -6,13 +6,15 @@
 import { AttentionArgumentError } from "../../errors.js";
 import { bigBird } from "./bigbird.js";
 import { longformer } from "./longformer.js";
+import { modernBert } from "./modernbert.js";
+import { reformer } from "./reformer.js";
 import type { Architecture, EncoderWeights, ModelConfig } from "./types.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: entries differ in config and weight types; each is typed where defined
 type AnyArchitecture = Architecture<any, any>;
 
 /** Registered architectures, in the order errors list them. */
-const ARCHITECTURES: readonly AnyArchitecture[] = [longformer, bigBird];
+const ARCHITECTURES: readonly AnyArchitecture[] = [longformer, bigBird, reformer, modernBert];
 
 /** config.model_type values this library runs. */
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.map((a) => a.modelType);
@@ -71,6 +73,7 @@ export function maxInputLength(c: ModelConfig): { limit: number; why: string } {
   return architectureOf(c.modelType).maxInputLength(c);
 }
 
+export type { ReformerConfig } from "../reformer/config.js";
 export type { BigBirdConfig } from "./bigbird.js";
 export { encoderForward } from "./encoder.js";
 export type { LongformerConfig } from "./longformer.js";

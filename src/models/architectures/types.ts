@@ -8,7 +8,9 @@
  */
 import type { Backend } from "../../types.js";
 import type { AttentionPlans, RandomAttention } from "../attend.js";
+import type { LoadedHead, Model, TokenizerFiles } from "../encode.js";
 import type { CheckedInputs, ForwardInputs } from "../inputs.js";
+import type { GenerateOptions, GenerateOutput } from "../reformer/generate.js";
 import type { WeightStore } from "../safetensors.js";
 import type { TaskInputs } from "../tasks/prepare.js";
 import type { Activation } from "./fields.js";
@@ -162,6 +164,18 @@ export interface TaskHead<C extends ModelConfig = ModelConfig, HW = unknown> {
   runAt?(rows: Float32Array, n: number, w: HW, c: C, ops: Ops): Float32Array;
 }
 
+/** What loadModel found beside config.json and the weights (for Architecture.createModel). */
+export interface ModelExtras {
+  tokenizer?: TokenizerFiles;
+  /** sentence-transformers' modules.json and its Pooling module's config.json, parsed, when present. */
+  sentenceModules?: unknown;
+  poolingConfig?: unknown;
+  /** What errors call the model (its folder or Hub id). */
+  label?: string;
+  /** The head loadModel chose (config.architectures or its task option), with its weights. */
+  head?: LoadedHead | null;
+}
+
 export interface Architecture<C extends ModelConfig = ModelConfig, W extends EncoderWeights = EncoderWeights> {
   /** config.model_type, the registry key. */
   readonly modelType: string;
@@ -185,9 +199,19 @@ export interface Architecture<C extends ModelConfig = ModelConfig, W extends Enc
   attention(f: ForwardContext<C, W>): LayerAttention;
   /** Task heads by HF class name (config.architectures), e.g. "LongformerForMaskedLM". */
   readonly heads: Readonly<Record<string, TaskHead<C>>>;
+  /** Files read when the model's folder or Hub repository has them, besides tokenizer.json (Hub downloads ask for them). */
+  readonly optionalFiles?: readonly string[];
+  /**
+   * A model class of its own (task heads, pooling) for loadModel to return instead of the
+   * generic Model; it must extend Model. `files`: what the folder or source held besides the
+   * weights.
+   */
+  createModel?(c: C, w: W, files: ModelExtras): Model;
   /**
    * An architecture whose forward is not the shared encoder loop (Reformer's reversible
    * layers) runs its own here, reusing the pieces above.
    */
   forward?(c: C, w: W, inputs: ForwardInputs, options: ForwardOptions): Promise<ForwardOutput>;
+  /** A causal language model's generation (Reformer): model.generate() calls it; absent for encoders. */
+  generate?(c: C, w: W, inputs: ForwardInputs, options: GenerateOptions): Promise<GenerateOutput>;
 }

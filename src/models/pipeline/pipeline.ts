@@ -34,6 +34,8 @@ export interface PipelineModel {
   readonly headKind: HeadKind | null;
   readonly labels: string[];
   readonly tokenizerFiles?: TokenizerFiles;
+  /** sentence-transformers' pooling from the model's modules.json (ModernBERT embedding models): feature-extraction's default. */
+  readonly sentencePooling?: { mode: "cls" | "mean"; normalize: boolean } | null;
   /** Most tokens per input row. */
   readonly maxLength: number;
   forward(inputs: TaskInputs, options?: RunOptions): Promise<TaskOutput>;
@@ -202,11 +204,14 @@ export async function pipeline(
       case "feature-extraction": {
         const e = encodeOne(text(input, "input"));
         const out = await model.forward(single(e.ids), run);
-        const pooling = o.pooling ?? "none";
+        // an embedding model's own pooling (sentence-transformers' modules.json) unless the call says otherwise
+        const st = model.sentencePooling ?? null;
+        const pooling = o.pooling ?? st?.mode ?? "none";
         if (!["none", "mean", "cls"].includes(pooling)) {
           throw new AttentionArgumentError("options.pooling", pooling, `"none", "mean" or "cls"`);
         }
-        return pool(out.lastHiddenState.data, out.lastHiddenState.shape, null, pooling, o.normalize === true);
+        const normalize = o.normalize ?? (o.pooling === undefined ? (st?.normalize ?? false) : false);
+        return pool(out.lastHiddenState.data, out.lastHiddenState.shape, null, pooling, normalize === true);
       }
       case "fill-mask": {
         const topK = checkInt("options.topK", o.topK ?? 5, 1);
