@@ -4,6 +4,7 @@
 // wasm on 1 and 2 threads, js beside it for the smaller row counts. The load average is
 // printed before and after: numbers taken on a loaded machine say so.
 // Usage: npm run bench:gemm [-- --rows 1024,4096 --reps 5 --threads 1,2 --js-max-rows 1024 --json out.json]
+//   --native: onnxruntime-node's GEMM (the native linear op) beside wasm at each thread count
 // Relaxed SIMD on Node 20: node --experimental-wasm-relaxed-simd bench/gemm.mjs
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1,2" },
     "js-max-rows": { type: "string", default: "1024" },
     json: { type: "string" },
+    native: { type: "boolean", default: false },
   },
 });
 const rowsList = values.rows.split(",").map(Number);
@@ -74,7 +76,10 @@ for (const [inF, outF] of shapes) {
     const y = new Float32Array(rows * outF);
     const flops = 2 * rows * inF * outF;
     const runs = [];
-    for (const threads of threadsList) runs.push(["wasm", threads]);
+    for (const threads of threadsList) {
+      runs.push(["wasm", threads]);
+      if (values.native) runs.push(["native", threads]); // onnxruntime-node's MLAS (optional peer), interleaved
+    }
     if (rows <= jsMaxRows) runs.push(["js", 1]);
     let one = null;
     for (const [backend, threads] of runs) {
@@ -89,7 +94,7 @@ for (const [inF, outF] of shapes) {
       const row = [
         `${inF}→${outF}`,
         rows,
-        backend === "wasm" ? `wasm-${threads}` : "js",
+        backend === "js" ? "js" : `${backend}-${threads}`,
         r.ms.toFixed(1),
         r.gflops.toFixed(1),
         r.best.toFixed(1),

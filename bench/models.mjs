@@ -20,10 +20,11 @@ function arg(name, fallback) {
 }
 
 async function child() {
-  const [kind, L, layers, repeats, threads, backend, arch = "longformer"] = process.argv
+  const [kind, L, layers, repeats, threads, backend, arch = "longformer", path = "wasm"] = process.argv
     .slice(3)
     .map((x, i) => (i === 0 || i >= 5 ? x : Number(x)));
-  const { loadModel } = await import("sparse-attention/models");
+  const { loadModel, useNativeLinear } = await import("sparse-attention/models");
+  if (path === "native") useNativeLinear(true); // the linear layers on onnxruntime-node where it loads
   const model = await loadModel(baseCheckpoint(layers, L + 2, arch));
   const ids = new Int32Array(L);
   for (let i = 0; i < L; i++) ids[i] = 5 + ((i * 7919) % (VOCAB - 5));
@@ -154,22 +155,25 @@ async function rssProbe() {
 }
 
 /** One run of ours in a child process: {totalMs, attentionMs, gemmMs, otherMs, peakRssMiB}. */
-function ours(kind, L, layers, repeats, threads, backend, arch) {
-  const out = execFileSync(
-    process.execPath,
-    [
-      fileURLToPath(import.meta.url),
-      "--child",
-      kind,
-      String(L),
-      String(layers),
-      String(repeats),
-      String(threads),
-      backend,
-      arch,
-    ],
-    { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] },
-  );
+function ours(kind, L, layers, repeats, threads, backend, arch, path = "wasm") {
+  const self = fileURLToPath(import.meta.url);
+  const args = [
+    self,
+    "--child",
+    kind,
+    String(L),
+    String(layers),
+    String(repeats),
+    String(threads),
+    backend,
+    arch,
+    path,
+  ];
+  const out = execFileSync(process.execPath, args, {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return JSON.parse(out);
 }
 
@@ -187,6 +191,7 @@ async function peer() {
   const repeats = Number(arg("repeats", "1"));
   const threadsList = arg("threads", "2").split(",").map(Number);
   const backend = arg("backend", "auto");
+  const paths = arg("paths", "wasm").split(","); // wasm: the browser's engine; native: linear layers on onnxruntime-node
   const rows = [];
   let turn = 0;
   for (const arch of archs) {
@@ -202,21 +207,15 @@ async function peer() {
           });
           return JSON.parse(out.trim().split("\n").pop()).median_s * 1000;
         };
-        const runOurs = () => ours("sparse", L, layers, repeats, threads, backend, arch);
-        let torchMs;
-        let us;
-        if (turn++ % 2 === 0) {
-          torchMs = runPeer();
-          us = runOurs();
-        } else {
-          us = runOurs();
-          torchMs = runPeer();
-        }
-        const row = { arch, L, threads, torchMs, ...us, load: loadavg()[0] };
-        rows.push(row);
-        console.error(
-          `${arch} L=${L} threads=${threads}: torch ${(torchMs / 1000).toFixed(2)} s, ours ${(us.totalMs / 1000).toFixed(2)} s`,
-        );
+        const runs = [["torch", runPeer]];
+        for (const p of paths) runs.push([p, () => ours("sparse", L, layers, repeats, threads, backend, arch, p)]);
+        if (turn++ % 2 === 1) runs.reverse(); // interleaved: who goes first alternates row by row
+        const got = {};
+        for (const [name, run] of runs) got[name] = run();
+        for (const p of paths)
+          rows.push({ arch, L, threads, path: p, torchMs: got.torch, ...got[p], load: loadavg()[0] });
+        const ourTimes = paths.map((p) => `${p} ${(got[p].totalMs / 1000).toFixed(2)} s`).join(", ");
+        console.error(`${arch} L=${L} threads=${threads}: torch ${(got.torch / 1000).toFixed(2)} s, ours ${ourTimes}`);
       }
     }
   }
@@ -228,6 +227,7 @@ async function peer() {
       "model",
       "L",
       "threads",
+      "path",
       "PyTorch s",
       "ours s",
       "ours / PyTorch docs/s",
@@ -240,6 +240,7 @@ async function peer() {
       r.arch === "bigbird" ? "BigBird-base (block_sparse, 3 random)" : "Longformer-base (1 global)",
       r.L,
       r.threads,
+      r.path,
       fmt.ms(r.torchMs / 1000),
       fmt.ms(r.totalMs / 1000),
       `${(r.torchMs / r.totalMs).toFixed(2)}×`,

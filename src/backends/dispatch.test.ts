@@ -11,7 +11,7 @@ import { attention, prepare } from "../attention.js";
 import { AttentionArgumentError } from "../errors.js";
 import * as patterns from "../pattern/index.js";
 import { Rng } from "../util/rng.js";
-import { ATTENTION_OPS, LINEAR_OPS, type LinearReport, linear } from "./dispatch.js";
+import { ATTENTION_OPS, LINEAR_OPS, type LinearReport, linear, useNativeLinear } from "./dispatch.js";
 import { choose, type Op, OpRefusedError, runChoice } from "./op.js";
 import { wasmPlansSerialised } from "./wasm/wasm.js";
 
@@ -75,7 +75,10 @@ describe("linear ops", () => {
     const W = Float32Array.from({ length: 3 * 5 }, () => rng.normal());
     const report: LinearReport = {};
     const y = linear(x, 6, 5, W, 3, null, undefined, { report });
-    expect(report).toEqual({ backend: "wasm", threads: 1, fallbackReasons: undefined });
+    expect(report.backend).toBe("wasm");
+    expect(report.threads).toBe(1);
+    // the native op (onnxruntime-node) is passed over until the user opts in, and says so
+    expect(report.fallbackReasons).toEqual([expect.stringMatching(/^native: (not opted in|the optional package)/)]);
     const js: LinearReport = {};
     const yj = linear(x, 6, 5, W, 3, null, undefined, { backend: "js", report: js });
     expect(js.backend).toBe("js");
@@ -90,14 +93,36 @@ describe("linear ops", () => {
     const y = linear(x, 1, 1, W, outF, null, undefined, { report });
     expect(y[outF - 1]).toBe(2);
     expect(report.backend).toBe("js");
-    expect(report.fallbackReasons).toEqual([`wasm: outF ${outF} exceeds 524280`]);
+    expect(report.fallbackReasons?.slice(1)).toEqual([`wasm: outF ${outF} exceeds 524280`]);
     expect(() => linear(x, 1, 1, W, outF, null, undefined, { backend: "wasm" })).toThrow(AttentionArgumentError);
     expect(() => linear(x, 1, 1, W, outF, null, undefined, { backend: "wasm" })).toThrow(
       /"wasm" cannot: outF 524281 exceeds 524280/,
     );
     expect(() => linear(x, 1, 1, W, outF, null, undefined, { backend: "gpu" as never })).toThrow(
-      /"auto", "wasm", "js"/,
+      /"auto", "native", "wasm", "js"/,
     );
+  });
+
+  test("native (onnxruntime-node, installed here as a dev dependency): forced, or auto once opted in; within float32 rounding of js", () => {
+    const rng = new Rng(9);
+    const [rows, inF, outF] = [37, 48, 20];
+    const x = Float32Array.from({ length: rows * inF }, () => rng.normal());
+    const W = Float32Array.from({ length: outF * inF }, () => rng.normal());
+    const b = Float32Array.from({ length: outF }, () => rng.normal());
+    const js = linear(x, rows, inF, W, outF, b, undefined, { backend: "js" });
+    const forced: LinearReport = {};
+    const y = linear(x, rows, inF, W, outF, b, undefined, { backend: "native", report: forced });
+    expect(forced.backend).toBe("native");
+    for (let i = 0; i < y.length; i++) expect(Math.abs(y[i] - js[i])).toBeLessThan(1e-4 * (1 + Math.abs(js[i])));
+    const old = useNativeLinear(true);
+    try {
+      const auto: LinearReport = {};
+      const again = linear(x, rows, inF, W, outF, b, undefined, { report: auto });
+      expect(auto).toMatchObject({ backend: "native", fallbackReasons: undefined });
+      expect(Array.from(again)).toEqual(Array.from(y)); // the cached session, same bits
+    } finally {
+      useNativeLinear(old);
+    }
   });
 
   test("the lists name every op once", () => {

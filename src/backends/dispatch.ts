@@ -6,7 +6,8 @@
  *              wasm       WebAssembly SIMD tiled kernel (wasm/), 1..n threads
  *              js         the TypeScript tiled kernel (js/): always runs, the fallback
  *              reference  float64 oracle (reference/): fixed masks only, O(Lk) per row
- *   linear     wasm       the wasm GEMM on the worker pool (wasm/gemm.ts)
+ *   linear     native     onnxruntime-node's MLAS GEMM (native/), an optional peer; "auto" only after useNativeLinear(true)
+ *              wasm       the wasm GEMM on the worker pool (wasm/gemm.ts)
  *              js         plain loops (js/gemm-js.ts)
  * Adding a backend: its folder with its op(s), and its entry in the lists below.
  */
@@ -15,6 +16,7 @@ import { availableCores } from "../platform.js";
 import type { AttentionResult } from "../types.js";
 import { jsAttention, jsLinear } from "./js/op.js";
 import type { LinearProblem, LinearReport, LinearRun } from "./linear-problem.js";
+import { nativeLinear } from "./native/op.js";
 import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync } from "./op.js";
 import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
@@ -22,6 +24,7 @@ import { wasmAttention, wasmLinear } from "./wasm/op.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
 export type { LinearReport } from "./linear-problem.js";
+export { useNativeLinear } from "./native/op.js";
 export {
   defaultThreads,
   dimsOf,
@@ -40,11 +43,11 @@ export const ATTENTION_OPS: readonly Op<Problem, AttentionResult>[] = [
   referenceOp,
 ];
 
-/** Linear-layer ops, fastest first. */
-export const LINEAR_OPS: readonly Op<LinearProblem, LinearRun>[] = [wasmLinear, jsLinear];
+/** Linear-layer ops, fastest first (native: onnxruntime-node, opt-in; see native/op.ts). */
+export const LINEAR_OPS: readonly Op<LinearProblem, LinearRun>[] = [nativeLinear, wasmLinear, jsLinear];
 
 export const BACKEND_NAMES = namesOf(ATTENTION_OPS) as readonly ("auto" | "wasm" | "js" | "reference" | "webgpu")[];
-export const LINEAR_BACKEND_NAMES = namesOf(LINEAR_OPS) as readonly ("auto" | "wasm" | "js")[];
+export const LINEAR_BACKEND_NAMES = namesOf(LINEAR_OPS) as readonly ("auto" | "native" | "wasm" | "js")[];
 
 const SYNC: ChooseContext = { async: false, option: "options.backend", what: "this problem" };
 const ASYNC: ChooseContext = { ...SYNC, async: true };
@@ -93,7 +96,7 @@ export function attentionOp(name: string): Op<Problem, AttentionResult> {
 // ---- linear ----
 
 export interface LinearOptions {
-  backend?: "auto" | "wasm" | "js";
+  backend?: "auto" | "native" | "wasm" | "js";
   threads?: number;
   /** Filled in by the call: the op that ran, its threads, and why "auto" passed faster ops over. */
   report?: LinearReport;

@@ -3,6 +3,7 @@
  * weights, every attention through attention() with this library's patterns. See docs/models.md.
  */
 
+export { useNativeLinear } from "../backends/dispatch.js";
 export {
   BROWSER_CACHE_NAME,
   DEFAULT_ENDPOINT,

@@ -1,0 +1,30 @@
+/**
+ * The native linear op: onnxruntime-node's MLAS GEMM (ort.ts), an optional peer dependency.
+ * "auto" takes it only after the user opted in (useNativeLinear(true)); `backend: "native"`
+ * forces it. It cannot run outside Node or without the package installed, and says so.
+ */
+import type { LinearProblem, LinearRun } from "../linear-problem.js";
+import type { Op } from "../op.js";
+import { linearNative, nativeReason } from "./ort.js";
+
+let optedIn = false;
+
+/** Lets "auto" take the native linear op where onnxruntime-node loads (default off). Returns the previous setting. */
+export function useNativeLinear(on: boolean): boolean {
+  const old = optedIn;
+  optedIn = on;
+  return old;
+}
+
+export const nativeLinear: Op<LinearProblem, LinearRun> = {
+  name: "native",
+  notSupportedReasons() {
+    const why = nativeReason();
+    return why === null ? [] : [why];
+  },
+  autoDeclines: () => (optedIn ? [] : ["not opted in (useNativeLinear(true) lets auto take onnxruntime-node's GEMM)"]),
+  run(p) {
+    linearNative(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y, p.threads);
+    return { y: p.y, backend: "native", threads: p.threads };
+  },
+};
