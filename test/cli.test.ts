@@ -100,6 +100,15 @@ describe("show", () => {
     }
   });
 
+  it("says why a sparse pattern is nearly dense at a small n (and says nothing where it is sparse)", async () => {
+    const small = await cli("show", "bigBird(blockSize=16)", "-n", "100", "--no-color");
+    expect(small.code).toBe(0);
+    expect(small.stdout.split("\n")[1]).toMatch(/note: at this size .* % of all pairs are allowed/);
+    const sparse = await cli("show", "slidingWindow(left=2, right=2)", "-n", "64", "--no-color");
+    expect(sparse.code).toBe(0);
+    expect(sparse.stdout).not.toMatch(/note:/);
+  });
+
   it("writes valid SVG to stdout and a decodable PNG to a file", async () => {
     const svg = await cli("show", "strided(stride=4)", "-n", "40", "--format", "svg");
     expect(svg.code).toBe(0);

@@ -82,16 +82,18 @@ describe("run text-classification --input/--output survives kill -9", () => {
       });
       while (size(output) <= before && !exited) await new Promise((r) => setTimeout(r, 5));
       if (kills < 3) {
-        // three runs are killed 0-250 ms after their first write; the fourth may finish
+        // up to three runs are killed 0-120 ms after their first write; on a fast machine a run may
+        // finish first (then the job is simply complete), so at least the first kill must land
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        await new Promise((r) => setTimeout(r, seed % 250));
+        await new Promise((r) => setTimeout(r, seed % 120));
         child.kill("SIGKILL");
       }
       if ((await done) === 0) break;
       kills++;
       results(output); // never a half-written complete line
     }
-    expect(kills).toBe(3);
+    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(kills).toBeLessThanOrEqual(3);
     const got = results(output);
     expect(got.size).toBe(docs.length);
     for (const [id, r] of want) expect(got.get(id), id).toEqual(r);

@@ -1,5 +1,6 @@
 /** The actions behind `show` and `explain` (main.ts parses the arguments). */
 import { writeFileSync } from "node:fs";
+import { nearlyDenseNote } from "../catalog/hints.js";
 import type { Explanation, Pattern, Tensor } from "../index.js";
 import { compile, explain, patterns } from "../index.js";
 import { randomTensor } from "../util/rng.js";
@@ -59,7 +60,8 @@ export async function show(p: Pattern, o: ShowOptions, print: (s: string) => voi
   const parts = c.heads[o.head];
   const allowed = parts.reduce((s, x) => s + x.allowedPairs, 0);
   const scored = parts.reduce((s, x) => s + x.scoredPairs, 0);
-  const heading = `${p.name}: Lq = ${o.queryLength}, Lk = ${Lk}, head ${o.head}: ${allowed} allowed / ${scored} scored of ${o.queryLength * Lk} pairs`;
+  const note = nearlyDenseNote(p.name, allowed, o.queryLength * Lk);
+  const heading = `${p.name}: Lq = ${o.queryLength}, Lk = ${Lk}, head ${o.head}: ${allowed} allowed / ${scored} scored of ${o.queryLength * Lk} pairs${note ? `\n${note}` : ""}`;
   if (o.format === "text") {
     const grid = textGrid(parts, o.queryLength, Lk, {
       maxWidth: o.width,

@@ -114,11 +114,20 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
         " run once with the network, or point cacheDir / HF_HUB_CACHE to the cache that has it",
     );
 
+  // A remembered 404 (.no_exist) saves requests for optional files, but it is never the last word:
+  // when a load would fail for lack of a file, it asks the Hub again (a 404 from a flaky proxy or a
+  // forged answer must not break every later honest load, as issue 19 item 5 requires of the cache).
+  let trustAbsence = true;
+  let usedAbsence = false;
+
   /** true: in the snapshot; false: the Hub said it does not exist; null: not known here. */
   async function inCache(file: string): Promise<boolean | null> {
     if (!commit) return null;
     if (await io.exists(snapshotPath(file))) return true;
-    if (await io.exists(noExistPath(file))) return false;
+    if (trustAbsence && (await io.exists(noExistPath(file)))) {
+      usedAbsence = true;
+      return false;
+    }
     return null;
   }
 
@@ -240,9 +249,11 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
 
   async function ensure(file: string, required: boolean): Promise<boolean> {
     const known = await inCache(file);
-    if (known !== null) {
-      if (!known && required) throw missingRequired(file);
-      return known;
+    if (known === true) return true;
+    // a required file remembered absent is asked for again when online (see trustAbsence)
+    if (known === false && (!required || s.offline)) {
+      if (required) throw missingRequired(file);
+      return false;
     }
     if (s.offline) {
       if (required) throw offlineMissing(file);
@@ -263,14 +274,23 @@ export async function downloadToCache(s: CacheSettings, m: NodeModules, io: HubF
   const config = parseJson((await io.readText(snapshotPath("config.json"))) ?? "", "config.json", repoId);
   const extra = s.validateConfig?.(config) ?? [];
   for (const file of [...OPTIONAL_FILES, ...extra]) await ensure(file, false);
-  for (const [single, indexFile] of WEIGHT_FILES) {
-    if (await ensure(single, false)) return path.dirname(snapshotPath(single));
-    if (await ensure(indexFile, false)) {
-      const index = parseJson((await io.readText(snapshotPath(indexFile))) ?? "", indexFile, repoId);
-      for (const shard of shardNames(index, repoId, indexFile)) await ensure(shard, true);
-      return path.dirname(snapshotPath(indexFile));
+  const findWeights = async (): Promise<string | null> => {
+    for (const [single, indexFile] of WEIGHT_FILES) {
+      if (await ensure(single, false)) return path.dirname(snapshotPath(single));
+      if (await ensure(indexFile, false)) {
+        const index = parseJson((await io.readText(snapshotPath(indexFile))) ?? "", indexFile, repoId);
+        for (const shard of shardNames(index, repoId, indexFile)) await ensure(shard, true);
+        return path.dirname(snapshotPath(indexFile));
+      }
     }
+    return null;
+  };
+  let folder = await findWeights();
+  if (folder === null && !s.offline && usedAbsence) {
+    trustAbsence = false; // no weights by the remembered 404s: ask the Hub again before giving up
+    folder = await findWeights();
   }
+  if (folder !== null) return folder;
   if (s.offline) throw offlineMissing(`the weights (${ALL_WEIGHT_FILES})`);
   throw new HubError(
     "not-found",

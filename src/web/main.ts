@@ -6,6 +6,7 @@
  * run-result (see docs/explorer.md).
  */
 
+import { nearlyDenseNote } from "../catalog/hints.js";
 import { CUSTOM_COLOR, mechanismById as catalogMechanism } from "../catalog/mechanisms.js";
 import { PRESETS } from "../catalog/presets.js";
 import type { View } from "../viz/raster.js";
@@ -230,6 +231,9 @@ planWorker.onmessage = (e: MessageEvent<PlanAnswer | ChartPointAnswer | SvgAnswe
     setCosts("d-", a.dense);
     $("picture-title").textContent = a.name ?? "";
     drawPicture(a, $<HTMLCanvasElement>("canvas"), $("view-info"), $("legend"));
+    // density = allowed / (Lq·Lk) over every head: a sparse pattern that allows most pairs at this n says why
+    const note = nearlyDenseNote(a.name ?? "", a.costs?.density ?? 0, 1);
+    if (note !== undefined) $("view-info").textContent += ` · ${note}`;
     drawChart();
     if (document.body.dataset.ready !== "true") {
       document.body.dataset.ready = "true";
