@@ -102,3 +102,28 @@ export function activate(x: Float32Array, act: Activation): void {
     for (let i = 0; i < n; i++) if (x[i] < 0) x[i] = 0;
   }
 }
+
+/** dst ← LayerNorm(src) row by row (pre-norm models keep the residual stream; dst may be src); src, dst: [rows, n]; gamma, beta: [n]. Sums in float64. */
+export function layerNormInto(
+  src: Float32Array,
+  dst: Float32Array,
+  rows: number,
+  n: number,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * n; // [rows, n]
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += src[o + i];
+    const mean = sum / n;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      const d = src[o + i] - mean;
+      sq += d * d;
+    }
+    const inv = 1 / Math.sqrt(sq / n + eps);
+    for (let i = 0; i < n; i++) dst[o + i] = (src[o + i] - mean) * inv * gamma[i] + beta[i];
+  }
+}

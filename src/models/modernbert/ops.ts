@@ -12,6 +12,8 @@
 import type { Activation } from "../config.js";
 import { erf } from "../ops.js";
 
+export { layerNormInto } from "../ops.js";
+
 const f32 = Math.fround;
 
 /** cos and sin [L, D/2] of positions 0 … L-1 for base `theta` and head size D (HF's float32 rounding). */
@@ -77,31 +79,6 @@ export function splitQkvRope(
         for (let d = 0; d < D; d++) v[dst + d] = qkv[sv + d];
       }
     }
-  }
-}
-
-/** dst ← LayerNorm(src) row by row; src, dst: [rows, n]; gamma, beta: [n]. Sums in float64. */
-export function layerNormInto(
-  src: Float32Array,
-  dst: Float32Array,
-  rows: number,
-  n: number,
-  gamma: Float32Array,
-  beta: Float32Array,
-  eps: number,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * n; // [rows, n]
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += src[o + i];
-    const mean = sum / n;
-    let sq = 0;
-    for (let i = 0; i < n; i++) {
-      const d = src[o + i] - mean;
-      sq += d * d;
-    }
-    const inv = 1 / Math.sqrt(sq / n + eps);
-    for (let i = 0; i < n; i++) dst[o + i] = (src[o + i] - mean) * inv * gamma[i] + beta[i];
   }
 }
 

@@ -4,7 +4,7 @@
  * and linear layers run over blocks of rows so the GEMM's per-call buffers stay small at
  * long lengths. Shapes are named in each function; sums in float64.
  */
-import { type LinearOptions, linear } from "../ops.js";
+import { type LinearOptions, layerNormInto, linear } from "../ops.js";
 import type { ReformerConfig } from "./config.js";
 import type { ReformerWeights, RLinear, RNorm } from "./weights.js";
 
@@ -20,20 +20,7 @@ export function layerNorm(
   norm: RNorm,
   eps: number,
 ): void {
-  const { gamma, beta } = norm;
-  for (let r = 0; r < rows; r++) {
-    const o = r * n; // src, dst: [rows, n]
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += src[o + i];
-    const mean = sum / n;
-    let sq = 0;
-    for (let i = 0; i < n; i++) {
-      const d = src[o + i] - mean;
-      sq += d * d;
-    }
-    const inv = 1 / Math.sqrt(sq / n + eps);
-    for (let i = 0; i < n; i++) dst[o + i] = (src[o + i] - mean) * inv * gamma[i] + beta[i];
-  }
+  layerNormInto(src, dst, rows, n, norm.gamma, norm.beta, eps);
 }
 
 /** The position embedding of position p into out[o .. o + hidden). */
