@@ -22,12 +22,17 @@
  * the accumulators from the bias, later ones from Yp. Every y element is summed in the same
  * order whatever the item split, so results do not depend on the thread count.
  *
- * Descriptor (16 i32 words at descPtr): xPtr, wpPtr, biasPtr, yPtr, rows, inF, outFp, kc.
+ * Epilogue: on the last k-chunk each finished [GR, 8] tile gets the activation ACT (assembly/act.ts;
+ * 0 = none) on its columns below ACT_COLS, while it is still in L1 (bias + activation fused).
+ *
+ * Descriptor (16 i32 words at descPtr): xPtr, wpPtr, biasPtr, yPtr, rows, inF, outFp, kc, act, actCols.
  * Item (4 i32 words): descPtr, rowBegin, rowEnd (multiples of GR, or rowsP), panelBegin | panelEnd << 16.
  */
 
 import {
   GEMM_BIAS,
+  GEMM_ACT,
+  GEMM_ACT_COLS,
   GEMM_IN_F,
   GEMM_ITEM_BYTES,
   GEMM_ITEM_DESC,
@@ -41,7 +46,10 @@ import {
   GEMM_X,
   GEMM_Y,
 } from "./layout";
+import { activateTile } from "./act";
 import { madd } from "./softmax";
+
+export { activateRange } from "./act";
 
 /** Rows per micro-kernel block (the host pads Yp and cuts items at multiples of it). */
 const GR_PLAIN: i32 = 4;
@@ -69,6 +77,8 @@ export function gemmItem(item: usize, scratch: usize): void {
   const inF = load<i32>(desc, GEMM_IN_F);
   const outFp = load<i32>(desc, GEMM_OUT_FP);
   const kc = load<i32>(desc, GEMM_KC);
+  const act = load<i32>(desc, GEMM_ACT);
+  const actCols = load<i32>(desc, GEMM_ACT_COLS);
   const Xp = (scratch + 15) & ~(<usize>15);
   const ldy = <usize>outFp * 4; // bytes per row of Yp
   const nPanels = (r1 - r0) / GR;
@@ -86,6 +96,7 @@ export function gemmItem(item: usize, scratch: usize): void {
       }
     }
     const first = k0 === 0;
+    const last = k0 + kl >= inF && act !== 0;
     for (let jp = jp0; jp < jp1; jp++) {
       const wPanel = wp + (<usize>jp * <usize>inF + <usize>k0) * 32; // Wp: [outFp/8][inF][8]
       const bias = biasPtr + <usize>jp * 32;
@@ -93,6 +104,7 @@ export function gemmItem(item: usize, scratch: usize): void {
       for (let p = 0; p < nPanels; p++) {
         const yt = yCol + <usize>(r0 + p * GR) * ldy; // Yp: [rowsP, outFp]
         micro(Xp + <usize>p * panelBytes, wPanel, kl, yt, ldy, bias, first);
+        if (last && jp * 8 < actCols) activateTile(yt, ldy, GR, act, jp * 8, actCols);
       }
     }
   }

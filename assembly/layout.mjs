@@ -69,6 +69,8 @@ export const STRUCTS = {
       ["IN_F", "input features"],
       ["OUT_FP", "output features padded to 8"],
       ["KC", "features per k-chunk"],
+      ["ACT", "epilogue activation (assembly/act.ts: 0 none, 1 gelu, 2 tanh form, 3 relu)"],
+      ["ACT_COLS", "columns [0, ACT_COLS) get the activation"],
     ],
   },
   /** One GEMM work item. */

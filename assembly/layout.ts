@@ -49,6 +49,8 @@ export const GEMM_ROWS: usize = 16; // i32: rows of x
 export const GEMM_IN_F: usize = 20; // i32: input features
 export const GEMM_OUT_FP: usize = 24; // i32: output features padded to 8
 export const GEMM_KC: usize = 28; // i32: features per k-chunk
+export const GEMM_ACT: usize = 32; // i32: epilogue activation (assembly/act.ts: 0 none, 1 gelu, 2 tanh form, 3 relu)
+export const GEMM_ACT_COLS: usize = 36; // i32: columns [0, ACT_COLS) get the activation
 
 // GEMM_ITEM descriptor: 4 words
 export const GEMM_ITEM_BYTES: usize = 16;

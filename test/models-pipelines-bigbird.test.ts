@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { loadModel, pipeline } from "../src/models/index.js";
 import { scoreSpans } from "../src/models/pipeline/postprocess.js";
 import { contextWords, qaFeatures } from "../src/models/pipeline/qa.js";
+import type { TextTokenizer } from "../src/models/pipeline/text.js";
 import { taskDir } from "./tasks-case.js";
 
 /** Unigram over lowercase letters and a few words; ids placed where BigBird's checkpoint has them. */
@@ -99,7 +100,7 @@ describe("pipelines on BigBird with a Metaspace tokenizer", () => {
   it("question-answering: [CLS] q [SEP] ctx [SEP] in one window; scores equal model.forward's by hand", async () => {
     const qa = await pipeline("question-answering", source("bigbird_qa"), { backend: "js" });
     const words = contextWords(context);
-    const feats = qaFeatures(qa.tokenizer, "where did the dog run", context, words, {
+    const feats = qaFeatures(qa.tokenizer as TextTokenizer, "where did the dog run", context, words, {
       maxSeqLen: qa.model.maxLength,
       docStride: 128,
       maxQuestionLen: 64,

@@ -77,4 +77,53 @@ describe("ModernBERT pipelines", () => {
     expect(r.length).toBeGreaterThan(0);
     expect(r[0].score).toBeGreaterThan(r[r.length - 1].score);
   });
+
+  it("the shared folder as it is (no tokenizer.json): token ids in, the same scores as with a tokenizer", async () => {
+    const bare = path.resolve(__dirname, "../../shared/models/modernbert");
+    const fill = await pipeline("fill-mask", bare, { backend: "wasm" });
+    expect(fill.tokenizer).toBeNull();
+    await expect(fill(TEXT)).rejects.toThrow(/tokenizer[\s\S]*inputIds/);
+    await expect(fill({ inputIds: IDS })).rejects.toThrow(/maskTokenId[\s\S]*--mask-id/); // no tokenizer, no mask_token_id
+    await expect(fill({ inputIds: [996, 1000, 997] }, { maskTokenId: 999 })).rejects.toThrow(/inputIds\[1\]: got 1000/);
+    await expect(fill({ inputIds: [996, 5, 997] }, { maskTokenId: 999 })).rejects.toThrow(/mask token's id 999/);
+    const byIds = (await fill({ inputIds: IDS }, { topK: 3, maskTokenId: 999 })) as Array<{
+      score: number;
+      token: number;
+      token_str: string;
+      sequence: string;
+    }>;
+    const withTok = (await (
+      await pipeline("fill-mask", tinyFolder(), { backend: "wasm" })
+    )(TEXT, { topK: 3 })) as Array<{
+      score: number;
+      token: number;
+    }>;
+    expect(byIds.map((r) => r.token)).toEqual(withTok.map((r) => r.token));
+    for (let i = 0; i < 3; i++) expect(byIds[i].score).toBeCloseTo(withTok[i].score, 6);
+    // without a tokenizer tokens are written #id and the specials (config bos/eos/pad ids) are dropped from the sequence
+    expect(byIds[0].token_str).toBe(`#${byIds[0].token}`);
+    expect(byIds[0].sequence).toBe(`#5 #17 #230 #${byIds[0].token} #9 #400`);
+    const ner = await pipeline("token-classification", path.join(bare, "tokcls"), { backend: "wasm" });
+    const t = (await ner({ inputIds: IDS }, { ignoreLabels: [] })) as Array<{ word: string; index: number }>;
+    expect(t.map((e) => e.word)).toEqual(["#5", "#17", "#230", "#999", "#9", "#400"]); // [CLS] / [SEP] skipped
+    await expect(ner({ inputIds: IDS }, { aggregationStrategy: "simple" })).rejects.toThrow(/aggregationStrategy/);
+  });
+
+  it("sparse-attention run fill-mask --model <the shared folder> --ids … --mask-id 999 (the built CLI)", async () => {
+    const bare = path.resolve(__dirname, "../../shared/models/modernbert");
+    const cli = path.resolve(__dirname, "../dist/cli/main.js");
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [cli, "run", "fill-mask", "--model", bare, ...args], { encoding: "utf8" });
+    const { stdout } = await run(["--ids", IDS.join(","), "--mask-id", "999", "--json", "--threads", "1"]);
+    const r = JSON.parse(stdout) as Array<{ token: number; score: number; token_str: string }>;
+    expect(r).toHaveLength(5);
+    expect(r[0].token_str).toBe(`#${r[0].token}`);
+    await expect(run(["--text", TEXT])).rejects.toMatchObject({ stderr: expect.stringMatching(/--ids/) });
+    await expect(run(["--ids", "996,5,1000,997", "--mask-id", "999"])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--ids: id 1000 \(number 3 in the list\)/),
+    });
+    await expect(run(["--ids", IDS.join(","), "--text", TEXT])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/exactly one of/),
+    });
+  });
 });

@@ -15,7 +15,13 @@ import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
 import { availableCores } from "../platform.js";
 import type { AttentionResult } from "../types.js";
 import { jsAttention, jsLinear } from "./js/op.js";
-import type { LinearProblem, LinearReport, LinearRun } from "./linear-problem.js";
+import {
+  LINEAR_ACTIVATIONS,
+  type LinearActivation,
+  type LinearProblem,
+  type LinearReport,
+  type LinearRun,
+} from "./linear-problem.js";
 import { nativeLinear } from "./native/op.js";
 import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync } from "./op.js";
 import type { Problem } from "./problem.js";
@@ -23,7 +29,7 @@ import { referenceOp } from "./reference/op.js";
 import { wasmAttention, wasmLinear } from "./wasm/op.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
-export type { LinearReport } from "./linear-problem.js";
+export { LINEAR_ACTIVATIONS, type LinearActivation, type LinearReport } from "./linear-problem.js";
 export { useNativeLinear } from "./native/op.js";
 export {
   defaultThreads,
@@ -100,6 +106,10 @@ export interface LinearOptions {
   threads?: number;
   /** Filled in by the call: the op that ran, its threads, and why "auto" passed faster ops over. */
   report?: LinearReport;
+  /** Applied to the output in the same call (the wasm GEMM fuses it into its epilogue). */
+  activation?: LinearActivation;
+  /** GeGLU: each output row [a | g] (outF even) becomes act(a) · g, so y is [rows, outF / 2]. */
+  gated?: boolean;
 }
 
 /** Below this many flops an unset `threads` runs on the calling thread (waking workers costs more). */
@@ -110,7 +120,8 @@ const LINEAR: ChooseContext = { async: false, option: "options.backend", what: "
  * nn.Linear: y [rows, outF] = bias + x [rows, inF] · Wᵀ with W [outF, inF] (PyTorch's weight
  * layout); y allocated when not given. `options.backend` picks the op ("auto": the first
  * that can run, see LINEAR_OPS); `options.report`, when given, is filled with the op that
- * ran and why faster ones were passed over.
+ * ran and why faster ones were passed over. `options.activation` applies HF's activation to
+ * y; `options.gated` makes y [rows, outF / 2] = act(a) · g of each row's halves [a | g].
  */
 export function linear(
   x: Float32Array,
@@ -128,8 +139,22 @@ export function linear(
   checkArray("x", x, rows * inF, `rows · inF = ${rows} · ${inF}`);
   checkArray("W", W, outF * inF, `outF · inF = ${outF} · ${inF} ([outF, inF], nn.Linear's weight layout)`);
   if (bias !== null) checkArray("bias", bias, outF, `outF = ${outF} (or null)`);
-  if (y === undefined) y = new Float32Array(rows * outF);
-  else checkArray("y", y, rows * outF, `rows · outF = ${rows} · ${outF}`);
+  const o = checkOptions(
+    "options",
+    options ?? {},
+    "an object { backend?, threads?, report?, activation?, gated? }",
+  ) as LinearOptions;
+  const act = o.activation ?? null;
+  if (act !== null && !(LINEAR_ACTIVATIONS as readonly string[]).includes(act)) {
+    throw new AttentionArgumentError("options.activation", act, LINEAR_ACTIVATIONS.map((a) => `"${a}"`).join(", "));
+  }
+  const gated = o.gated ?? false;
+  if (typeof gated !== "boolean") throw new AttentionArgumentError("options.gated", gated, "true or false");
+  if (gated && outF % 2 !== 0)
+    throw new AttentionArgumentError("outF", outF, "an even count when options.gated is set ([a | g] halves)");
+  const yCols = gated ? outF / 2 : outF;
+  if (y === undefined) y = new Float32Array(rows * yCols);
+  else checkArray("y", y, rows * yCols, `rows · ${gated ? "outF / 2" : "outF"} = ${rows} · ${yCols}`);
   for (const [name, a] of [
     ["x", x],
     ["W", W],
@@ -138,7 +163,6 @@ export function linear(
     if (a !== null && overlaps(y, a))
       throw new AttentionArgumentError("y", y, `an array that does not overlap ${name}`);
   }
-  const o = checkOptions("options", options ?? {}, "an object { backend?, threads?, report? }") as LinearOptions;
   const backend = o.backend ?? "auto";
   if (!(LINEAR_BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new AttentionArgumentError("options.backend", backend, LINEAR_BACKEND_NAMES.map((b) => `"${b}"`).join(", "));
@@ -154,7 +178,7 @@ export function linear(
     if (report !== undefined) Object.assign(report, { backend: "none", threads: 0, fallbackReasons: undefined });
     return y;
   }
-  const p: LinearProblem = { x, rows, inF, W, outF, bias, y, threads };
+  const p: LinearProblem = { x, rows, inF, W, outF, bias, y, threads, act, gated };
   const c = choose(LINEAR_OPS, backend, p, LINEAR);
   runChoice(LINEAR_OPS, c, p, LINEAR, backend === "auto", (r, reasons) => {
     if (report === undefined) return;

@@ -1,4 +1,12 @@
-/** One validated call of linear(): y [rows, outF] = bias + x [rows, inF] · Wᵀ, W [outF, inF] (nn.Linear). */
+/** Activations linear() can apply to its output (HF's names: exact-erf "gelu", the tanh forms, "relu"). */
+export const LINEAR_ACTIVATIONS = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu"] as const;
+export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
+
+/**
+ * One validated call of linear(): z [rows, outF] = bias + x [rows, inF] · Wᵀ, W [outF, inF]
+ * (nn.Linear), then the epilogue: y = act(z) [rows, outF]; gated: [a | g] = z per row and
+ * y = act(a) · g [rows, outF / 2] (GeGLU).
+ */
 export interface LinearProblem {
   x: Float32Array;
   rows: number;
@@ -10,6 +18,10 @@ export interface LinearProblem {
   y: Float32Array;
   /** Threads to run on (the request, or the default for this size). */
   threads: number;
+  /** Activation of the epilogue (null: none). */
+  act: LinearActivation | null;
+  /** Gated epilogue: y [rows, outF / 2] = act(a) · g. */
+  gated: boolean;
 }
 
 /** What a linear op did. */

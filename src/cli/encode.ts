@@ -11,12 +11,12 @@ import { UsageError } from "./commands.js";
 import { createHubProgress } from "./hub-progress.js";
 
 /** A list of non-negative integers as typed: each kept as its text and its value (exact; past 2^53 it is Infinity, out of every range). */
-interface TypedInt {
+export interface TypedInt {
   text: string;
   value: number;
 }
 
-function intList(example: string) {
+export function intList(example: string) {
   return (v: string): TypedInt[] => {
     const parts = v.split(",").map((s) => s.trim());
     if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {

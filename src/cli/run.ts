@@ -16,6 +16,7 @@ import {
   pipeline,
 } from "../models/index.js";
 import { UsageError } from "./commands.js";
+import { checkIds, intList, type TypedInt } from "./encode.js";
 import { createHubProgress } from "./hub-progress.js";
 
 export const RUN_TASKS: readonly PipelineTask[] = [
@@ -31,6 +32,8 @@ export interface RunCliOptions {
   model: string;
   text?: string;
   textFile?: string;
+  ids?: TypedInt[];
+  maskId?: number;
   question?: string;
   context?: string;
   contextFile?: string;
@@ -86,6 +89,7 @@ export function callOptionsFrom(task: PipelineTask, o: RunCliOptions): CallOptio
   if (o.handleImpossibleAnswer) c.handleImpossibleAnswer = true;
   if (o.pooling !== undefined) c.pooling = o.pooling;
   if (o.normalize) c.normalize = true;
+  if (o.maskId !== undefined) c.maskTokenId = o.maskId;
   return c;
 }
 
@@ -178,6 +182,16 @@ export function registerRun(
     )
     .option("--text <text>", "the input text")
     .option("--text-file <file>", "read the input text from a file (- = standard input)")
+    .option(
+      "--ids <list>",
+      "token ids instead of text, used as given (include the model's special tokens; no tokenizer needed), e.g. 996,5,999,997",
+      intList("996,5,999,997"),
+    )
+    .option(
+      "--mask-id <n>",
+      "fill-mask with --ids: the mask token's id (default: the tokenizer's, else config mask_token_id)",
+      int(0, "999"),
+    )
     .option("--question <text>", "question-answering: the question")
     .option("--context <text>", "question-answering: the context")
     .option("--context-file <file>", "question-answering: read the context from a file (- = standard input)")
@@ -214,7 +228,7 @@ export function registerRun(
     .option("--normalize", "feature-extraction: L2-normalise the vectors")
     .addHelpText(
       "after",
-      `\nExamples:\n  sparse-attention run question-answering --model ./my-longformer-qa --question "Who?" --context "$(cat long.txt)"\n  sparse-attention run text-classification --model ./my-classifier --text "A fine day." --all-labels --json`,
+      `\nExamples:\n  sparse-attention run question-answering --model ./my-longformer-qa --question "Who?" --context "$(cat long.txt)"\n  sparse-attention run text-classification --model ./my-classifier --text "A fine day." --all-labels --json\n  sparse-attention run fill-mask --model ./folder-without-tokenizer --ids 996,17,999,42,997 --mask-id 999`,
     );
   for (const m of modes) m.options(cmd);
   cmd.action(async (task: PipelineTask, o: RunCliOptions) => {
@@ -224,6 +238,19 @@ export function registerRun(
       return;
     }
     const qa = task === "question-answering";
+    if (o.maskId !== undefined && task !== "fill-mask") throw new UsageError("--mask-id is for fill-mask only");
+    if (o.ids !== undefined) {
+      if (qa)
+        throw new UsageError("question-answering reads --question and --context text; --ids is for the other tasks");
+      if (o.text !== undefined || o.textFile !== undefined) {
+        throw new UsageError(`${task} needs exactly one of --text TEXT, --text-file FILE or --ids LIST`);
+      }
+      const pipe = await loadPipeline(task, o);
+      const vocab = pipe.model.config.raw.vocab_size;
+      const ids = checkIds(o.ids, typeof vocab === "number" ? vocab : Number.MAX_SAFE_INTEGER);
+      await runOnce(pipe, task, o, { inputIds: Array.from(ids) }, undefined, out, err);
+      return;
+    }
     let first: string;
     let second: string | undefined;
     if (qa) {
@@ -235,17 +262,29 @@ export function registerRun(
       second = o.context ?? readText("--context-file", o.contextFile as string);
     } else {
       if ((o.text === undefined) === (o.textFile === undefined)) {
-        throw new UsageError(`${task} needs exactly one of --text TEXT or --text-file FILE`);
+        throw new UsageError(`${task} needs exactly one of --text TEXT, --text-file FILE or --ids LIST`);
       }
       first = o.text ?? readText("--text-file", o.textFile as string);
     }
-    const pipe = await loadPipeline(task, o);
-    const t0 = performance.now();
-    const call = callOptionsFrom(task, o);
-    const result = qa ? await pipe(first, second, call) : await pipe(first, call);
-    const seconds = (performance.now() - t0) / 1000;
-    out(o.json ? toJson(result) : formatResult(task, result));
-    err(`${pipe.model.config.modelType} ${task}: ${seconds.toFixed(2)} s`);
+    await runOnce(await loadPipeline(task, o), task, o, first, qa ? second : undefined, out, err);
   });
   return cmd;
+}
+
+/** One input through the pipeline, its result printed (stdout) and its time (stderr). */
+async function runOnce(
+  pipe: Pipeline,
+  task: PipelineTask,
+  o: RunCliOptions,
+  first: unknown,
+  second: string | undefined,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<void> {
+  const t0 = performance.now();
+  const call = callOptionsFrom(task, o);
+  const result = task === "question-answering" ? await pipe(first, second, call) : await pipe(first, call);
+  const seconds = (performance.now() - t0) / 1000;
+  out(o.json ? toJson(result) : formatResult(task, result));
+  err(`${pipe.model.config.modelType} ${task}: ${seconds.toFixed(2)} s`);
 }

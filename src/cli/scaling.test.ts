@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mechanismById } from "../catalog/mechanisms.js";
 import { classOf, costRow } from "./cost.js";
-import { fitOf, logFit, logSlope, sizes } from "./scaling.js";
+import { combineProcesses, fitOf, logFit, logSlope, sizes } from "./scaling.js";
 
 describe("fits and classes", () => {
   it("logSlope recovers the exponent of a power law", () => {
@@ -16,7 +16,7 @@ describe("fits and classes", () => {
     expect(logSlope([1], [1])).toBeNaN();
   });
 
-  it("fits use the largest sizes (a factor 8) and ignore memory peaks under the noise floor", () => {
+  it("fits use the largest sizes (a factor 16) and ignore memory peaks under the noise floor", () => {
     const m = mechanismById("sliding")!;
     const pts = sizes(256, 65536).map((n, i) => ({
       mechanism: "sliding",
@@ -108,5 +108,30 @@ describe("fits and classes", () => {
       "test",
     );
     expect(cache.flag).toMatch(/cache effects/);
+  });
+
+  it("a point measured by several processes takes the fastest process's median: one slow process does not move it", () => {
+    const run = (seconds: number, peakBytes: number) => ({
+      mechanism: "sliding",
+      n: 16384,
+      seconds,
+      wallSeconds: seconds,
+      samples: [seconds],
+      processSeconds: 1,
+      runs: 3,
+      peakBytes,
+      scoredPairs: 1,
+      allowedPairs: 1,
+      flops: 1,
+      workBytes: 1,
+      backend: "wasm",
+      threads: 1,
+    });
+    const p = combineProcesses([run(0.054, 10), run(0.025, 11), run(0.026, 12)]);
+    expect(p.seconds).toBe(0.025);
+    expect(p.processMedians).toEqual([0.054, 0.025, 0.026]);
+    expect(p.peakBytes).toBe(10);
+    expect(p.processSeconds).toBe(3);
+    expect(combineProcesses([run(0.03, 5)]).seconds).toBe(0.03);
   });
 });

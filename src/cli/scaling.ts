@@ -5,8 +5,12 @@
  * (predicted from its last two points, in CPU seconds) or when its share of the total budget
  * (CPU seconds of its child processes) is spent: both in CPU time, so a loaded machine stops
  * at the same sizes as an idle one and two runs fit the same range.
+ * The sizes of each fit are then measured again in REPEAT_PROCESSES more processes, round-robin
+ * over every mechanism and size (so a passing slowdown of the machine lands on different points),
+ * and a point's time is the smallest of its processes' medians: a process can be slow as a whole
+ * (memory placement, a busy neighbour), which repeats inside it cannot show.
  * Fitted log-log exponents over the asymptotic range (the largest FIT_POINTS sizes reached,
- * a factor 8 in n) with a 95 % interval: time, peak memory, and the counted scored pairs over
+ * a factor 16 in n) with a 95 % interval: time, peak memory, and the counted scored pairs over
  * the same range; a measured exponent outside the counted one's reach is flagged with a reason.
  */
 import { execFile } from "node:child_process";
@@ -52,9 +56,17 @@ export interface Fit {
   flag?: string;
 }
 
+/** A measured point: the chosen process's result, with every process's median beside it. */
+export type ScalingPoint = ChildResult & {
+  label: string;
+  color: string;
+  /** Median CPU seconds per call of each process that measured this point (`seconds` is the smallest). */
+  processMedians: number[];
+};
+
 export interface ScalingResult {
   options: Omit<ScalingOptions, "mechanisms" | "progress"> & { mechanisms: string[] };
-  points: (ChildResult & { label: string; color: string })[];
+  points: ScalingPoint[];
   fits: Fit[];
 }
 
@@ -97,8 +109,23 @@ export function runChild(spec: ChildSpec): Promise<ChildResult> {
   });
 }
 
-/** Sizes of the time fit: the largest ones reached, a factor 8 in n, where the per-call floor weighs least. */
-export const FIT_POINTS = 4;
+/** Sizes of the time fit: the largest ones reached, a factor 16 in n, where the per-call floor weighs least. */
+export const FIT_POINTS = 5;
+
+/** Extra processes per fitted size (each point of a fit is measured by 1 + this many processes). */
+export const REPEAT_PROCESSES = 2;
+
+/** A point from several processes' results: the fastest process's (smallest median), all medians kept. */
+export function combineProcesses(runs: ChildResult[]): ChildResult & { processMedians: number[] } {
+  let best = runs[0];
+  for (const r of runs) if (r.seconds < best.seconds) best = r;
+  return {
+    ...best,
+    peakBytes: runs[0].peakBytes, // the first process's peak (the later ones measure the same)
+    processSeconds: runs.reduce((s, r) => s + r.processSeconds, 0),
+    processMedians: runs.map((r) => r.seconds),
+  };
+}
 
 /** Two-sided 95 % Student t quantiles by degrees of freedom (1–10); 1.96 beyond. */
 const T95 = [Number.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
@@ -206,8 +233,17 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
         )
       : null;
   bar?.start(ns.length * options.mechanisms.length, 0, { mechanism: "", n: "" });
-  const points: ScalingResult["points"] = [];
-  const fits: Fit[] = [];
+  const spec = (m: Mechanism, n: number): ChildSpec => ({
+    mechanism: m.id,
+    n,
+    headDim: options.headDim,
+    heads: options.heads,
+    repeatSeconds,
+    maxRepeats: 21, // small n: many calls, so the median sits in the settled regime
+    backend: options.backend,
+    threads: options.threads,
+  });
+  const swept: { m: Mechanism; runs: ChildResult[][]; stopped: string }[] = [];
   for (const m of options.mechanisms) {
     let used = 0; // CPU seconds of this mechanism's child processes
     const mine: ChildResult[] = [];
@@ -215,19 +251,9 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
     for (let i = 0; i < ns.length; i++) {
       const n = ns[i];
       bar?.update({ mechanism: m.id, n });
-      const r = await runChild({
-        mechanism: m.id,
-        n,
-        headDim: options.headDim,
-        heads: options.heads,
-        repeatSeconds,
-        maxRepeats: 21, // small n: many calls, so the median sits in the settled regime
-        backend: options.backend,
-        threads: options.threads,
-      });
+      const r = await runChild(spec(m, n));
       mine.push(r);
       used += r.processSeconds;
-      points.push({ ...r, label: m.label, color: m.color });
       bar?.increment();
       if (i + 1 === ns.length) break;
       const prev = mine.length >= 2 ? mine[mine.length - 2] : null;
@@ -244,16 +270,33 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
       bar?.increment(ns.length - 1 - i);
       break;
     }
-    fits.push(fitOf(m, mine, stopped));
+    swept.push({ m, runs: mine.map((r) => [r]), stopped });
+  }
+  // the fitted sizes again, in more processes, round-robin over mechanisms and sizes
+  const again = swept.flatMap((s) => s.runs.slice(-FIT_POINTS).map((runs) => ({ s, runs })));
+  bar?.setTotal(ns.length * options.mechanisms.length + REPEAT_PROCESSES * again.length);
+  for (let k = 0; k < REPEAT_PROCESSES; k++) {
+    for (const { s, runs } of again) {
+      bar?.update({ mechanism: s.m.id, n: runs[0].n });
+      runs.push(await runChild(spec(s.m, runs[0].n)));
+      bar?.increment();
+    }
   }
   bar?.stop();
+  const points: ScalingPoint[] = [];
+  const fits: Fit[] = [];
+  for (const { m, runs, stopped } of swept) {
+    const mine = runs.map(combineProcesses);
+    for (const p of mine) points.push({ ...p, label: m.label, color: m.color });
+    fits.push(fitOf(m, mine, stopped));
+  }
   const { mechanisms, progress: _p, ...rest } = options;
   return { options: { ...rest, mechanisms: mechanisms.map((m) => m.id) }, points, fits };
 }
 
 export function scalingCsv(r: ScalingResult): string {
   const head =
-    "mechanism,n,seconds,wall_seconds,runs,peak_bytes,scored_pairs,allowed_pairs,flops,work_bytes,backend,threads";
+    "mechanism,n,seconds,wall_seconds,runs,peak_bytes,scored_pairs,allowed_pairs,flops,work_bytes,backend,threads,process_medians";
   const rows = r.points.map((p) =>
     [
       p.mechanism,
@@ -268,6 +311,7 @@ export function scalingCsv(r: ScalingResult): string {
       p.workBytes,
       p.backend,
       p.threads,
+      p.processMedians.join(" "),
     ].join(","),
   );
   return `${[head, ...rows].join("\n")}\n`;

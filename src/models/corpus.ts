@@ -114,7 +114,8 @@ export interface StreamablePipeline {
   // biome-ignore lint/suspicious/noExplicitAny: the options and the result type depend on the task
   (input: unknown, contextOrOptions?: any, options?: any): Promise<any>;
   readonly task: string;
-  readonly tokenizer: { encode(text: string): { ids: ArrayLike<number> } };
+  /** null for a model without tokenizer.json: a corpus of texts cannot run on it. */
+  readonly tokenizer: { encode(text: string): { ids: ArrayLike<number> } } | null;
   /** Tokens per row at most: a longer text is truncated (except by question answering, which slides windows). */
   readonly model?: { readonly maxLength: number };
 }
@@ -145,6 +146,13 @@ export function toDoc(
     const v = obj[f];
     if (typeof v !== "string") {
       throw new AttentionArgumentError(`${where} "${f}"`, v, `a string (${pipe.task} reads ${fields.join(" and ")})`);
+    }
+    if (pipe.tokenizer === null) {
+      throw new AttentionArgumentError(
+        `${where} "${f}"`,
+        v,
+        "a model with tokenizer.json beside its weights: a corpus of texts needs a tokenizer (this model has none)",
+      );
     }
     length += pipe.tokenizer.encode(v).ids.length;
   }

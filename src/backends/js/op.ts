@@ -5,6 +5,7 @@ import type { LinearProblem, LinearRun } from "../linear-problem.js";
 import { cleanInputs, finishAll } from "../nonfinite.js";
 import type { Op } from "../op.js";
 import { type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
+import { withEpilogue } from "./activation.js";
 import { linearJs } from "./gemm-js.js";
 import { type HeadTask, runHead, TiledScratch } from "./tiled.js";
 
@@ -55,7 +56,7 @@ export const jsLinear: Op<LinearProblem, LinearRun> = {
   name: "js",
   notSupportedReasons: () => [],
   run(p) {
-    linearJs(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y);
+    withEpilogue(p, (y) => linearJs(p.x, p.rows, p.inF, p.W, p.outF, p.bias, y));
     return { y: p.y, backend: "js", threads: 1 };
   },
 };

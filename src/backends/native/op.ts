@@ -3,6 +3,7 @@
  * "auto" takes it only after the user opted in (useNativeLinear(true)); `backend: "native"`
  * forces it. It cannot run outside Node or without the package installed, and says so.
  */
+import { withEpilogue } from "../js/activation.js";
 import type { LinearProblem, LinearRun } from "../linear-problem.js";
 import type { Op } from "../op.js";
 import { linearNative, nativeReason } from "./ort.js";
@@ -24,7 +25,7 @@ export const nativeLinear: Op<LinearProblem, LinearRun> = {
   },
   autoDeclines: () => (optedIn ? [] : ["not opted in (useNativeLinear(true) lets auto take onnxruntime-node's GEMM)"]),
   run(p) {
-    linearNative(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y, p.threads);
+    withEpilogue(p, (y) => linearNative(p.x, p.rows, p.inF, p.W, p.outF, p.bias, y, p.threads)); // activation in TypeScript
     return { y: p.y, backend: "native", threads: p.threads };
   },
 };

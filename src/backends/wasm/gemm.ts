@@ -20,7 +20,13 @@
  * Items are (row block × 8-column-panel range) cut from the shape alone, never from the
  * thread count, and each y element is summed in one fixed order, so results are bitwise
  * identical for any `threads`.
+ *
+ * Epilogue: an activation runs inside the GEMM on each finished output tile while it is in L1
+ * (assembly/act.ts; on the first outF / 2 columns only when gated); a gated layer's copy-out
+ * multiplies act(a) by g, so y [rows, outF / 2] leaves wasm memory once.
  */
+
+import type { LinearActivation } from "../linear-problem.js";
 import { CTL_OFFSET, GEMM, GEMM_ITEM, GEMM_ITEM_WORDS, GEMM_WORDS, MAX_BYTES } from "./layout.js";
 import type { WasmMemory } from "./memory.js";
 import { PoolError, WorkerPool } from "./pool.js";
@@ -208,7 +214,13 @@ function packedWeight(rt: Runtime, W: Float32Array, outF: number, inF: number): 
   return ptr;
 }
 
-/** Runs y = bias + x · Wᵀ on the wasm GEMM (wasmGemmReasons empty for this shape); `threads` as given. */
+/** assembly/act.ts's activation kinds. */
+const ACT_KIND: Record<LinearActivation, number> = { gelu: 1, gelu_new: 2, gelu_pytorch_tanh: 2, relu: 3 };
+
+/**
+ * Runs y = act(bias + x · Wᵀ) on the wasm GEMM (wasmGemmReasons empty for this shape);
+ * `threads` as given; gated: y [rows, outF / 2] = act(a) · g of each row's halves [a | g].
+ */
 export function linearWasm(
   x: Float32Array,
   rows: number,
@@ -218,6 +230,8 @@ export function linearWasm(
   bias: Float32Array | null,
   y: Float32Array,
   threads: number,
+  act: LinearActivation | null = null,
+  gated = false,
 ): void {
   let rt = wasmRuntime()!;
   if (rt.pool !== null && !rt.pool.healthy) {
@@ -270,6 +284,8 @@ export function linearWasm(
   i32[d + GEMM.IN_F] = inF;
   i32[d + GEMM.OUT_FP] = outFp;
   i32[d + GEMM.KC] = kc;
+  i32[d + GEMM.ACT] = act === null ? 0 : ACT_KIND[act];
+  i32[d + GEMM.ACT_COLS] = gated ? outF / 2 : outF;
   for (let n = 0; n < count; n++) {
     const w = itemsPtr / 4 + n * GEMM_ITEM_WORDS; // item n (GEMM_ITEM)
     i32[w + GEMM_ITEM.DESC] = desc;
@@ -296,7 +312,14 @@ export function linearWasm(
     }
   }
   const y0 = yPtr / 4; // Yp: [rowsP, outFp]
-  if (outFp === outF) {
+  if (gated) {
+    const I = outF / 2;
+    for (let r = 0; r < rows; r++) {
+      const a = y0 + r * outFp; // Yp row r: [a | g], a already activated
+      const o = r * I; // y: [rows, I]
+      for (let i = 0; i < I; i++) y[o + i] = f32[a + i] * f32[a + I + i];
+    }
+  } else if (outFp === outF) {
     y.set(f32.subarray(y0, y0 + rows * outF));
   } else {
     for (let r = 0; r < rows; r++) y.set(f32.subarray(y0 + r * outFp, y0 + r * outFp + outF), r * outF);

@@ -56,6 +56,8 @@ export const GEMM = {
   IN_F: 5, // input features
   OUT_FP: 6, // output features padded to 8
   KC: 7, // features per k-chunk
+  ACT: 8, // epilogue activation (assembly/act.ts: 0 none, 1 gelu, 2 tanh form, 3 relu)
+  ACT_COLS: 9, // columns [0, ACT_COLS) get the activation
 } as const;
 
 /** GEMM_ITEM descriptor: 4 words; field → word index (f32 fields: none). */

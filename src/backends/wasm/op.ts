@@ -69,7 +69,7 @@ export const wasmLinear: Op<LinearProblem, LinearRun> = {
   name: "wasm",
   notSupportedReasons: (p) => wasmGemmReasons(p.rows, p.inF, p.outF, p.threads),
   run(p) {
-    linearWasm(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y, p.threads);
+    linearWasm(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y, p.threads, p.act, p.gated);
     return { y: p.y, backend: "wasm", threads: p.threads };
   },
 };

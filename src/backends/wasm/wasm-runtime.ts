@@ -18,6 +18,8 @@ export interface KernelExports {
   gemmItem(item: number, scratch: number): void;
   gemmItems(items: number, count: number, scratch: number): void;
   gemmBlockRows(): number;
+  /** x[0 … n) ← act(x) in place (assembly/act.ts kinds). */
+  activateRange(x: number, n: number, act: number): void;
 }
 
 export interface Runtime {

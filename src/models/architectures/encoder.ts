@@ -5,6 +5,8 @@
  *              pre-LN:   hs ← hs + attnOut(attend(LN(hs))),     hs ← hs + out(mlp(LN(hs)))
  *   mlp(x) = act(inter(x)), or gated: [a | g] = inter(x), act(a) · g
  *   pre-LN: hs ← LN_final(hs);  pooler tanh(dense(hs[:, 0])) when the weights have one.
+ * The activation (and the gate) runs inside the intermediate projection's linear() call (the
+ * wasm GEMM applies it to each output tile while it is hot), so profile.gemmMs includes it.
  * Timing is a wrapper around the Ops (matrix products, attention calls): the loop and the
  * architectures never read a clock.
  */
@@ -14,7 +16,7 @@ import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { type AttendOptions, AttentionPlans } from "../attend.js";
 import { BackendTally } from "../backends-used.js";
 import { checkInputs, type ForwardInputs } from "../inputs.js";
-import { activate, addLayerNorm, type LinearOptions, linear } from "../ops.js";
+import { addLayerNorm, type LinearOptions, linear } from "../ops.js";
 import type { Architecture, EncoderWeights, ForwardOptions, ForwardOutput, Linear, ModelConfig, Ops } from "./types.js";
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -22,10 +24,13 @@ const now = () => (globalThis.performance ?? Date).now();
 /** Ops on the given linear-layer options; with `tally`, each product's backend is counted. */
 export function plainOps(lo: LinearOptions, tally?: BackendTally): Ops {
   return {
-    linear:
-      tally === undefined
-        ? (x, rows, w, out) => linear(x, rows, w.inF, w.W, w.outF, w.b, out, lo)
-        : (x, rows, w, out) => tallied(tally, x, rows, w, out, lo),
+    linear: (x, rows, w, out, epi) => {
+      // the activation (and gate) of an intermediate projection, applied inside the product
+      const o = epi === undefined ? lo : { ...lo, activation: epi.act, gated: epi.gated };
+      return tally === undefined
+        ? linear(x, rows, w.inF, w.W, w.outF, w.b, out, o)
+        : tallied(tally, x, rows, w, out, o);
+    },
     attention: (run) => run(),
   };
 }
@@ -48,9 +53,9 @@ export function tallied(
 /** `ops` with their time added to `into` (milliseconds). */
 export function timedOps(ops: Ops, into: { gemm: number; attention: number }): Ops {
   return {
-    linear: (x, rows, w, out) => {
+    linear: (x, rows, w, out, epi) => {
       const s = now();
-      const y = ops.linear(x, rows, w, out);
+      const y = ops.linear(x, rows, w, out, epi);
       into.gemm += now() - s;
       return y;
     },
@@ -109,16 +114,6 @@ function addInto(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) x[i] += y[i];
 }
 
-/** act(a) · g of a gated MLP: inter [rows, 2·I] ([a | g] per row) → gated [rows, I]. */
-function gate(inter: Float32Array, gated: Float32Array, rows: number, I: number, act: ModelConfig["act"]): void {
-  for (let r = 0; r < rows; r++) gated.set(inter.subarray(r * 2 * I, r * 2 * I + I), r * I); // a: [rows, I]
-  activate(gated, act);
-  for (let r = 0; r < rows; r++) {
-    const g = r * 2 * I + I; // inter: [rows, 2·I], gate half
-    for (let i = 0; i < I; i++) gated[r * I + i] *= inter[g + i];
-  }
-}
-
 /** The shared encoder forward of `arch` on checked weights. */
 export async function encoderForward<C extends ModelConfig, W extends EncoderWeights>(
   arch: Architecture<C, W>,
@@ -150,8 +145,8 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
   const normed = pre ? new Float32Array(rows * h) : hs; // pre-LN: LN(hs) [B·L, hidden]
   const ctx = new Float32Array(rows * h); // [B·L, H·D]
   const tmp = new Float32Array(rows * h);
-  const inter = new Float32Array(rows * I * (gated ? 2 : 1)); // [B·L, intermediate (× 2 gated)]
-  const act = gated ? new Float32Array(rows * I) : inter; // [B·L, intermediate]
+  const act = new Float32Array(rows * I); // act(inter(x)) [B·L, intermediate] (gated: act(a) · g)
+  const epi = { act: c.act, gated }; // fused into the intermediate projection (linear()'s epilogue)
   options.onLayer?.(0, c.layers);
   for (let layer = 0; layer < c.layers; layer++) {
     const w = weights.layers[layer];
@@ -161,9 +156,7 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
     if (pre) addInto(hs, tmp);
     else postNorm(hs, tmp, rows, h, w.attnNorm, c.eps);
     if (pre) normInto(normed, hs, rows, h, w.mlpNorm, c.eps);
-    ops.linear(normed, rows, w.inter, inter);
-    if (gated) gate(inter, act, rows, I, c.act);
-    else activate(inter, c.act);
+    ops.linear(normed, rows, w.inter, act, epi);
     ops.linear(act, rows, w.out, tmp);
     if (pre) addInto(hs, tmp);
     else postNorm(hs, tmp, rows, h, w.mlpNorm, c.eps);

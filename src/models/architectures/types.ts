@@ -115,9 +115,18 @@ export interface ForwardOutput {
  * The matrix products and attention calls of a forward. Plain, or timed into a profile by a
  * wrapper (encoder.ts): architecture code calls these and never reads a clock.
  */
+/** An activation fused into a linear layer's output (src/backends/dispatch.ts linear's options). */
+export interface Epilogue {
+  act: Activation;
+  gated: boolean;
+}
+
 export interface Ops {
-  /** nn.Linear: y[rows, outF] = x[rows, inF] · Wᵀ + b, into `out` when given. */
-  linear(x: Float32Array, rows: number, w: Linear, out?: Float32Array): Float32Array;
+  /**
+   * nn.Linear: y[rows, outF] = x[rows, inF] · Wᵀ + b, into `out` when given; `epi` applies an
+   * activation in the same call (gated: y [rows, outF / 2] = act(a) · g, GeGLU).
+   */
+  linear(x: Float32Array, rows: number, w: Linear, out?: Float32Array, epi?: Epilogue): Float32Array;
   /** Runs `run` as attention work (counted in profile.attentionMs). */
   attention<T>(run: () => T): T;
 }

@@ -4,13 +4,14 @@
  * model for its head's outputs (forward → logits / startLogits / endLogits / lastHiddenState)
  * and post-processes; any model implementing PipelineModel runs through it. See docs/tasks.md.
  */
-import { AttentionArgumentError, checkInt, describe } from "../../errors.js";
+import { AttentionArgumentError, checkInt } from "../../errors.js";
 import type { Backend } from "../../types.js";
 import { type CorpusResult, type StreamItem, type StreamOptions, streamPipeline } from "../corpus.js";
 import type { TaskOutput, TokenizerFiles } from "../encode.js";
 import { type LoadOptions, loadModel, type ModelSource } from "../load.js";
 import { type HeadKind, TASK_HEADS } from "../tasks/heads.js";
 import type { TaskInputs } from "../tasks/prepare.js";
+import { idsInput, idText, maskIdOf, vocabOf } from "./ids.js";
 import {
   type AggregationStrategy,
   aggregateEntities,
@@ -73,6 +74,8 @@ export interface FeatureExtractionOptions {
 }
 export interface FillMaskOptions {
   topK?: number;
+  /** The mask token's id for `{ inputIds }` inputs when the model has no tokenizer and its config no mask_token_id. */
+  maskTokenId?: number;
 }
 export interface TextClassificationOptions {
   /** undefined (HF's default): the best { label, score }; null: every label, sorted; n: the n best. */
@@ -94,6 +97,7 @@ export interface FillMaskResult {
 /** Every task's call options (each task reads its own; topK null = every label, text-classification only). */
 export type CallOptions = FeatureExtractionOptions &
   TokenClassificationOptions &
+  Omit<FillMaskOptions, "topK"> &
   Omit<QaOptions, "topK"> &
   Omit<TextClassificationOptions, "topK"> & { topK?: number | null };
 
@@ -108,7 +112,8 @@ export interface Pipeline {
   (input: unknown, contextOrOptions?: unknown, options?: CallOptions): Promise<any>;
   readonly task: PipelineTask;
   readonly model: PipelineModel;
-  readonly tokenizer: TextTokenizer;
+  /** The model's tokenizer; null for a model without tokenizer.json (then inputs are `{ inputIds }`). */
+  readonly tokenizer: TextTokenizer | null;
   /**
    * A whole corpus: results as `{ id, index, result }`, batch by batch (documents of similar
    * length together, so not in input order). Items: texts, `{ id?, text }`, or `{ id?, question, context }`.
@@ -161,21 +166,42 @@ export async function pipeline(
     );
   }
   const files = model.tokenizerFiles;
-  if (files === undefined || files.tokenizer === null || typeof files.tokenizer !== "object") {
+  const hasTokenizer = files !== undefined && files.tokenizer !== null && typeof files.tokenizer === "object";
+  const tokOrNull = hasTokenizer ? new TextTokenizer(files.tokenizer, files.config ?? {}) : null;
+  /** The tokenizer, for text inputs: a model without one takes token ids ({ inputIds }) only. */
+  const needTok = (): TextTokenizer => {
+    if (tokOrNull !== null) return tokOrNull;
     throw new AttentionArgumentError(
       `pipeline("${task}", model) tokenizer`,
-      describe(files?.tokenizer),
-      "a model with tokenizer.json (and tokenizer_config.json) in its folder or source",
+      files?.tokenizer,
+      "a model with tokenizer.json (and tokenizer_config.json) in its folder or source to run on text; without one, give token ids: pipe({ inputIds: [...] }) (CLI: --ids)",
     );
-  }
-  const tok = new TextTokenizer(files.tokenizer, files.config ?? {});
+  };
   const run: RunOptions = { backend, threads };
-  const maxLen = Math.min(model.maxLength, tok.modelMaxLength ?? Number.POSITIVE_INFINITY);
+  const maxLen = Math.min(model.maxLength, tokOrNull?.modelMaxLength ?? Number.POSITIVE_INFINITY);
   const id2label = (i: number) => model.labels[i] ?? `LABEL_${i}`;
-  const lay = tok.layout;
+  const vocab = vocabOf(model.config.raw);
+  /** Ids that are special tokens (skipped by token-classification): the tokenizer's, else the config's. */
+  const specialIds = new Set<number>(tokOrNull?.special ?? []);
+  if (tokOrNull === null) {
+    for (const k of ["bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id", "pad_token_id"]) {
+      const v = model.config.raw[k];
+      if (typeof v === "number") specialIds.add(v);
+    }
+  }
+  const tokenOf = (id: number) => (tokOrNull === null ? idText(id) : tokOrNull.idToToken(id));
+  const decode = (ids: number[], skipSpecial: boolean) =>
+    tokOrNull === null
+      ? ids
+          .filter((id) => !(skipSpecial && specialIds.has(id)))
+          .map(idText)
+          .join(" ")
+      : tokOrNull.decode(ids, skipSpecial);
 
   /** ids of one text with special tokens, truncated to maxLen (the closing specials kept). */
-  const encodeOne = (text: string) => {
+  const encodeText = (text: string) => {
+    const tok = needTok();
+    const lay = tok.layout;
     const e = tok.encode(text);
     const room = maxLen - lay.singleBefore.length - lay.singleAfter.length;
     const keep = Math.max(0, Math.min(e.ids.length, room));
@@ -191,7 +217,14 @@ export async function pipeline(
       ...lay.singleAfter.map((): [number, number] => [0, 0]),
     ];
     const special = ids.map((_, i) => i < lay.singleBefore.length || i >= lay.singleBefore.length + keep);
-    return { ids, tokens, offsets, special };
+    return { ids, tokens, offsets: offsets as Array<[number, number]> | null, special };
+  };
+
+  /** A text, or token ids as given ({ inputIds }: no special tokens added, no offsets). */
+  const encodeOne = (input: unknown, where: string) => {
+    const given = idsInput(input, vocab, model.maxLength);
+    if (given === null) return encodeText(text(input, where));
+    return { ids: given, tokens: given.map(tokenOf), offsets: null, special: given.map((id) => specialIds.has(id)) };
   };
 
   const text = (x: unknown, where: string): string => {
@@ -202,7 +235,7 @@ export async function pipeline(
   const one = async (input: unknown, second: unknown, o: CallOptions): Promise<unknown> => {
     switch (task) {
       case "feature-extraction": {
-        const e = encodeOne(text(input, "input"));
+        const e = encodeOne(input, "input");
         const out = await model.forward(single(e.ids), run);
         // an embedding model's own pooling (sentence-transformers' modules.json) unless the call says otherwise
         const st = model.sentencePooling ?? null;
@@ -215,14 +248,18 @@ export async function pipeline(
       }
       case "fill-mask": {
         const topK = checkInt("options.topK", o.topK ?? 5, 1);
-        const e = encodeOne(text(input, "input"));
-        const maskId = tok.idOf("<mask>", "[MASK]");
+        const e = encodeOne(input, "input");
+        const byIds = e.offsets === null;
+        const fromTok = tokOrNull === null ? null : tokOrNull.idOf("<mask>", "[MASK]");
+        const maskId = byIds ? maskIdOf(o.maskTokenId, fromTok, model.config.raw) : fromTok;
         const at = e.ids.flatMap((id, i) => (id === maskId ? [i] : []));
         if (maskId === null || at.length === 0) {
           throw new AttentionArgumentError(
-            "input",
-            input,
-            `a text holding the mask token ${maskId === null ? "" : `"${tok.idToToken(maskId)}"`}`,
+            byIds ? "input.inputIds" : "input",
+            byIds ? e.ids : input,
+            byIds
+              ? `ids holding the mask token's id ${maskId}`
+              : `a text holding the mask token ${maskId === null ? "" : `"${tokenOf(maskId)}"`}`,
           );
         }
         const inputs = single(e.ids);
@@ -231,7 +268,9 @@ export async function pipeline(
             ? await model.maskedLogitsAt(inputs, at, run)
             : pick((await model.forward(inputs, run)).logits?.data as Float32Array, at, e.ids.length);
         const V = logits.length / at.length;
-        const padId = tok.idOf("<pad>", "[PAD]");
+        const padRaw = model.config.raw.pad_token_id;
+        const padId =
+          tokOrNull !== null ? tokOrNull.idOf("<pad>", "[PAD]") : typeof padRaw === "number" ? padRaw : null;
         const rows = at.map((pos, m) => {
           const probs = softmax(logits, m * V, V);
           return topKIndices(probs, topK).map((p): FillMaskResult => {
@@ -239,8 +278,8 @@ export async function pipeline(
             return {
               score: probs[p],
               token: p,
-              token_str: tok.decode([p]),
-              sequence: tok.decode(filled, at.length === 1),
+              token_str: decode([p], false),
+              sequence: decode(filled, at.length === 1),
             };
           });
         });
@@ -250,6 +289,8 @@ export async function pipeline(
       case "sentiment-analysis": {
         let ids: number[];
         if (input !== null && typeof input === "object" && "text" in input) {
+          const tok = needTok();
+          const lay = tok.layout;
           const pair = input as { text: unknown; textPair?: unknown };
           const a = tok.encode(text(pair.text, "input.text")).ids;
           const b = pair.textPair === undefined ? null : tok.encode(text(pair.textPair, "input.textPair")).ids;
@@ -258,7 +299,7 @@ export async function pipeline(
               ? [...lay.singleBefore, ...a, ...lay.singleAfter]
               : [...lay.pairBefore, ...a, ...lay.pairMiddle, ...b, ...lay.pairAfter];
           if (ids.length > maxLen) ids = [...ids.slice(0, maxLen - 1), ids[ids.length - 1]];
-        } else ids = encodeOne(text(input, "input")).ids;
+        } else ids = encodeOne(input, "input").ids;
         const out = await model.forward(single(ids), run);
         const logits = out.logits?.data as Float32Array;
         const fn = o.functionToApply;
@@ -276,7 +317,8 @@ export async function pipeline(
       }
       case "token-classification":
       case "ner": {
-        const s = text(input, "input");
+        const given = idsInput(input, vocab, model.maxLength);
+        const s = given === null ? text(input, "input") : "";
         const strategy = o.aggregationStrategy ?? "none";
         if (!["none", "simple", "first", "average", "max"].includes(strategy)) {
           throw new AttentionArgumentError(
@@ -285,9 +327,17 @@ export async function pipeline(
             `"none", "simple", "first", "average" or "max"`,
           );
         }
-        const e = encodeOne(s);
+        if (given !== null && strategy !== "none") {
+          throw new AttentionArgumentError(
+            "options.aggregationStrategy",
+            strategy,
+            `"none" for token-id input (grouping tokens into words needs the text)`,
+          );
+        }
+        const e = encodeOne(input, "input");
         const out = await model.forward(single(e.ids), run);
         const logits = out.logits as { data: Float32Array; shape: number[] };
+        const unk = tokOrNull?.idOf("<unk>", "[UNK]") ?? null;
         const pre = preEntities(
           s,
           logits.data,
@@ -295,10 +345,10 @@ export async function pipeline(
           e.tokens,
           e.offsets,
           e.special,
-          tok.subwordPrefix,
-          tok.idOf("<unk>", "[UNK]") === null ? null : tok.idToToken(tok.idOf("<unk>", "[UNK]") as number),
+          tokOrNull?.subwordPrefix ?? null,
+          unk === null ? null : tokenOf(unk),
         );
-        return aggregateEntities(pre, strategy, id2label, (t) => tok.tokensToString(t), o.ignoreLabels ?? ["O"]);
+        return aggregateEntities(pre, strategy, id2label, (t) => needTok().tokensToString(t), o.ignoreLabels ?? ["O"]);
       }
       case "question-answering": {
         let question: unknown = input;
@@ -319,7 +369,7 @@ export async function pipeline(
           hfSlowAlignment: o.hfSlowAlignment === true,
         };
         const words = contextWords(c);
-        const feats = qaFeatures(tok, q, c, words, qo);
+        const feats = qaFeatures(needTok(), q, c, words, qo);
         const logits: Array<{ start: Float32Array; end: Float32Array }> = [];
         for (const f of feats) {
           const out = await model.forward(single(f.ids), run);
@@ -351,7 +401,7 @@ export async function pipeline(
   Object.defineProperties(pipe, {
     task: { value: task, enumerable: true },
     model: { value: model, enumerable: true },
-    tokenizer: { value: tok, enumerable: true },
+    tokenizer: { value: tokOrNull, enumerable: true },
     stream: {
       value: (source: AsyncIterable<StreamItem> | Iterable<StreamItem>, o?: StreamOptions<CallOptions>) =>
         streamPipeline(pipe, source, o),
