@@ -279,7 +279,9 @@ export async function requestFile(
       let response: Response;
       watchdog.arm();
       try {
-        response = await ctx.fetch(url, { headers, redirect: ctx.redirect, signal: watchdog.controller.signal });
+        // called as a plain function: a browser's fetch throws "Illegal invocation" when `this` is not the global
+        const fetchFn = ctx.fetch;
+        response = await fetchFn(url, { headers, redirect: ctx.redirect, signal: watchdog.controller.signal });
       } catch (e) {
         if (watchdog.late) throw timedOut(ctx, file, watchdog);
         throw networkError(ctx, file, url, watchdog.fired ? `no answer for ${ctx.idleTimeoutMs / 1000} s` : e);
