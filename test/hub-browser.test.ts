@@ -156,4 +156,19 @@ describe("browser: fetch + Cache API", () => {
       expect(valueImports, file).toEqual([]);
     }
   });
+
+  it("fetch is called as a plain function (a browser's fetch throws 'Illegal invocation' as a method of another object)", async () => {
+    const strict = function (this: unknown, url: RequestInfo | URL, init?: RequestInit) {
+      if (this !== undefined && this !== globalThis) throw new TypeError("Illegal invocation");
+      return browserFetch(url, init);
+    } as typeof fetch;
+    const files = await fetchModelFilesFromCacheApi(
+      "test/bigbird_tiny",
+      { hubUrl: hub.url, fetch: strict },
+      asStorage(storage),
+    );
+    expect(Buffer.from(files.weights as Uint8Array).equals(shared("test/bigbird_tiny", "model.safetensors"))).toBe(
+      true,
+    );
+  });
 });

@@ -10,6 +10,7 @@
  *    which arrives URL-encoded as one segment), each with its own commit.
  *  - 404 with `X-Error-Code: RepositoryNotFound` / `RevisionNotFound` / `EntryNotFound`.
  *  - a repository with a token: 401 without `Authorization`, 403 with a wrong one.
+ *  - `cors`: CORS headers on every answer, as huggingface.co sends them, for pages of another origin.
  *  - `dropOnce`: the next download of that file sends `afterBytes` bytes then destroys the socket;
  *    `stallOnce`: it sends them and then nothing, keeping the socket open.
  * Every request is recorded (method, path, authorization).
@@ -44,7 +45,15 @@ export interface HubServerOptions {
   tokens?: Record<string, string>;
   /** repo id → other revisions (a branch, tag or "refs/pr/N") → folder; each gets its own commit. */
   revisions?: Record<string, Record<string, string>>;
+  /**
+   * Answer a web page of another origin as huggingface.co does (CORS: any origin, the Hub's
+   * headers exposed), so a browser test can fetch from it.
+   */
+  cors?: boolean;
 }
+
+/** The headers a page may read on a CORS answer (the ones the Hub client reads). */
+const CORS_EXPOSED = "etag, x-repo-commit, x-linked-etag, x-linked-size, x-error-code, content-length, location";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const gitSha1 = (b: Uint8Array) => createHash("sha1").update(`blob ${b.byteLength}\0`).update(b).digest("hex");
@@ -97,6 +106,17 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const parts = url.pathname.split("/").slice(1).map(decodeURIComponent);
     server.requests.push({ method: req.method ?? "", path: url.pathname, authorization: req.headers.authorization });
+    if (options.cors) {
+      res.setHeader("access-control-allow-origin", "*");
+      res.setHeader("access-control-expose-headers", CORS_EXPOSED);
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, {
+          "access-control-allow-headers": "authorization",
+          "access-control-allow-methods": "GET, HEAD",
+        });
+        return res.end();
+      }
+    }
     if (parts[0] === "lfs" && parts.length === 4) {
       const repo = `${parts[1]}/${parts[2]}`;
       const hash = parts[3];

@@ -23,6 +23,11 @@ describe("HF Longformer (../shared/models/hf/longformer_tiny)", () => {
       );
       expect(res.lastHiddenState.shape).toEqual([2, 500, 64]);
       expect(res.profile?.plans).toBe(2); // one plan per distinct window (32, 64), the batch rows in one call
+      // the profile names the backends that ran: every attention() call and every linear layer on the one asked for
+      const used = res.profile!.backends;
+      expect(Object.keys(used.attention)).toEqual([be.backend]);
+      expect(Object.keys(used.linear)).toEqual([be.backend]);
+      expect(used.threads).toBe(be.threads ?? 1);
       const want = readArray(N, "last_hidden_state").data as Float32Array;
       expect(relErr(res.lastHiddenState.data, want, 64, mask.data)).toBeLessThan(TOL);
       expect(res.poolerOutput?.shape).toEqual([2, 64]);

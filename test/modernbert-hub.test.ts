@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { fetchModelFiles, fetchModelFilesFromCacheApi } from "../src/hub/index.js";
 import { loadModel } from "../src/models/index.js";
 import { ModernBertModel } from "../src/models/modernbert/index.js";
 import { isolateHfEnvironment } from "./hub-env.js";
@@ -63,5 +64,32 @@ describe("ModernBERT from the Hub", () => {
     hub.requests.length = 0;
     await loadModel("test/gte_tiny", { hubUrl: hub.url, cacheDir });
     expect(hub.requests.length).toBe(0);
+  });
+
+  it("fetchModelFiles returns the optional files validateConfig names, on Node's path and the browser's (fetch + Cache API)", async () => {
+    isolateHfEnvironment(path.join(tmp, "home2"));
+    const want = ["modules.json", "1_Pooling/config.json", "2_Normalize/config.json"]; // the last one the repo lacks: a 404, no error
+    const options = { hubUrl: hub.url, cacheDir: path.join(tmp, "cache2"), validateConfig: () => want };
+    const node = await fetchModelFiles("test/gte_tiny", options);
+    expect(Object.keys(node.extra ?? {})).toEqual(["modules.json", "1_Pooling/config.json"]);
+    expect(node.extra?.["1_Pooling/config.json"]).toMatchObject({ pooling_mode_cls_token: true });
+    // an in-memory Cache API (match returns a copy, as a browser's does)
+    const memoryStorage = () => {
+      const entries = new Map<string, Response>();
+      const cache = {
+        match: async (k: RequestInfo | URL) => entries.get(String(k))?.clone(),
+        put: async (k: RequestInfo | URL, r: Response) => void entries.set(String(k), r.clone()),
+      };
+      return { open: async () => cache } as unknown as CacheStorage;
+    };
+    const storage = memoryStorage();
+    const browser = await fetchModelFilesFromCacheApi("test/gte_tiny", options, storage);
+    expect(browser.extra).toEqual(node.extra);
+    // no validateConfig, no extra files asked for
+    hub.requests.length = 0;
+    const bare = await fetchModelFilesFromCacheApi("test/gte_tiny", { hubUrl: hub.url }, memoryStorage());
+    expect(bare.extra).toBeUndefined();
+    expect(hub.requests.some((r) => r.path.endsWith("config.json"))).toBe(true);
+    expect(hub.requests.some((r) => r.path.endsWith("modules.json"))).toBe(false);
   });
 });

@@ -19,7 +19,10 @@ export interface BrowserSettings {
 
 const ABSENT_HEADER = "x-sparse-attention-absent";
 
-/** Fetches (or finds in the Cache API) config.json, the tokenizer files when present, and the weights. */
+/**
+ * Fetches (or finds in the Cache API) config.json, the tokenizer files and the optional files
+ * `validateConfig` names when present, and the weights.
+ */
 export async function fetchFromCacheApi(s: BrowserSettings, storage: CacheStorage): Promise<ModelFiles> {
   const cache = await storage.open(BROWSER_CACHE_NAME);
   const repoId = s.ctx.repoId;
@@ -73,13 +76,20 @@ export async function fetchFromCacheApi(s: BrowserSettings, storage: CacheStorag
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
   const config = parseJson(text((await get("config.json", true))!), "config.json", repoId);
-  s.validateConfig?.(config);
+  const extra = s.validateConfig?.(config) ?? [];
   const files: ModelFiles = { config, weights: new Uint8Array(0) };
   const [tokenizerFile, tokenizerConfigFile] = OPTIONAL_FILES;
   const tokenizer = await get(tokenizerFile, false);
   const tokenizerConfig = await get(tokenizerConfigFile, false);
   if (tokenizer) files.tokenizer = parseJson(text(tokenizer), tokenizerFile, repoId);
   if (tokenizerConfig) files.tokenizerConfig = parseJson(text(tokenizerConfig), tokenizerConfigFile, repoId);
+  // the files the architecture reads when present (ModernBERT: sentence-transformers' pooling), as Node's cache fetches them
+  const found: Record<string, unknown> = {};
+  for (const file of extra) {
+    const bytes = await get(file, false);
+    if (bytes) found[file] = parseJson(text(bytes), file, repoId);
+  }
+  if (Object.keys(found).length > 0) files.extra = found;
   for (const [singleFile, indexFile] of WEIGHT_FILES) {
     const single = await get(singleFile, false);
     if (single) {

@@ -304,11 +304,26 @@ export interface ModelFiles {
   weights: Uint8Array | Uint8Array[];
   tokenizer?: unknown;
   tokenizerConfig?: unknown;
+  /**
+   * The further optional JSON files `validateConfig` asked for (e.g. sentence-transformers'
+   * modules.json and 1_Pooling/config.json), parsed, by their path in the repository; only
+   * those the repository has.
+   */
+  extra?: Record<string, unknown>;
   folder?: string;
 }
 
-/** Reads a complete snapshot folder (as downloadToCache leaves it) back as bytes and parsed JSON. */
-export async function readSnapshot(folder: string, repoId: string, m: NodeModules, io: HubFs): Promise<ModelFiles> {
+/**
+ * Reads a complete snapshot folder (as downloadToCache leaves it) back as bytes and parsed JSON;
+ * `validateConfig` names the further optional files to read (those it asked downloadToCache for).
+ */
+export async function readSnapshot(
+  folder: string,
+  repoId: string,
+  m: NodeModules,
+  io: HubFs,
+  validateConfig?: (config: unknown) => void | readonly string[],
+): Promise<ModelFiles> {
   const at = (file: string) => m.path.join(folder, ...file.split("/"));
   const json = async (file: string) => {
     const text = await io.readText(at(file));
@@ -319,6 +334,12 @@ export async function readSnapshot(folder: string, repoId: string, m: NodeModule
   const tokenizerConfig = await json("tokenizer_config.json");
   if (tokenizer !== undefined) files.tokenizer = tokenizer;
   if (tokenizerConfig !== undefined) files.tokenizerConfig = tokenizerConfig;
+  const found: Record<string, unknown> = {};
+  for (const file of validateConfig?.(files.config) ?? []) {
+    const value = await json(file);
+    if (value !== undefined) found[file] = value;
+  }
+  if (Object.keys(found).length > 0) files.extra = found;
   for (const [single, indexFile] of WEIGHT_FILES) {
     if (await io.exists(at(single))) {
       files.weights = await io.readBytes(at(single));

@@ -37,8 +37,9 @@ export interface HubOptions {
   fetch?: typeof fetch;
   /**
    * Called with config.json before any weights are requested; throw to refuse the model. It may
-   * return further optional files the model reads when present (e.g. sentence-transformers'
-   * modules.json); Node's cache fetches them like tokenizer.json.
+   * return further optional JSON files the model reads when present (e.g. sentence-transformers'
+   * modules.json): fetched like tokenizer.json (a 404 means absent, any other failure is an
+   * error), in Node's cache and in the browser's, and returned in ModelFiles.extra.
    */
   validateConfig?: (config: unknown) => void | readonly string[];
 }
@@ -259,7 +260,7 @@ export async function fetchModelFiles(repoId: string, options?: HubOptions): Pro
   if (m) {
     const io = nodeHubFs(m);
     const folder = await downloadModelWith(repoId, options, io);
-    return readSnapshot(folder, repoId, m, io);
+    return readSnapshot(folder, repoId, m, io, options?.validateConfig);
   }
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   if (!storage) {

@@ -27,11 +27,14 @@ import {
   type Plan,
   type Tensor,
 } from "../types.js";
+import type { BackendTally } from "./backends-used.js";
 import { fromHeads, fromHeadsBatch, realExtent, toHeads, toHeadsBatch, validKeys, validPairs } from "./heads.js";
 
 export interface AttendOptions {
   backend?: Backend;
   threads?: number;
+  /** Counts the backend each attention() call ran on (a profiled forward). */
+  tally?: BackendTally;
 }
 
 /**
@@ -91,7 +94,9 @@ export class AttentionPlans {
   }
 
   run(q: Tensor, k: Tensor, v: Tensor, plan: Plan): AttentionResult {
-    return attention(q, k, v, { plan, backend: this.options.backend, threads: this.options.threads });
+    const res = attention(q, k, v, { plan, backend: this.options.backend, threads: this.options.threads });
+    this.options.tally?.note("attention", res.stats.backend, res.stats.threads);
+    return res;
   }
 }
 
@@ -168,6 +173,7 @@ export function longformerGlobalRows(a: {
     backend: o.backend,
     threads: o.threads,
   });
+  o.tally?.note("attention", res.stats.backend, res.stats.threads);
   fromHeads(res.out.data, out, r0, G, H, D, globals);
 }
 

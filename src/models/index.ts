@@ -20,6 +20,7 @@ export {
 /** PyTorch's CPU generator bit for bit (torch.manual_seed + torch.randn / torch.rand): Reformer's hash_seed rotations. */
 export { type NormalFillKernel, TorchGenerator } from "../util/torch-random.js";
 export type { RandomAttention } from "./attend.js";
+export type { BackendsUsed } from "./backends-used.js";
 export {
   type BigBirdConfig,
   checkModelConfig,

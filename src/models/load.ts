@@ -28,6 +28,9 @@ export interface ModelSource {
   weights: ArrayBuffer | Uint8Array | ReadonlyArray<ArrayBuffer | Uint8Array>;
   /** tokenizer.json and tokenizer_config.json, parsed. */
   tokenizer?: TokenizerFiles;
+  /** Embedding models: sentence-transformers' modules.json and its Pooling module's config.json, parsed. */
+  sentenceModules?: unknown;
+  poolingConfig?: unknown;
 }
 
 /**
@@ -106,16 +109,30 @@ function fromFolder(fs: Fs, dir: string, task?: string): Model {
   if (!fs.existsSync(cfgPath)) throw new CheckpointError(`${dir}: no config.json in the model folder`);
   const config = parseConfig(readJson(fs, cfgPath), cfgPath);
   const store = folderWeights(fs, dir);
-  const files: ModelExtras = { tokenizer: folderTokenizer(fs, dir), label: dir };
-  // sentence-transformers: modules.json names the Pooling module's folder (usually 1_Pooling)
-  const modPath = join(dir, "modules.json");
-  if (fs.existsSync(modPath)) {
-    files.sentenceModules = readJson(fs, modPath);
-    const pool = poolingPath(files.sentenceModules, modPath);
-    const poolCfg = pool === null ? null : join(dir, `${pool}/config.json`);
-    if (poolCfg !== null && fs.existsSync(poolCfg)) files.poolingConfig = readJson(fs, poolCfg);
-  }
+  const files: ModelExtras = {
+    tokenizer: folderTokenizer(fs, dir),
+    label: dir,
+    ...sentenceFiles((file) => {
+      const p = join(dir, file);
+      return fs.existsSync(p) ? readJson(fs, p) : undefined;
+    }, dir),
+  };
   return withHead(store, config, task, files);
+}
+
+/**
+ * sentence-transformers' files, read by `read` (parsed JSON, undefined when absent):
+ * modules.json, and the config.json of the Pooling module's folder it names (usually 1_Pooling).
+ */
+function sentenceFiles(
+  read: (file: string) => unknown,
+  where: string,
+): Pick<ModelExtras, "sentenceModules" | "poolingConfig"> {
+  const sentenceModules = read("modules.json");
+  if (sentenceModules === undefined) return {};
+  const pool = poolingPath(sentenceModules, join(where, "modules.json"));
+  const poolingConfig = pool === null ? undefined : read(`${pool}/config.json`);
+  return poolingConfig === undefined ? { sentenceModules } : { sentenceModules, poolingConfig };
 }
 
 /**
@@ -154,10 +171,12 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
         validateConfig: (c) => architectureOf(parseConfig(c, `${source}: config.json`).modelType).optionalFiles ?? [],
       };
       if (fs !== null) return fromFolder(fs, await downloadModel(source, hub), task);
+      // a browser: fetch() and the Cache API, the optional files in files.extra
       const files = await fetchModelFiles(source, hub);
       const tokenizer =
         files.tokenizer === undefined ? undefined : { tokenizer: files.tokenizer, config: files.tokenizerConfig ?? {} };
-      return fromSource({ config: files.config, weights: files.weights, tokenizer }, source, task);
+      const st = sentenceFiles((file) => files.extra?.[file], source);
+      return fromSource({ config: files.config, weights: files.weights, tokenizer, ...st }, source, task);
     }
     throw new AttentionArgumentError(
       "loadModel(source)",
@@ -178,7 +197,7 @@ export async function loadModel(source: string | ModelSource, options: LoadOptio
 }
 
 function fromSource(source: ModelSource, label: string, task?: string): Model {
-  const { config, weights, tokenizer } = source;
+  const { config, weights, tokenizer, sentenceModules, poolingConfig } = source;
   const c = parseConfig(config, `${label}.config`);
   const list = Array.isArray(weights) ? weights : [weights];
   if (list.length === 0 || !list.every((w) => w instanceof ArrayBuffer || w instanceof Uint8Array)) {
@@ -192,5 +211,5 @@ function fromSource(source: ModelSource, label: string, task?: string): Model {
     openWeights(w as ArrayBuffer | Uint8Array, list.length === 1 ? `${label}.weights` : `${label}.weights[${i}]`),
   );
   const store = new WeightStore(files, `${label}.weights`);
-  return withHead(store, c, task, { tokenizer, label });
+  return withHead(store, c, task, { tokenizer, label, sentenceModules, poolingConfig });
 }

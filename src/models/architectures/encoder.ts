@@ -10,30 +10,44 @@
  * Timing is a wrapper around the Ops (matrix products, attention calls): the loop and the
  * architectures never read a clock.
  */
+
+import type { LinearReport } from "../../backends/linear-problem.js";
 import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { type AttendOptions, AttentionPlans } from "../attend.js";
+import { BackendTally } from "../backends-used.js";
 import { checkInputs, type ForwardInputs } from "../inputs.js";
 import { addLayerNorm, type LinearOptions, layerNormInto, linear } from "../ops.js";
 import type { Architecture, EncoderWeights, ForwardOptions, ForwardOutput, Linear, ModelConfig, Ops } from "./types.js";
 
 const now = () => (globalThis.performance ?? Date).now();
 
-/** Ops on the given linear-layer options. */
-export function plainOps(lo: LinearOptions): Ops {
+/** Ops on the given linear-layer options; with `tally`, each product's backend is counted. */
+export function plainOps(lo: LinearOptions, tally?: BackendTally): Ops {
   return {
-    linear: (x, rows, w, out, epi) =>
-      linear(
-        x,
-        rows,
-        w.inF,
-        w.W,
-        w.outF,
-        w.b,
-        out,
-        epi === undefined ? lo : { ...lo, activation: epi.act, gated: epi.gated },
-      ),
+    linear: (x, rows, w, out, epi) => {
+      // the activation (and gate) of an intermediate projection, applied inside the product
+      const o = epi === undefined ? lo : { ...lo, activation: epi.act, gated: epi.gated };
+      return tally === undefined
+        ? linear(x, rows, w.inF, w.W, w.outF, w.b, out, o)
+        : tallied(tally, x, rows, w, out, o);
+    },
     attention: (run) => run(),
   };
+}
+
+/** One linear layer, its backend and threads counted in `tally`. */
+export function tallied(
+  tally: BackendTally,
+  x: Float32Array,
+  rows: number,
+  w: Linear,
+  out: Float32Array | undefined,
+  lo: LinearOptions,
+): Float32Array {
+  const report: LinearReport = {};
+  const y = linear(x, rows, w.inF, w.W, w.outF, w.b, out, { ...lo, report });
+  if (rows > 0) tally.note("linear", report.backend, report.threads);
+  return y;
 }
 
 /** `ops` with their time added to `into` (milliseconds). */
@@ -115,14 +129,15 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
   const prof = { attention: 0, gemm: 0 };
   const t0 = options.profile ? now() : 0;
   const lo = settings.linear;
-  const plain = plainOps(lo);
+  const tally = options.profile ? new BackendTally() : undefined;
+  const plain = plainOps(lo, tally);
   const ops = options.profile ? timedOps(plain, prof) : plain;
   const mode = settings.mode;
   const x = arch.pad === undefined ? x0 : arch.pad(x0, c, mode);
   const { B, L } = x;
   const h = c.hidden;
   const rows = B * L;
-  const plans = new AttentionPlans(B, L, c.heads, c.headDim, x.valid, settings.attend);
+  const plans = new AttentionPlans(B, L, c.heads, c.headDim, x.valid, { ...settings.attend, tally });
   const attention = arch.attention({ config: c, weights, x, plans, mode, options });
 
   const hs = arch.embed(x, c, weights); // [B·L, hidden], the residual stream
@@ -179,6 +194,7 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
       length: L,
       plans: plans.planned,
       attention: attention.label,
+      backends: tally!.snapshot(),
     };
   }
   return result;

@@ -8,6 +8,7 @@
  */
 import type { Backend } from "../../types.js";
 import type { AttentionPlans, RandomAttention } from "../attend.js";
+import type { BackendsUsed } from "../backends-used.js";
 import type { LoadedHead, Model, TokenizerFiles } from "../encode.js";
 import type { CheckedInputs, ForwardInputs } from "../inputs.js";
 import type { GenerateOptions, GenerateOutput } from "../reformer/generate.js";
@@ -100,6 +101,8 @@ export interface ForwardProfile {
   /** Distinct attention plans compiled in this forward (each reused by every layer that needs it). */
   plans: number;
   attention: string;
+  /** The backends that ran the forward's attention() calls and linear layers (calls per backend), and the most threads one call ran on. */
+  backends: BackendsUsed;
 }
 
 export interface ForwardOutput {

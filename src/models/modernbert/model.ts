@@ -16,8 +16,10 @@ import { attention } from "../../attention.js";
 import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { dense } from "../../pattern/algebra.js";
 import { slidingWindow } from "../../pattern/longformer.js";
+import { tallied } from "../architectures/encoder.js";
 import type { ForwardOptions, ForwardOutput, ForwardProfile } from "../architectures/types.js";
 import { AttentionPlans } from "../attend.js";
+import { BackendTally } from "../backends-used.js";
 import { fromHeadsBatch } from "../heads.js";
 import { type CheckedInputs, checkInputs, type ForwardInputs } from "../inputs.js";
 import { type LinearOptions, linear } from "../ops.js";
@@ -115,12 +117,16 @@ export async function modernBertForward(
     const H = c.heads;
     const D = c.headDim;
     const rows = B * L;
-    const plans = new AttentionPlans(B, L, H, D, x0.valid, { backend: options.backend, threads });
+    const tally = options.profile ? new BackendTally() : undefined;
+    const plans = new AttentionPlans(B, L, H, D, x0.valid, { backend: options.backend, threads, tally });
     const half = Math.floor(c.window / 2); // HF: distance <= local_attention // 2
 
     const lin = (inp: Float32Array, n: number, wt: Linear, out: Float32Array): Float32Array => {
       const s = now();
-      const y = linear(inp, n, wt.inF, wt.W, wt.outF, wt.b, out, lo);
+      const y =
+        tally === undefined
+          ? linear(inp, n, wt.inF, wt.W, wt.outF, wt.b, out, lo)
+          : tallied(tally, inp, n, wt, out, lo);
       prof.gemm += now() - s;
       return y;
     };
@@ -168,6 +174,7 @@ export async function modernBertForward(
         },
       );
       const tkEnd = now();
+      tally?.note("attention", res.stats.backend, res.stats.threads);
       fromHeadsBatch(res.out.data, ctx, B, L, H, D, x0.valid);
       const te = now();
       prof.attention += te - ts;
@@ -206,6 +213,7 @@ export async function modernBertForward(
         length: L,
         plans: plans.planned,
         attention: mode === "dense" ? "dense" : "modernbert",
+        backends: tally!.snapshot(),
       };
     }
     return result;
