@@ -263,6 +263,16 @@ describe("bench", () => {
       expect(r.stderr).toContain("error:");
     }
   });
+
+  it("a misspelt mechanism lists every id bench accepts (the same as --help)", async () => {
+    const [bad, help] = await Promise.all([cli("bench", "--mechanisms", "slidng"), cli("bench", "--help")]);
+    expect(bad.code).toBe(2);
+    const listed = (/list from (.*)/.exec(bad.stderr) as RegExpExecArray)[1].split(", ");
+    expect(listed).toContain("global-sliding");
+    const helpText = help.stdout.replace(/\s+/g, " ");
+    for (const id of listed) expect(helpText).toContain(id);
+    expect(/from ([a-z, -]+) \(default/.exec(helpText)?.[1].split(", ")).toEqual(listed);
+  });
 });
 
 describe("report (bad calls; the typical call is in report.test.ts)", () => {

@@ -147,11 +147,7 @@ export function program(): Command {
         .filter((s) => s !== "");
       for (const id of mechs) {
         if (!mechanismById(id) || available([id]).length === 0) {
-          throw new UsageError(
-            `--mechanisms: got "${id}"; expected a comma-separated list from ${available()
-              .map((m) => m.id)
-              .join(", ")}`,
-          );
+          throw new UsageError(`--mechanisms: got "${id}"; expected a comma-separated list from ${ids.join(", ")}`);
         }
       }
       if (o.minN > o.maxN) throw new UsageError(`--min-n: got ${o.minN}; expected at most --max-n (${o.maxN})`);

@@ -174,7 +174,9 @@ export function registerRun(
 ): Command {
   const cmd = prog
     .command("run")
-    .description("run a task model (Longformer / BigBird with a head) on one input: answer, classify, tag, fill, embed")
+    .description(
+      "run a task model (Longformer, BigBird or ModernBERT with a head) on one input: answer, classify, tag, fill, embed",
+    )
     .addArgument(new Argument("<task>", RUN_TASKS.join(" | ")).choices(RUN_TASKS as string[]))
     .requiredOption(
       "--model <dir|owner/name>",
