@@ -268,9 +268,26 @@ export function registerRun(
       }
       first = o.text ?? readText("--text-file", o.textFile as string);
     }
-    await runOnce(await loadPipeline(task, o), task, o, first, qa ? second : undefined, out, err);
+    const pipe = await loadPipeline(task, o);
+    if (pipe.tokenizer === null) throw new UsageError(noTokenizer(task, o));
+    await runOnce(pipe, task, o, first, qa ? second : undefined, out, err);
   });
   return cmd;
+}
+
+/** A text input on a model folder without tokenizer.json: what to add, or (not for QA) --ids. */
+export function noTokenizer(task: PipelineTask, o: RunCliOptions): string {
+  const flag =
+    task === "question-answering"
+      ? `--question/${o.context !== undefined ? "--context" : `--context-file ${o.contextFile}`}`
+      : o.text !== undefined
+        ? "--text"
+        : `--text-file ${o.textFile}`;
+  const fix =
+    task === "question-answering"
+      ? "put tokenizer.json (and tokenizer_config.json) beside config.json: question-answering reads text only"
+      : "put tokenizer.json (and tokenizer_config.json) beside config.json, or give the token ids yourself with --ids, e.g. --ids 0,261,264,2";
+  return `${flag}: the model ${o.model} has no tokenizer.json, so text cannot be turned into token ids here; ${fix}`;
 }
 
 /** One input through the pipeline, its result printed (stdout) and its time (stderr). */
