@@ -140,7 +140,8 @@ export function formatResult(task: PipelineTask, result: unknown): string {
       return rows
         .map(
           (r) =>
-            `${String(r.entity_group ?? r.entity).padEnd(10)} ${fmt(r.score as number)}  ${JSON.stringify(r.word)}  [${r.start}, ${r.end})`,
+            // token-id input has no character offsets (start/end null): the token index instead
+            `${String(r.entity_group ?? r.entity).padEnd(10)} ${fmt(r.score as number)}  ${JSON.stringify(r.word)}  ${r.start === null ? `token ${r.index}` : `[${r.start}, ${r.end})`}`,
         )
         .join("\n");
     case "fill-mask": {
