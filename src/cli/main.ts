@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { available, MECHANISMS, mechanismById } from "../catalog/mechanisms.js";
 import { PATTERN_FORM, PatternExpressionError, parsePattern } from "../catalog/pattern-expr.js";
 import { AttentionArgumentError } from "../index.js";
+import { MissingOptionalDependency } from "../viz/optional.js";
 import { explainCli, explainText, show, UsageError } from "./commands.js";
 import { corpusMode } from "./corpus-mode.js";
 import { formatTable } from "./cost.js";
@@ -280,6 +281,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || e instanceof PatternExpressionError || e instanceof AttentionArgumentError) {
       err(`error: ${e.message}\n${usageOf(prog, argv)}`);
       return 2;
+    }
+    if (e instanceof MissingOptionalDependency) {
+      err(`error: ${e.message}`); // what to install, not a stack trace
+      return 1;
     }
     const file = fileError(e);
     if (file !== null) {
