@@ -100,6 +100,37 @@ describe("show", () => {
     }
   });
 
+  it("--batch/--row draw one row of a per-row pattern (perBatch, keyPadding); a row past the batch exits 2", async () => {
+    const n = 12;
+    const lengths = [12, 5, 9];
+    const [r0, r1, r2, bad, noBatch] = await cliAll([
+      ...[0, 1, 2].map((row) => [
+        "show",
+        "keyPadding([12, 5, 9])",
+        "-n",
+        String(n),
+        "--batch",
+        "3",
+        "--row",
+        String(row),
+        "--no-color",
+      ]),
+      ["show", "keyPadding([12, 5, 9])", "-n", String(n), "--batch", "3", "--row", "3"],
+      ["show", "keyPadding([12, 5, 9])", "-n", String(n)],
+    ]);
+    for (const [row, [, r]] of [r0, r1, r2].entries()) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split("\n")[0]).toContain(`row ${row}, head 0: ${n * lengths[row]} allowed`);
+      const lines = r.stdout.split("\n").filter((l) => /^[█·]+$/.test(l));
+      expect(lines).toHaveLength(n);
+      for (const l of lines) expect(l).toBe("█".repeat(lengths[row]) + "·".repeat(n - lengths[row]));
+    }
+    expect(bad[1].code).toBe(2);
+    expect(bad[1].stderr).toContain("--row: got 3; expected an integer in [0, 2] (--batch is 3)");
+    expect(noBatch[1].code).toBe(2);
+    expect(noBatch[1].stderr).toContain("--batch on the CLI");
+  });
+
   it("says why a sparse pattern is nearly dense at a small n (and says nothing where it is sparse)", async () => {
     const small = await cli("show", "bigBird(blockSize=16)", "-n", "100", "--no-color");
     expect(small.code).toBe(0);

@@ -86,6 +86,8 @@ export function program(): Command {
     32,
   )
     .option("--head <h>", "which head to draw", int(0, "0"), 0)
+    .option("--batch <b>", "batch rows to plan (batch; per-row patterns: perBatch, keyPadding)", int(1, "1"), 1)
+    .option("--row <b>", "which batch row to draw", int(0, "0"), 0)
     .option("--head-dim <d>", "head dimension (headDim; matters for lsh inputs)", int(1, "16"), 16)
     .addOption(new Option("--format <format>", "output format").choices(["text", "svg", "png"]).default("text"))
     .option("-o, --out <file>", "write to a file instead of the terminal (required for png)")
