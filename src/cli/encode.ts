@@ -51,7 +51,9 @@ function readStdin(): string {
 export function registerEncode(prog: Command, out: (s: string) => void, err: (s: string) => void): void {
   prog
     .command("encode")
-    .description("run a Longformer or BigBird checkpoint folder on a document; print or save the hidden states")
+    .description(
+      "run an encoder checkpoint (Longformer, BigBird, ModernBERT, Reformer; a folder or a Hub id) on a document; print or save the hidden states",
+    )
     .requiredOption(
       "--model <dir|owner/name>",
       "model folder (config.json, model.safetensors, tokenizer.json) or a Hugging Face Hub id, downloaded once into the HF cache",
