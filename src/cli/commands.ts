@@ -1,8 +1,10 @@
 /** The actions behind `show` and `explain` (main.ts parses the arguments). */
 import { writeFileSync } from "node:fs";
 import { nearlyDenseNote } from "../catalog/hints.js";
+import { HubError } from "../hub/errors.js";
 import type { Explanation, Pattern, Tensor } from "../index.js";
 import { compile, explain, patterns } from "../index.js";
+import { CheckpointError } from "../models/safetensors.js";
 import { randomTensor } from "../util/rng.js";
 import { svgToPng } from "../viz/png.js";
 import { matrixSvg } from "../viz/svg.js";
@@ -14,6 +16,24 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** A failure that is not the caller's arguments (the network, the disk): one line, exit status 1, no usage. */
+export class RunFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunFailure";
+  }
+}
+
+/** Hub error kinds a different --model, token or cache setting fixes (exit 2); the rest are the network's or the disk's (exit 1). */
+const USAGE_HUB_CODES = new Set(["not-found", "unauthorized", "bad-token", "offline-missing", "invalid"]);
+
+/** A model load's error as the CLI reports it: a bad checkpoint or model id is a usage error, a network or disk failure is not. */
+export function modelLoadError(e: unknown): unknown {
+  if (e instanceof CheckpointError) return new UsageError(e.message);
+  if (e instanceof HubError) return USAGE_HUB_CODES.has(e.code) ? new UsageError(e.message) : new RunFailure(e.message);
+  return e;
 }
 
 export interface SizeOptions {

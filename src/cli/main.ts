@@ -11,7 +11,7 @@ import { available, MECHANISMS, mechanismById } from "../catalog/mechanisms.js";
 import { PATTERN_FORM, PatternExpressionError, parsePattern } from "../catalog/pattern-expr.js";
 import { AttentionArgumentError } from "../index.js";
 import { MissingOptionalDependency } from "../viz/optional.js";
-import { explainCli, explainText, show, UsageError } from "./commands.js";
+import { explainCli, explainText, RunFailure, show, UsageError } from "./commands.js";
 import { corpusMode } from "./corpus-mode.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
@@ -284,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`error: ${e.message}\n${usageOf(prog, argv)}`);
       return 2;
     }
-    if (e instanceof MissingOptionalDependency) {
+    if (e instanceof MissingOptionalDependency || e instanceof RunFailure) {
       err(`error: ${e.message}`); // what to install, not a stack trace
       return 1;
     }

@@ -6,16 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { Argument, type Command, InvalidArgumentError, Option } from "commander";
-import {
-  type CallOptions,
-  CheckpointError,
-  HubError,
-  isRepoId,
-  type Pipeline,
-  type PipelineTask,
-  pipeline,
-} from "../models/index.js";
-import { UsageError } from "./commands.js";
+import { type CallOptions, isRepoId, type Pipeline, type PipelineTask, pipeline } from "../models/index.js";
+import { modelLoadError, UsageError } from "./commands.js";
 import { checkIds, intList, type TypedInt } from "./encode.js";
 import { createHubProgress } from "./hub-progress.js";
 
@@ -107,8 +99,7 @@ export async function loadPipeline(task: PipelineTask, o: RunCliOptions): Promis
     return pipe;
   } catch (e) {
     hub?.stop();
-    if (e instanceof CheckpointError || e instanceof HubError) throw new UsageError(e.message);
-    throw e;
+    throw modelLoadError(e);
   }
 }
 
