@@ -31,7 +31,10 @@ for (let r = -1; r < repeats; r++) {
   }
 }
 const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
-const load = execFileSync("uptime").toString().trim().replace(/.*load average: /, "");
+const load = execFileSync("uptime")
+  .toString()
+  .trim()
+  .replace(/.*load average: /, "");
 console.log(
   `L = ${L}, H = ${H}, D = ${D}, threads ${threads}, median of ${repeats}: js ${med(times.js).toFixed(1)} ms, ` +
     `wasm ${med(times.wasm).toFixed(1)} ms (${(med(times.js) / med(times.wasm)).toFixed(2)}×); load ${load}`,
