@@ -50,6 +50,7 @@ import { activateTile } from "./act";
 import { madd } from "./softmax";
 
 export { activateRange } from "./act";
+export { rowsItem, rowsItems } from "./norm";
 
 /** Rows per micro-kernel block (the host pads Yp and cuts items at multiples of it). */
 const GR_PLAIN: i32 = 4;

@@ -73,6 +73,27 @@ export const STRUCTS = {
       ["ACT_COLS", "columns [0, ACT_COLS) get the activation"],
     ],
   },
+  /** One row-wise call: LayerNorm with the residual add (src/backends/wasm/norm.ts writes, assembly/norm.ts reads). */
+  ROWS: {
+    words: 16,
+    fields: [
+      ["X", "x [rows, n], normalised in place"],
+      ["ADD", "add [rows, n] summed into x first (0 = none)"],
+      ["GAMMA", "gamma [n]"],
+      ["BETA", "beta [n]"],
+      ["N", "features per row"],
+      ["EPS", "LayerNorm epsilon", "f32"],
+    ],
+  },
+  /** One row-wise work item. */
+  ROWS_ITEM: {
+    words: 4,
+    fields: [
+      ["DESC", "its ROWS descriptor"],
+      ["ROW_BEGIN", "first row"],
+      ["ROW_END", "row after the last"],
+    ],
+  },
   /** One GEMM work item. */
   GEMM_ITEM: {
     words: 4,
@@ -101,7 +122,7 @@ export const CTL = {
     ["ERROR", "1: a kernel trap in a worker; 2: a worker died"],
     ["READY", "workers started"],
     ["HOOK", "test hook: 1 = throw, 2 = hang, 3 = exit in the next item"],
-    ["ENTRY", "which export runs the items (0 = runItem, 1 = gemmItem)"],
+    ["ENTRY", "which export runs the items (0 = runItem, 1 = gemmItem, 2 = rowsItem)"],
     ["BARRIER", "items from this index on start once every earlier one is done"],
   ],
 };
@@ -130,6 +151,7 @@ function check() {
   if (CTL.fields.length > CTL.words) throw new Error("CTL: too many words");
   // the pool steps through either kind of item with one stride
   if (STRUCTS.ITEM.words !== STRUCTS.GEMM_ITEM.words) throw new Error("ITEM and GEMM_ITEM differ in size");
+  if (STRUCTS.ITEM.words !== STRUCTS.ROWS_ITEM.words) throw new Error("ITEM and ROWS_ITEM differ in size");
   const m = Object.fromEntries(MEMORY.map(([n, v]) => [n, v]));
   if (m.CTL_OFFSET + CTL.words * 4 > m.DATA_START) throw new Error("control words overlap the data region");
 }

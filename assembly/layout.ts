@@ -52,6 +52,21 @@ export const GEMM_KC: usize = 28; // i32: features per k-chunk
 export const GEMM_ACT: usize = 32; // i32: epilogue activation (assembly/act.ts: 0 none, 1 gelu, 2 tanh form, 3 relu)
 export const GEMM_ACT_COLS: usize = 36; // i32: columns [0, ACT_COLS) get the activation
 
+// ROWS descriptor: 16 words
+export const ROWS_BYTES: usize = 64;
+export const ROWS_X: usize = 0; // i32: x [rows, n], normalised in place
+export const ROWS_ADD: usize = 4; // i32: add [rows, n] summed into x first (0 = none)
+export const ROWS_GAMMA: usize = 8; // i32: gamma [n]
+export const ROWS_BETA: usize = 12; // i32: beta [n]
+export const ROWS_N: usize = 16; // i32: features per row
+export const ROWS_EPS: usize = 20; // f32: LayerNorm epsilon
+
+// ROWS_ITEM descriptor: 4 words
+export const ROWS_ITEM_BYTES: usize = 16;
+export const ROWS_ITEM_DESC: usize = 0; // i32: its ROWS descriptor
+export const ROWS_ITEM_ROW_BEGIN: usize = 4; // i32: first row
+export const ROWS_ITEM_ROW_END: usize = 8; // i32: row after the last
+
 // GEMM_ITEM descriptor: 4 words
 export const GEMM_ITEM_BYTES: usize = 16;
 export const GEMM_ITEM_DESC: usize = 0; // i32: its GEMM descriptor

@@ -6,11 +6,20 @@ export class AttentionArgumentError extends Error {
   }
 }
 
+/** Strings longer than this are shown by their first SHOWN_HEAD characters and their length. */
+const MAX_SHOWN = 200;
+const SHOWN_HEAD = 80;
+
 export function describe(value: unknown): string {
   if (value === undefined) return "undefined";
   if (value === null) return "null";
   if (typeof value === "number") return Number.isNaN(value) ? "NaN" : String(value);
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") {
+    // a whole document (a corpus line, a text input) never floods the message: its start and length
+    if (value.length > MAX_SHOWN)
+      return `${JSON.stringify(`${value.slice(0, SHOWN_HEAD)}…`)} (${value.length} characters)`;
+    return JSON.stringify(value);
+  }
   if (Array.isArray(value)) {
     const head = value.slice(0, 8).map(describe).join(", ");
     return `[${head}${value.length > 8 ? ", …" : ""}]`;

@@ -100,6 +100,37 @@ describe("show", () => {
     }
   });
 
+  it("--batch/--row draw one row of a per-row pattern (perBatch, keyPadding); a row past the batch exits 2", async () => {
+    const n = 12;
+    const lengths = [12, 5, 9];
+    const [r0, r1, r2, bad, noBatch] = await cliAll([
+      ...[0, 1, 2].map((row) => [
+        "show",
+        "keyPadding([12, 5, 9])",
+        "-n",
+        String(n),
+        "--batch",
+        "3",
+        "--row",
+        String(row),
+        "--no-color",
+      ]),
+      ["show", "keyPadding([12, 5, 9])", "-n", String(n), "--batch", "3", "--row", "3"],
+      ["show", "keyPadding([12, 5, 9])", "-n", String(n)],
+    ]);
+    for (const [row, [, r]] of [r0, r1, r2].entries()) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split("\n")[0]).toContain(`row ${row}, head 0: ${n * lengths[row]} allowed`);
+      const lines = r.stdout.split("\n").filter((l) => /^[█·]+$/.test(l));
+      expect(lines).toHaveLength(n);
+      for (const l of lines) expect(l).toBe("█".repeat(lengths[row]) + "·".repeat(n - lengths[row]));
+    }
+    expect(bad[1].code).toBe(2);
+    expect(bad[1].stderr).toContain("--row: got 3; expected an integer in [0, 2] (--batch is 3)");
+    expect(noBatch[1].code).toBe(2);
+    expect(noBatch[1].stderr).toContain("--batch on the CLI");
+  });
+
   it("says why a sparse pattern is nearly dense at a small n (and says nothing where it is sparse)", async () => {
     const small = await cli("show", "bigBird(blockSize=16)", "-n", "100", "--no-color");
     expect(small.code).toBe(0);
@@ -262,6 +293,16 @@ describe("bench", () => {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("error:");
     }
+  });
+
+  it("a misspelt mechanism lists every id bench accepts (the same as --help)", async () => {
+    const [bad, help] = await Promise.all([cli("bench", "--mechanisms", "slidng"), cli("bench", "--help")]);
+    expect(bad.code).toBe(2);
+    const listed = (/list from (.*)/.exec(bad.stderr) as RegExpExecArray)[1].split(", ");
+    expect(listed).toContain("global-sliding");
+    const helpText = help.stdout.replace(/\s+/g, " ");
+    for (const id of listed) expect(helpText).toContain(id);
+    expect(/from ([a-z, -]+) \(default/.exec(helpText)?.[1].split(", ")).toEqual(listed);
   });
 });
 

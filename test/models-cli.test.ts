@@ -5,6 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -64,6 +65,8 @@ describe("sparse-attention encode", () => {
     writeFileSync(textFile, "Hello world.");
     const help = await cli(["encode", "--help"]);
     expect(help.code).toBe(0);
+    // the models encode runs, not only the first two
+    expect(help.stdout.replace(/\s+/g, " ")).toMatch(/Longformer, BigBird, ModernBERT, Reformer/);
     expect(help.stdout).toMatch(
       /--model <dir\|owner\/name>[\s\S]*--text <file>[\s\S]*--stdin[\s\S]*--global <list>[\s\S]*--json <file>/,
     );
@@ -87,5 +90,44 @@ describe("sparse-attention encode", () => {
     // a folder without tokenizer.json: worded for the command line, pointing at --ids
     expect(runs[5].stderr).toMatch(/--text .*has no tokenizer\.json.*--ids/);
     expect(runs[5].stderr).not.toMatch(/model\.encode/);
+  });
+});
+
+describe("a Hub id that cannot be loaded (encode, run, generate)", () => {
+  /** The CLI with the Hub at `endpoint` and an empty cache of its own. */
+  function cliEnv(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+    const cache = mkdtempSync(path.join(os.tmpdir(), "sa-hubless-"));
+    const { HF_HUB_OFFLINE: _offline, HF_ENDPOINT: _endpoint, ...rest } = process.env;
+    return new Promise((resolve) => {
+      execFile(process.execPath, [MAIN, ...args], { env: { ...rest, HF_HUB_CACHE: cache, ...env } }, (e, _o, stderr) =>
+        resolve({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, stderr }),
+      );
+    });
+  }
+  const calls = [
+    ["encode", "--model", "owner/name", "--ids", "1,2"],
+    ["run", "fill-mask", "--model", "owner/name", "--ids", "1,2"],
+    ["generate", "--model", "owner/name", "--ids", "1,2"],
+  ];
+
+  it("no server answering is a failure (exit 1, one line), not a usage mistake", async () => {
+    // a port nothing listens on: bind one, then close it
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    for (const r of await Promise.all(calls.map((a) => cliEnv(a, { HF_ENDPOINT: `http://127.0.0.1:${port}` })))) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:\d+ .*HF_HUB_OFFLINE=1\)\n$/);
+      expect(r.stderr).not.toContain("usage:");
+    }
+  });
+
+  it("offline with nothing cached is the caller's to fix (exit 2, with the usage line)", async () => {
+    for (const r of await Promise.all(calls.map((a) => cliEnv(a, { HF_HUB_OFFLINE: "1" })))) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^error: offline .* the cache lacks config\.json of owner\/name/);
+      expect(r.stderr).toContain("usage: sparse-attention");
+    }
   });
 });

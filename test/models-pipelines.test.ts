@@ -163,5 +163,13 @@ describe("pipelines: our defaults and options", () => {
     // a folder without tokenizer.json: text is refused (naming the way out), token ids run
     const bare = await pipeline("fill-mask", taskDir("bigbird_mlm"));
     await expect(bare("a [MASK] b")).rejects.toThrow(/tokenizer\.json[\s\S]*inputIds/);
+    // question answering reads text only: no token-id way out is offered
+    const bareQa = await pipeline("question-answering", taskDir("bigbird_qa"));
+    const qaErr = await bareQa("Who?", "Anna.").then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(qaErr).toMatch(/tokenizer\.json[\s\S]*question answering reads text only/);
+    expect(qaErr).not.toMatch(/inputIds|--ids/);
   });
 });

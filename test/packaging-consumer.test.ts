@@ -6,7 +6,7 @@
  * skipLibCheck false, and the root imported by Node from that project. The installed size
  * (package + dependency closure) stays under 10 MB and holds none of the optional peers.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -120,6 +120,20 @@ describe("the packed package for a strict TypeScript consumer", () => {
       { cwd: project, encoding: "utf8" },
     );
     expect(got.trim()).toBe("function");
+  });
+
+  it("its CLI names a missing optional peer in one line, without a stack trace", () => {
+    const main = path.join(project, "node_modules/sparse-attention/dist/cli/main.js");
+    const run = spawnSync(process.execPath, [main, "show", "causal()", "-n", "8", "--format", "png", "-o", "x.png"], {
+      cwd: project,
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      'error: PNG output needs the optional package "@resvg/resvg-js": install it with `npm install @resvg/resvg-js`\n',
+    );
+    const text = spawnSync(process.execPath, [main, "show", "causal()", "-n", "8"], { cwd: project, encoding: "utf8" });
+    expect(text.status, text.stderr).toBe(0); // the text picture needs no optional package
   });
 
   it("installs under 10 MB and without the optional peers (webgpu, vega, resvg)", () => {

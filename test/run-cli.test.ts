@@ -139,4 +139,33 @@ describe("sparse-attention run", () => {
     expect(noText.code).toBe(2);
     expect(noText.stderr).toContain("exactly one of --text");
   });
+
+  it("text on a folder without tokenizer.json names the flag, the folder and the fix (--ids but not for QA)", async () => {
+    // the shared BigBird task folders ship no tokenizer
+    const qaDir = taskDir("bigbird_qa");
+    const mlmDir = taskDir("bigbird_mlm");
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "sa-run-notok-"));
+    const docs = path.join(tmp, "docs.jsonl");
+    writeFileSync(docs, `${JSON.stringify({ id: "a", text: "word ".repeat(5000) })}\n`);
+    const [qa, fm, file, corpus] = await Promise.all([
+      cli(["run", "question-answering", "--model", qaDir, "--question", "Who?", "--context", "Anna."]),
+      cli(["run", "fill-mask", "--model", mlmDir, "--text", "a [MASK]."]),
+      cli(["run", "fill-mask", "--model", mlmDir, "--text-file", "-"], "a [MASK]."),
+      cli(["run", "fill-mask", "--model", mlmDir, "--input", docs, "--output", path.join(tmp, "out.jsonl")]),
+    ]);
+    for (const r of [qa, fm, file, corpus]) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain("has no tokenizer.json");
+      expect(r.stderr).toContain("put tokenizer.json (and tokenizer_config.json) beside config.json");
+      expect(r.stderr).not.toContain("got undefined");
+      expect(r.stderr.length).toBeLessThan(600); // never the whole document
+    }
+    expect(qa.stderr).toContain(`--question/--context: the model ${qaDir} has no tokenizer.json`);
+    expect(qa.stderr).not.toContain("--ids");
+    expect(fm.stderr).toContain(`--text: the model ${mlmDir} has no tokenizer.json`);
+    expect(fm.stderr).toContain("--ids");
+    expect(file.stderr).toContain("--text-file -: the model");
+    expect(corpus.stderr).toContain(`--input ${docs}: the model ${mlmDir} has no tokenizer.json`);
+    expect(existsSync(path.join(tmp, "out.jsonl"))).toBe(false);
+  });
 });

@@ -9,12 +9,14 @@
  *   linear     native     onnxruntime-node's MLAS GEMM (native/), an optional peer; "auto" only after useNativeLinear(true)
  *              wasm       the wasm GEMM on the worker pool (wasm/gemm.ts)
  *              js         plain loops (js/gemm-js.ts)
+ *   layerNorm  wasm       f64x2 sums on the worker pool (wasm/norm.ts); "auto" from 16,384 elements
+ *              js         plain loops, float64 (js/norm.ts)
  * Adding a backend: its folder with its op(s), and its entry in the lists below.
  */
 import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
 import { availableCores } from "../platform.js";
 import type { AttentionResult } from "../types.js";
-import { jsAttention, jsLinear } from "./js/op.js";
+import { jsAttention, jsLayerNorm, jsLinear } from "./js/op.js";
 import {
   LINEAR_ACTIVATIONS,
   type LinearActivation,
@@ -23,10 +25,11 @@ import {
   type LinearRun,
 } from "./linear-problem.js";
 import { nativeLinear } from "./native/op.js";
+import type { NormProblem, NormRun } from "./norm-problem.js";
 import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync } from "./op.js";
 import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
-import { wasmAttention, wasmLinear } from "./wasm/op.js";
+import { wasmAttention, wasmLayerNorm, wasmLinear } from "./wasm/op.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
 export { LINEAR_ACTIVATIONS, type LinearActivation, type LinearReport } from "./linear-problem.js";
@@ -51,6 +54,9 @@ export const ATTENTION_OPS: readonly Op<Problem, AttentionResult>[] = [
 
 /** Linear-layer ops, fastest first (native: onnxruntime-node, opt-in; see native/op.ts). */
 export const LINEAR_OPS: readonly Op<LinearProblem, LinearRun>[] = [nativeLinear, wasmLinear, jsLinear];
+
+/** LayerNorm ops, fastest first. */
+export const NORM_OPS: readonly Op<NormProblem, NormRun>[] = [wasmLayerNorm, jsLayerNorm];
 
 export const BACKEND_NAMES = namesOf(ATTENTION_OPS) as readonly ("auto" | "wasm" | "js" | "reference" | "webgpu")[];
 export const LINEAR_BACKEND_NAMES = namesOf(LINEAR_OPS) as readonly ("auto" | "native" | "wasm" | "js")[];
@@ -198,4 +204,61 @@ function checkArray(name: string, a: unknown, length: number, form: string): voi
 function overlaps(a: Float32Array, b: Float32Array): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+// ---- layerNorm ----
+
+const NORM: ChooseContext = { async: false, option: "options.backend", what: "this layerNorm" };
+
+/** Options of layerNorm(): the linear layers' options are accepted as they are (a backend only they have, "native", means "auto"). */
+export interface NormOptions {
+  backend?: "auto" | "native" | "wasm" | "js";
+  threads?: number;
+}
+
+/**
+ * LayerNorm per row of n features with float64 sums: dst [rows, n] ← LN(x + add) (gamma,
+ * beta [n]; add null: LN(x)). With add, dst must be x (post-LN: x ← LN(x + add)); dst defaults
+ * to x. `options.backend` picks the op (NORM_OPS; "auto": wasm from 16,384 elements).
+ */
+export function layerNorm(
+  x: Float32Array,
+  add: Float32Array | null,
+  rows: number,
+  n: number,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+  dst: Float32Array = x,
+  options?: NormOptions,
+): Float32Array {
+  checkInt("rows", rows, 0);
+  checkInt("n", n, 1);
+  checkArray("x", x, rows * n, `rows · n = ${rows} · ${n}`);
+  if (add !== null) checkArray("add", add, rows * n, `rows · n = ${rows} · ${n} (or null)`);
+  checkArray("dst", dst, rows * n, `rows · n = ${rows} · ${n}`);
+  if (add !== null && dst !== x)
+    throw new AttentionArgumentError("dst", dst, "x itself when add is given (x ← LN(x + add))");
+  if (dst !== x && overlaps(dst, x))
+    throw new AttentionArgumentError("dst", dst, "x itself or an array that does not overlap x");
+  checkArray("gamma", gamma, n, `n = ${n}`);
+  checkArray("beta", beta, n, `n = ${n}`);
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new AttentionArgumentError("eps", eps, "a finite number >= 0");
+  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
+  let backend = o.backend ?? "auto";
+  if (backend === "native") backend = "auto";
+  if (!(namesOf(NORM_OPS) as readonly string[]).includes(backend)) {
+    throw new AttentionArgumentError(
+      "options.backend",
+      backend,
+      namesOf(NORM_OPS)
+        .map((b) => `"${b}"`)
+        .join(", "),
+    );
+  }
+  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  if (rows === 0) return dst;
+  const p: NormProblem = { x, add, dst, rows, n, gamma, beta, eps, threads };
+  runChoice(NORM_OPS, choose(NORM_OPS, backend, p, NORM), p, NORM, backend === "auto", () => {});
+  return dst;
 }

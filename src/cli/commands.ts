@@ -1,8 +1,10 @@
 /** The actions behind `show` and `explain` (main.ts parses the arguments). */
 import { writeFileSync } from "node:fs";
 import { nearlyDenseNote } from "../catalog/hints.js";
+import { HubError } from "../hub/errors.js";
 import type { Explanation, Pattern, Tensor } from "../index.js";
 import { compile, explain, patterns } from "../index.js";
+import { CheckpointError } from "../models/safetensors.js";
 import { randomTensor } from "../util/rng.js";
 import { svgToPng } from "../viz/png.js";
 import { matrixSvg } from "../viz/svg.js";
@@ -14,6 +16,24 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** A failure that is not the caller's arguments (the network, the disk): one line, exit status 1, no usage. */
+export class RunFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunFailure";
+  }
+}
+
+/** Hub error kinds a different --model, token or cache setting fixes (exit 2); the rest are the network's or the disk's (exit 1). */
+const USAGE_HUB_CODES = new Set(["not-found", "unauthorized", "bad-token", "offline-missing", "invalid"]);
+
+/** A model load's error as the CLI reports it: a bad checkpoint or model id is a usage error, a network or disk failure is not. */
+export function modelLoadError(e: unknown): unknown {
+  if (e instanceof CheckpointError) return new UsageError(e.message);
+  if (e instanceof HubError) return USAGE_HUB_CODES.has(e.code) ? new UsageError(e.message) : new RunFailure(e.message);
+  return e;
 }
 
 export interface SizeOptions {
@@ -39,6 +59,9 @@ export function contentInputs(p: Pattern, s: SizeOptions, batch = 1): { q?: Tens
 
 export interface ShowOptions extends SizeOptions {
   head: number;
+  /** Batch rows to plan (per-row patterns: perBatch, keyPadding) and the row to draw. */
+  batch?: number;
+  row?: number;
   format: "text" | "svg" | "png";
   out?: string;
   width: number;
@@ -49,19 +72,23 @@ export interface ShowOptions extends SizeOptions {
 export async function show(p: Pattern, o: ShowOptions, print: (s: string) => void): Promise<void> {
   if (o.head >= o.heads)
     throw new UsageError(`--head: got ${o.head}; expected an integer in [0, ${o.heads - 1}] (--heads is ${o.heads})`);
+  const B = o.batch ?? 1;
+  const row = o.row ?? 0;
+  if (row >= B) throw new UsageError(`--row: got ${row}; expected an integer in [0, ${B - 1}] (--batch is ${B})`);
   const Lk = o.keyLength ?? o.queryLength;
   const c = compile(p, {
     queryLength: o.queryLength,
     keyLength: Lk,
     heads: o.heads,
     headDim: o.headDim,
-    ...contentInputs(p, o),
+    batch: B,
+    ...contentInputs(p, o, B),
   });
-  const parts = c.heads[o.head];
+  const parts = c.rows[row * o.heads + o.head]; // plan.rows[b * H + h]
   const allowed = parts.reduce((s, x) => s + x.allowedPairs, 0);
   const scored = parts.reduce((s, x) => s + x.scoredPairs, 0);
   const note = nearlyDenseNote(p.name, allowed, o.queryLength * Lk);
-  const heading = `${p.name}: Lq = ${o.queryLength}, Lk = ${Lk}, head ${o.head}: ${allowed} allowed / ${scored} scored of ${o.queryLength * Lk} pairs${note ? `\n${note}` : ""}`;
+  const heading = `${p.name}: Lq = ${o.queryLength}, Lk = ${Lk}, ${B > 1 ? `row ${row}, ` : ""}head ${o.head}: ${allowed} allowed / ${scored} scored of ${o.queryLength * Lk} pairs${note ? `\n${note}` : ""}`;
   if (o.format === "text") {
     const grid = textGrid(parts, o.queryLength, Lk, {
       maxWidth: o.width,
@@ -76,7 +103,7 @@ export async function show(p: Pattern, o: ShowOptions, print: (s: string) => voi
   const svg = matrixSvg(parts, o.queryLength, Lk, {
     size: o.size,
     title: p.name,
-    subtitle: `head ${o.head}: ${allowed} allowed, ${scored} scored`,
+    subtitle: `${B > 1 ? `row ${row}, ` : ""}head ${o.head}: ${allowed} allowed, ${scored} scored`,
   });
   if (o.format === "svg") {
     if (o.out) writeFileSync(o.out, svg);

@@ -51,6 +51,11 @@ export const corpusMode: RunMode = {
       }
     }
     const pipe = await io.load();
+    if (pipe.tokenizer === null) {
+      throw new UsageError(
+        `--input ${o.input}: the model ${o.model} has no tokenizer.json, so the documents' text cannot be turned into token ids here; put tokenizer.json (and tokenizer_config.json) beside config.json (a corpus is read as text)`,
+      );
+    }
     const process = pipelineBatch(pipe, callOptionsFrom(task, o));
     const signal = { stop: false };
     const onInt = () => {

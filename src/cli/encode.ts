@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { CheckpointError, type ForwardOutput, HubError, isRepoId, loadModel } from "../models/index.js";
-import { UsageError } from "./commands.js";
+import { type ForwardOutput, isRepoId, loadModel } from "../models/index.js";
+import { modelLoadError, UsageError } from "./commands.js";
 import { createHubProgress } from "./hub-progress.js";
 
 /** A list of non-negative integers as typed: each kept as its text and its value (exact; past 2^53 it is Infinity, out of every range). */
@@ -51,7 +51,9 @@ function readStdin(): string {
 export function registerEncode(prog: Command, out: (s: string) => void, err: (s: string) => void): void {
   prog
     .command("encode")
-    .description("run a Longformer or BigBird checkpoint folder on a document; print or save the hidden states")
+    .description(
+      "run an encoder checkpoint (Longformer, BigBird, ModernBERT, Reformer; a folder or a Hub id) on a document; print or save the hidden states",
+    )
     .requiredOption(
       "--model <dir|owner/name>",
       "model folder (config.json, model.safetensors, tokenizer.json) or a Hugging Face Hub id, downloaded once into the HF cache",
@@ -85,8 +87,7 @@ export function registerEncode(prog: Command, out: (s: string) => void, err: (s:
         hub?.stop();
       } catch (e) {
         hub?.stop();
-        if (e instanceof CheckpointError || e instanceof HubError) throw new UsageError(e.message);
-        throw e;
+        throw modelLoadError(e);
       }
       const bar =
         o.progress && process.stderr.isTTY

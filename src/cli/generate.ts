@@ -5,10 +5,9 @@
  * the time and tokens/s. See docs/models.md, "Reformer".
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { HubError, isRepoId } from "../hub/index.js";
+import { isRepoId } from "../hub/index.js";
 import { loadModel } from "../models/load.js";
-import { CheckpointError } from "../models/safetensors.js";
-import { UsageError } from "./commands.js";
+import { modelLoadError, UsageError } from "./commands.js";
 import { checkIds } from "./encode.js";
 import { createHubProgress } from "./hub-progress.js";
 
@@ -77,8 +76,7 @@ export function registerGenerate(prog: Command, out: (s: string) => void, err: (
         hub?.stop();
       } catch (e) {
         hub?.stop();
-        if (e instanceof CheckpointError || e instanceof HubError) throw new UsageError(e.message);
-        throw e;
+        throw modelLoadError(e);
       }
       if (model.architecture.generate === undefined) {
         throw new UsageError(

@@ -10,7 +10,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { available, MECHANISMS, mechanismById } from "../catalog/mechanisms.js";
 import { PATTERN_FORM, PatternExpressionError, parsePattern } from "../catalog/pattern-expr.js";
 import { AttentionArgumentError } from "../index.js";
-import { explainCli, explainText, show, UsageError } from "./commands.js";
+import { MissingOptionalDependency } from "../viz/optional.js";
+import { explainCli, explainText, RunFailure, show, UsageError } from "./commands.js";
 import { corpusMode } from "./corpus-mode.js";
 import { formatTable } from "./cost.js";
 import { registerEncode } from "./encode.js";
@@ -85,6 +86,8 @@ export function program(): Command {
     32,
   )
     .option("--head <h>", "which head to draw", int(0, "0"), 0)
+    .option("--batch <b>", "batch rows to plan (batch; per-row patterns: perBatch, keyPadding)", int(1, "1"), 1)
+    .option("--row <b>", "which batch row to draw", int(0, "0"), 0)
     .option("--head-dim <d>", "head dimension (headDim; matters for lsh inputs)", int(1, "16"), 16)
     .addOption(new Option("--format <format>", "output format").choices(["text", "svg", "png"]).default("text"))
     .option("-o, --out <file>", "write to a file instead of the terminal (required for png)")
@@ -147,11 +150,7 @@ export function program(): Command {
         .filter((s) => s !== "");
       for (const id of mechs) {
         if (!mechanismById(id) || available([id]).length === 0) {
-          throw new UsageError(
-            `--mechanisms: got "${id}"; expected a comma-separated list from ${available()
-              .map((m) => m.id)
-              .join(", ")}`,
-          );
+          throw new UsageError(`--mechanisms: got "${id}"; expected a comma-separated list from ${ids.join(", ")}`);
         }
       }
       if (o.minN > o.maxN) throw new UsageError(`--min-n: got ${o.minN}; expected at most --max-n (${o.maxN})`);
@@ -284,6 +283,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || e instanceof PatternExpressionError || e instanceof AttentionArgumentError) {
       err(`error: ${e.message}\n${usageOf(prog, argv)}`);
       return 2;
+    }
+    if (e instanceof MissingOptionalDependency || e instanceof RunFailure) {
+      err(`error: ${e.message}`); // what to install, not a stack trace
+      return 1;
     }
     const file = fileError(e);
     if (file !== null) {

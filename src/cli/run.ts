@@ -6,16 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { Argument, type Command, InvalidArgumentError, Option } from "commander";
-import {
-  type CallOptions,
-  CheckpointError,
-  HubError,
-  isRepoId,
-  type Pipeline,
-  type PipelineTask,
-  pipeline,
-} from "../models/index.js";
-import { UsageError } from "./commands.js";
+import { type CallOptions, isRepoId, type Pipeline, type PipelineTask, pipeline } from "../models/index.js";
+import { modelLoadError, UsageError } from "./commands.js";
 import { checkIds, intList, type TypedInt } from "./encode.js";
 import { createHubProgress } from "./hub-progress.js";
 
@@ -107,8 +99,7 @@ export async function loadPipeline(task: PipelineTask, o: RunCliOptions): Promis
     return pipe;
   } catch (e) {
     hub?.stop();
-    if (e instanceof CheckpointError || e instanceof HubError) throw new UsageError(e.message);
-    throw e;
+    throw modelLoadError(e);
   }
 }
 
@@ -140,7 +131,8 @@ export function formatResult(task: PipelineTask, result: unknown): string {
       return rows
         .map(
           (r) =>
-            `${String(r.entity_group ?? r.entity).padEnd(10)} ${fmt(r.score as number)}  ${JSON.stringify(r.word)}  [${r.start}, ${r.end})`,
+            // token-id input has no character offsets (start/end null): the token index instead
+            `${String(r.entity_group ?? r.entity).padEnd(10)} ${fmt(r.score as number)}  ${JSON.stringify(r.word)}  ${r.start === null ? `token ${r.index}` : `[${r.start}, ${r.end})`}`,
         )
         .join("\n");
     case "fill-mask": {
@@ -174,7 +166,9 @@ export function registerRun(
 ): Command {
   const cmd = prog
     .command("run")
-    .description("run a task model (Longformer / BigBird with a head) on one input: answer, classify, tag, fill, embed")
+    .description(
+      "run a task model (Longformer, BigBird or ModernBERT with a head) on one input: answer, classify, tag, fill, embed",
+    )
     .addArgument(new Argument("<task>", RUN_TASKS.join(" | ")).choices(RUN_TASKS as string[]))
     .requiredOption(
       "--model <dir|owner/name>",
@@ -266,9 +260,26 @@ export function registerRun(
       }
       first = o.text ?? readText("--text-file", o.textFile as string);
     }
-    await runOnce(await loadPipeline(task, o), task, o, first, qa ? second : undefined, out, err);
+    const pipe = await loadPipeline(task, o);
+    if (pipe.tokenizer === null) throw new UsageError(noTokenizer(task, o));
+    await runOnce(pipe, task, o, first, qa ? second : undefined, out, err);
   });
   return cmd;
+}
+
+/** A text input on a model folder without tokenizer.json: what to add, or (not for QA) --ids. */
+export function noTokenizer(task: PipelineTask, o: RunCliOptions): string {
+  const flag =
+    task === "question-answering"
+      ? `--question/${o.context !== undefined ? "--context" : `--context-file ${o.contextFile}`}`
+      : o.text !== undefined
+        ? "--text"
+        : `--text-file ${o.textFile}`;
+  const fix =
+    task === "question-answering"
+      ? "put tokenizer.json (and tokenizer_config.json) beside config.json: question-answering reads text only"
+      : "put tokenizer.json (and tokenizer_config.json) beside config.json, or give the token ids yourself with --ids, e.g. --ids 0,261,264,2";
+  return `${flag}: the model ${o.model} has no tokenizer.json, so text cannot be turned into token ids here; ${fix}`;
 }
 
 /** One input through the pipeline, its result printed (stdout) and its time (stderr). */

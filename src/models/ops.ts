@@ -4,13 +4,17 @@
  * added, and the activations (exact erf GELU, gelu_new's tanh form, ReLU). Sums in float64.
  */
 
-import { type LinearOptions, linear as linearImpl } from "../backends/dispatch.js";
+import { type LinearOptions, layerNorm, linear as linearImpl, type NormOptions } from "../backends/dispatch.js";
 
-export type { LinearOptions };
+export type { LinearOptions, NormOptions };
 /** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/dispatch.ts picks the op: wasm GEMM, else js). */
 export const linear = linearImpl;
 
-/** x ← LayerNorm(x + add) row by row; x, add: [rows, n]; gamma, beta: [n]. `add` may be null. */
+/**
+ * x ← LayerNorm(x + add) row by row; x, add: [rows, n]; gamma, beta: [n]. `add` may be null.
+ * Sums in float64; on the wasm pool from 16,384 elements (src/backends/dispatch.ts layerNorm;
+ * `options` as linear()'s: backend "js" keeps it in TypeScript).
+ */
 export function addLayerNorm(
   x: Float32Array,
   add: Float32Array | null,
@@ -19,28 +23,9 @@ export function addLayerNorm(
   gamma: Float32Array,
   beta: Float32Array,
   eps: number,
+  options?: NormOptions,
 ): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * n; // x, add: [rows, n]
-    let sum = 0;
-    if (add !== null) {
-      for (let i = 0; i < n; i++) {
-        const v = x[o + i] + add[o + i];
-        x[o + i] = v;
-        sum += v;
-      }
-    } else {
-      for (let i = 0; i < n; i++) sum += x[o + i];
-    }
-    const mean = sum / n;
-    let sq = 0;
-    for (let i = 0; i < n; i++) {
-      const d = x[o + i] - mean;
-      sq += d * d;
-    }
-    const inv = 1 / Math.sqrt(sq / n + eps);
-    for (let i = 0; i < n; i++) x[o + i] = (x[o + i] - mean) * inv * gamma[i] + beta[i];
-  }
+  layerNorm(x, add, rows, n, gamma, beta, eps, x, options);
 }
 
 // the activations live with linear()'s epilogue (the js op applies them; the wasm GEMM fuses its own)
@@ -55,18 +40,7 @@ export function layerNormInto(
   gamma: Float32Array,
   beta: Float32Array,
   eps: number,
+  options?: NormOptions,
 ): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * n; // [rows, n]
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += src[o + i];
-    const mean = sum / n;
-    let sq = 0;
-    for (let i = 0; i < n; i++) {
-      const d = src[o + i] - mean;
-      sq += d * d;
-    }
-    const inv = 1 / Math.sqrt(sq / n + eps);
-    for (let i = 0; i < n; i++) dst[o + i] = (src[o + i] - mean) * inv * gamma[i] + beta[i];
-  }
+  layerNorm(src, null, rows, n, gamma, beta, eps, dst, options);
 }

@@ -18,7 +18,11 @@ import { checkComposable } from "./algebra.js";
 function checkRows(where: string, dims: Dims, count: number): void {
   const B = dims.batch ?? 1;
   if (count !== B) {
-    throw new AttentionArgumentError(where, `${count} rows`, `one per batch row: ${B} (the batch of q)`);
+    throw new AttentionArgumentError(
+      where,
+      `${count} rows`,
+      `one per batch row: ${B} (the batch: q's first dimension, dims.batch of compile/explain, --batch on the CLI)`,
+    );
   }
 }
 

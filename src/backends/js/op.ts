@@ -3,10 +3,12 @@ import { planTotals } from "../../layout/plan.js";
 import type { AttentionResult } from "../../types.js";
 import type { LinearProblem, LinearRun } from "../linear-problem.js";
 import { cleanInputs, finishAll } from "../nonfinite.js";
+import type { NormProblem, NormRun } from "../norm-problem.js";
 import type { Op } from "../op.js";
 import { type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
 import { withEpilogue } from "./activation.js";
 import { linearJs } from "./gemm-js.js";
+import { layerNormJs } from "./norm.js";
 import { type HeadTask, runHead, TiledScratch } from "./tiled.js";
 
 export const jsAttention: Op<Problem, AttentionResult> = {
@@ -58,5 +60,14 @@ export const jsLinear: Op<LinearProblem, LinearRun> = {
   run(p) {
     withEpilogue(p, (y) => linearJs(p.x, p.rows, p.inF, p.W, p.outF, p.bias, y));
     return { y: p.y, backend: "js", threads: 1 };
+  },
+};
+
+export const jsLayerNorm: Op<NormProblem, NormRun> = {
+  name: "js",
+  notSupportedReasons: () => [],
+  run(p) {
+    layerNormJs(p.x, p.add, p.dst, p.rows, p.n, p.gamma, p.beta, p.eps);
+    return { backend: "js", threads: 1 };
   },
 };

@@ -60,6 +60,25 @@ export const GEMM = {
   ACT_COLS: 9, // columns [0, ACT_COLS) get the activation
 } as const;
 
+/** ROWS descriptor: 16 words; field → word index (f32 fields: EPS). */
+export const ROWS_WORDS = 16;
+export const ROWS = {
+  X: 0, // x [rows, n], normalised in place
+  ADD: 1, // add [rows, n] summed into x first (0 = none)
+  GAMMA: 2, // gamma [n]
+  BETA: 3, // beta [n]
+  N: 4, // features per row
+  EPS: 5, // LayerNorm epsilon
+} as const;
+
+/** ROWS_ITEM descriptor: 4 words; field → word index (f32 fields: none). */
+export const ROWS_ITEM_WORDS = 4;
+export const ROWS_ITEM = {
+  DESC: 0, // its ROWS descriptor
+  ROW_BEGIN: 1, // first row
+  ROW_END: 2, // row after the last
+} as const;
+
 /** GEMM_ITEM descriptor: 4 words; field → word index (f32 fields: none). */
 export const GEMM_ITEM_WORDS = 4;
 export const GEMM_ITEM = {
@@ -84,7 +103,7 @@ export const CTL = {
   ERROR: 9, // 1: a kernel trap in a worker; 2: a worker died
   READY: 10, // workers started
   HOOK: 11, // test hook: 1 = throw, 2 = hang, 3 = exit in the next item
-  ENTRY: 12, // which export runs the items (0 = runItem, 1 = gemmItem)
+  ENTRY: 12, // which export runs the items (0 = runItem, 1 = gemmItem, 2 = rowsItem)
   BARRIER: 13, // items from this index on start once every earlier one is done
 } as const;
 

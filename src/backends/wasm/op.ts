@@ -7,9 +7,11 @@ import { planTotals } from "../../layout/plan.js";
 import type { AttentionResult } from "../../types.js";
 import type { LinearProblem, LinearRun } from "../linear-problem.js";
 import { cleanInputs } from "../nonfinite.js";
+import type { NormProblem, NormRun } from "../norm-problem.js";
 import type { Op } from "../op.js";
 import { effectiveThreads, type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
 import { linearWasm, wasmGemmReasons } from "./gemm.js";
+import { layerNormWasm, wasmNormReasons } from "./norm.js";
 import { runWasm, wasmHostReasons, wasmNeeds } from "./wasm.js";
 
 /** Below this many scored pairs a defaulted thread count runs on one thread (waking workers costs more). */
@@ -71,5 +73,19 @@ export const wasmLinear: Op<LinearProblem, LinearRun> = {
   run(p) {
     linearWasm(p.x, p.rows, p.inF, p.W, p.outF, p.bias, p.y, p.threads, p.act, p.gated);
     return { y: p.y, backend: "wasm", threads: p.threads };
+  },
+};
+
+/** Below this many elements "auto" keeps LayerNorm in TypeScript (the copies in and out cost more than they save). */
+const SMALL_NORM = 1 << 14;
+
+export const wasmLayerNorm: Op<NormProblem, NormRun> = {
+  name: "wasm",
+  notSupportedReasons: (p) => wasmNormReasons(p.rows, p.n, p.add !== null, p.threads),
+  autoDeclines: (p) =>
+    p.rows * p.n < SMALL_NORM ? [`${p.rows * p.n} elements: below ${SMALL_NORM}, js is faster`] : [],
+  run(p) {
+    layerNormWasm(p.x, p.add, p.dst, p.rows, p.n, p.gamma, p.beta, p.eps, p.threads);
+    return { backend: "wasm", threads: p.threads };
   },
 };

@@ -96,7 +96,8 @@ function claim(gen, scratch) {
     hook();
     const barrier = Atomics.load(ctl, ${BARRIER});
     if (idx >= barrier) waitDone(barrier);
-    const run = Atomics.load(ctl, ${ENTRY}) === 1 ? exports_.gemmItem : exports_.runItem;
+    const entry = Atomics.load(ctl, ${ENTRY});
+    const run = entry === 1 ? exports_.gemmItem : entry === 2 ? exports_.rowsItem : exports_.runItem;
     try { run(Atomics.load(ctl, ${ITEMS}) + idx * ${ITEM_BYTES}, scratch); } catch { Atomics.store(ctl, ${ERROR}, 1); }
     const done = Atomics.add(ctl, ${DONE}, 1) + 1;
     if (done === count || done === barrier) Atomics.notify(ctl, ${DONE});
@@ -222,7 +223,7 @@ export class WorkerPool {
    * scratch + t · stride (the caller is thread 0). Throws PoolError when a worker fails or
    * no item finishes for the progress bound (maxItemFlops sets its variable part). `entry`
    * names the export the workers call per item: 0 = runItem (attention), 1 = gemmItem
-   * (src/backends/wasm/gemm.ts). Items from index `barrier` on start only once every earlier one is
+   * (src/backends/wasm/gemm.ts), 2 = rowsItem (src/backends/wasm/norm.ts). Items from index `barrier` on start only once every earlier one is
    * done (the deferred merges of src/backends/wasm/wasm.ts: one dispatch, two phases).
    */
   run(
@@ -233,7 +234,7 @@ export class WorkerPool {
     scratch: number,
     stride: number,
     maxItemFlops = 0,
-    entry: 0 | 1 = 0,
+    entry: 0 | 1 | 2 = 0,
     barrier: number = count,
   ): void {
     if (!this.healthy) throw new PoolError(`wasm worker pool: ${String(this.failed ?? "a worker died")}`);

@@ -20,6 +20,8 @@ export interface KernelExports {
   gemmBlockRows(): number;
   /** x[0 … n) ← act(x) in place (assembly/act.ts kinds). */
   activateRange(x: number, n: number, act: number): void;
+  rowsItem(item: number, scratch: number): void;
+  rowsItems(items: number, count: number, scratch: number): void;
 }
 
 export interface Runtime {

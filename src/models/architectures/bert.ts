@@ -86,19 +86,23 @@ export function bertEmbed(
   const h = c.hidden;
   const { B, L } = x;
   const out = new Float32Array(B * L * h); // [B·L, hidden]
+  const { word, tokenType, position } = w; // tables: [n, hidden]
+  const { ids, types } = x;
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < L; i++) {
       const r = b * L + i; // [B, L]
-      const id = x.ids[r];
-      const pos = positions === null ? i : positions[r];
-      const tt = x.types === null ? 0 : x.types[r];
+      const wo = ids[r] * h; // the rows of this token in each table
+      const po = (positions === null ? i : positions[r]) * h;
+      const to = (types === null ? 0 : types[r]) * h;
       const o = r * h;
-      for (let d = 0; d < h; d++) {
-        out[o + d] = w.word[id * h + d] * scale + w.tokenType[tt * h + d] + w.position[pos * h + d]; // tables: [n, hidden]
+      if (scale === 1) {
+        for (let d = 0; d < h; d++) out[o + d] = word[wo + d] + tokenType[to + d] + position[po + d];
+      } else {
+        for (let d = 0; d < h; d++) out[o + d] = word[wo + d] * scale + tokenType[to + d] + position[po + d];
       }
     }
   }
-  addLayerNorm(out, null, B * L, h, w.embNorm.gamma, w.embNorm.beta, c.eps);
+  addLayerNorm(out, null, B * L, h, w.embNorm.gamma, w.embNorm.beta, c.eps); // on the wasm pool from 16,384 elements
   return out;
 }
 

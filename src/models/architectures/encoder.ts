@@ -16,7 +16,7 @@ import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { type AttendOptions, AttentionPlans } from "../attend.js";
 import { BackendTally } from "../backends-used.js";
 import { checkInputs, type ForwardInputs } from "../inputs.js";
-import { addLayerNorm, type LinearOptions, linear } from "../ops.js";
+import { addLayerNorm, type LinearOptions, layerNormInto, linear } from "../ops.js";
 import type { Architecture, EncoderWeights, ForwardOptions, ForwardOutput, Linear, ModelConfig, Ops } from "./types.js";
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -104,9 +104,10 @@ function normInto(
   n: number,
   norm: EncoderWeights["finalNorm"],
   eps: number,
+  lo: LinearOptions,
 ) {
-  dst.set(x);
-  if (norm !== null) addLayerNorm(dst, null, rows, n, norm.gamma, norm.beta, eps);
+  if (norm !== null) layerNormInto(x, dst, rows, n, norm.gamma, norm.beta, eps, lo);
+  else dst.set(x);
 }
 
 /** x += y elementwise (pre-LN residual). */
@@ -127,8 +128,9 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
   const settings = forwardSettings(options);
   const prof = { attention: 0, gemm: 0 };
   const t0 = options.profile ? now() : 0;
+  const lo = settings.linear;
   const tally = options.profile ? new BackendTally() : undefined;
-  const plain = plainOps(settings.linear, tally);
+  const plain = plainOps(lo, tally);
   const ops = options.profile ? timedOps(plain, prof) : plain;
   const mode = settings.mode;
   const x = arch.pad === undefined ? x0 : arch.pad(x0, c, mode);
@@ -150,23 +152,23 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
   options.onLayer?.(0, c.layers);
   for (let layer = 0; layer < c.layers; layer++) {
     const w = weights.layers[layer];
-    if (pre) normInto(normed, hs, rows, h, w.attnNorm, c.eps);
+    if (pre) normInto(normed, hs, rows, h, w.attnNorm, c.eps, lo);
     attention.attend(layer, normed, ctx, ops);
     ops.linear(ctx, rows, w.attnOut, tmp);
     if (pre) addInto(hs, tmp);
-    else postNorm(hs, tmp, rows, h, w.attnNorm, c.eps);
-    if (pre) normInto(normed, hs, rows, h, w.mlpNorm, c.eps);
+    else postNorm(hs, tmp, rows, h, w.attnNorm, c.eps, lo);
+    if (pre) normInto(normed, hs, rows, h, w.mlpNorm, c.eps, lo);
     ops.linear(normed, rows, w.inter, act, epi);
     ops.linear(act, rows, w.out, tmp);
     if (pre) addInto(hs, tmp);
-    else postNorm(hs, tmp, rows, h, w.mlpNorm, c.eps);
+    else postNorm(hs, tmp, rows, h, w.mlpNorm, c.eps, lo);
     if (options.onLayer) {
       options.onLayer(layer + 1, c.layers);
       await new Promise((r) => setTimeout(r, 0)); // let a progress bar draw
     }
   }
   const fin = weights.finalNorm;
-  if (fin !== null) addLayerNorm(hs, null, rows, h, fin.gamma, fin.beta, c.eps);
+  if (fin !== null) addLayerNorm(hs, null, rows, h, fin.gamma, fin.beta, c.eps, lo);
   const L0 = x0.L;
   let last = hs;
   if (L !== L0) {
@@ -206,7 +208,8 @@ function postNorm(
   n: number,
   norm: EncoderWeights["finalNorm"],
   eps: number,
+  lo: LinearOptions,
 ) {
   if (norm === null) addInto(x, y);
-  else addLayerNorm(x, y, rows, n, norm.gamma, norm.beta, eps);
+  else addLayerNorm(x, y, rows, n, norm.gamma, norm.beta, eps, lo);
 }

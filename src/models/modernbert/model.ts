@@ -25,7 +25,7 @@ import { type CheckedInputs, checkInputs, type ForwardInputs } from "../inputs.j
 import { type LinearOptions, linear } from "../ops.js";
 import type { Linear } from "../weights.js";
 import type { ModernBertConfig } from "./config.js";
-import { addInto, geglu, layerNormInto, ropeTables, splitQkvRope } from "./ops.js";
+import { addInto, layerNormInto, ropeTables, splitQkvRope } from "./ops.js";
 import type { ModernBertWeights } from "./weights.js";
 
 /** forward()'s options; `attention: "dense"` runs every layer dense (the cost an ONNX export pays). */
@@ -121,12 +121,12 @@ export async function modernBertForward(
     const plans = new AttentionPlans(B, L, H, D, x0.valid, { backend: options.backend, threads, tally });
     const half = Math.floor(c.window / 2); // HF: distance <= local_attention // 2
 
-    const lin = (inp: Float32Array, n: number, wt: Linear, out: Float32Array): Float32Array => {
+    const gegluOptions: LinearOptions = { ...lo, activation: c.act, gated: true }; // act(a) · g inside the product
+    const lin = (inp: Float32Array, n: number, wt: Linear, out: Float32Array, gated = false): Float32Array => {
       const s = now();
+      const o = gated ? gegluOptions : lo;
       const y =
-        tally === undefined
-          ? linear(inp, n, wt.inF, wt.W, wt.outF, wt.b, out, lo)
-          : tallied(tally, inp, n, wt, out, lo);
+        tally === undefined ? linear(inp, n, wt.inF, wt.W, wt.outF, wt.b, out, o) : tallied(tally, inp, n, wt, out, o);
       prof.gemm += now() - s;
       return y;
     };
@@ -136,7 +136,7 @@ export async function modernBertForward(
       const id = x0.ids[r];
       x.set(w.embeddings.subarray(id * hd, (id + 1) * hd), r * hd); // embeddings: [vocab, hidden]
     }
-    layerNormInto(x, x, rows, hd, w.embNorm.gamma, w.embNorm.beta, c.eps);
+    layerNormInto(x, x, rows, hd, w.embNorm.gamma, w.embNorm.beta, c.eps, lo);
     const hiddenStates: Float32Array[] | undefined = options.outputHiddenStates ? [x.slice()] : undefined;
     const hn = new Float32Array(rows * hd); // normed input of a sublayer
     const qkv = new Float32Array(rows * 3 * hd); // [B·L, 3·H·D]
@@ -146,13 +146,12 @@ export async function modernBertForward(
     const o = { data: new Float32Array(rows * hd), shape: [B, H, L, D] as [number, number, number, number] };
     const ctx = new Float32Array(rows * hd); // [B·L, H·D]
     const tmp = new Float32Array(rows * hd);
-    const wide = new Float32Array(rows * 2 * c.intermediate); // [B·L, 2·I]
     const inter = new Float32Array(rows * c.intermediate); // [B·L, I]
     options.onLayer?.(0, c.layers);
     for (let layer = 0; layer < c.layers; layer++) {
       const lw = w.layers[layer];
       if (lw.attnNorm === null) hn.set(x);
-      else layerNormInto(x, hn, rows, hd, lw.attnNorm.gamma, lw.attnNorm.beta, c.eps);
+      else layerNormInto(x, hn, rows, hd, lw.attnNorm.gamma, lw.attnNorm.beta, c.eps, lo);
       lin(hn, rows, lw.wqkv, qkv);
       const ts = now();
       const { cos, sin } = ropeFor(c.ropeTheta[layer], D, L);
@@ -185,9 +184,8 @@ export async function modernBertForward(
       }
       lin(ctx, rows, lw.attnOut, tmp);
       addInto(x, tmp);
-      layerNormInto(x, hn, rows, hd, lw.mlpNorm.gamma, lw.mlpNorm.beta, c.eps);
-      lin(hn, rows, lw.inter, wide);
-      geglu(wide, inter, rows, c.intermediate, c.act);
+      layerNormInto(x, hn, rows, hd, lw.mlpNorm.gamma, lw.mlpNorm.beta, c.eps, lo);
+      lin(hn, rows, lw.inter, inter, true); // GeGLU: [a | g] = x Wiᵀ, act(a) · g in the product's epilogue
       lin(inter, rows, lw.out, tmp);
       addInto(x, tmp);
       hiddenStates?.push(x.slice());
@@ -197,7 +195,7 @@ export async function modernBertForward(
       }
     }
     const last = new Float32Array(rows * hd); // [B, L, hidden]
-    layerNormInto(x, last, rows, hd, w.finalNorm.gamma, w.finalNorm.beta, c.eps);
+    layerNormInto(x, last, rows, hd, w.finalNorm.gamma, w.finalNorm.beta, c.eps, lo);
     const result: MbForwardOutput = { lastHiddenState: { data: last, shape: [B, L, hd] } };
     if (hiddenStates !== undefined) result.hiddenStates = hiddenStates;
     if (options.profile) {

@@ -174,7 +174,9 @@ export async function pipeline(
     throw new AttentionArgumentError(
       `pipeline("${task}", model) tokenizer`,
       files?.tokenizer,
-      "a model with tokenizer.json (and tokenizer_config.json) in its folder or source to run on text; without one, give token ids: pipe({ inputIds: [...] }) (CLI: --ids)",
+      task === "question-answering"
+        ? "a model with tokenizer.json (and tokenizer_config.json) in its folder or source: question answering reads text only"
+        : "a model with tokenizer.json (and tokenizer_config.json) in its folder or source to run on text; without one, give token ids: pipe({ inputIds: [...] }) (CLI: --ids)",
     );
   };
   const run: RunOptions = { backend, threads };

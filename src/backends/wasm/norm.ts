@@ -1,0 +1,110 @@
+/**
+ * layerNorm() on the wasm module (assembly/norm.ts): rows cut into items, run on the worker
+ * pool of the GEMM and the attention kernel. Per-call layout (bytes, from WasmMemory.callStart):
+ * descriptor [ROWS] | items [count, ROWS_ITEM] | gamma [n] | beta [n] | x [rows, n] | add [rows, n].
+ * The kernel normalises x in place; the result is copied to dst (and, with add, dst is x).
+ * Items own disjoint rows and each row is summed in one fixed order, so results are bitwise
+ * identical for any `threads`.
+ */
+import { CTL_OFFSET, MAX_BYTES, ROWS, ROWS_ITEM, ROWS_ITEM_WORDS, ROWS_WORDS } from "./layout.js";
+import { PoolError, WorkerPool } from "./pool.js";
+import { dropRuntime, wasmHostReasons, wasmRuntime } from "./wasm.js";
+
+/** Elements per item (about 16 rows of 768 features): enough to amortise a claim, small enough to balance. */
+const ITEM_ELEMS = 1 << 14;
+
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
+
+function layoutBytes(rows: number, n: number, add: boolean): number {
+  const count = Math.ceil(rows / rowsPerItem(n));
+  return (
+    ROWS_WORDS * 4 +
+    align64(count * ROWS_ITEM_WORDS * 4) +
+    2 * align64(n * 4) +
+    (add ? 2 : 1) * align64(rows * n * 4) +
+    64
+  );
+}
+
+function rowsPerItem(n: number): number {
+  return Math.max(1, Math.ceil(ITEM_ELEMS / n));
+}
+
+/** Why the wasm LayerNorm cannot run this shape here (empty when it can). */
+export function wasmNormReasons(rows: number, n: number, add: boolean, threads: number): string[] {
+  const reasons = wasmHostReasons(threads);
+  if (reasons.length > 0) return reasons;
+  const need = layoutBytes(rows, n, add);
+  if (need > MAX_BYTES) reasons.push(`this LayerNorm needs ${need} bytes of WebAssembly memory, above the 4 GiB limit`);
+  return reasons;
+}
+
+/** dst ← LN(x + add) (see norm-problem.ts) on the wasm module; wasmNormReasons empty for this shape. */
+export function layerNormWasm(
+  x: Float32Array,
+  add: Float32Array | null,
+  dst: Float32Array,
+  rows: number,
+  n: number,
+  gamma: Float32Array,
+  beta: Float32Array,
+  eps: number,
+  threads: number,
+): void {
+  let rt = wasmRuntime()!;
+  if (rt.pool !== null && !rt.pool.healthy) {
+    dropRuntime(rt); // a worker died between calls: start over with a fresh memory and pool
+    rt = wasmRuntime()!;
+  }
+  const per = rowsPerItem(n);
+  const count = Math.ceil(rows / per);
+  let at = rt.mem.callStart; // after the packed weights and the attention plan arena
+  const take = (bytes: number): number => {
+    const p = at;
+    at = p + align64(bytes);
+    return p;
+  };
+  const desc = take(ROWS_WORDS * 4);
+  const itemsPtr = take(count * ROWS_ITEM_WORDS * 4);
+  const gPtr = take(n * 4);
+  const bPtr = take(n * 4);
+  const xPtr = take(rows * n * 4);
+  const aPtr = add === null ? 0 : take(rows * n * 4);
+  rt.mem.ensure(at + 64);
+
+  const buf = rt.memory.buffer;
+  const i32 = new Int32Array(buf);
+  const f32 = new Float32Array(buf);
+  const d = desc / 4; // the ROWS descriptor (assembly/layout.mjs)
+  i32[d + ROWS.X] = xPtr;
+  i32[d + ROWS.ADD] = aPtr;
+  i32[d + ROWS.GAMMA] = gPtr;
+  i32[d + ROWS.BETA] = bPtr;
+  i32[d + ROWS.N] = n;
+  f32[d + ROWS.EPS] = eps;
+  for (let k = 0; k < count; k++) {
+    const w = itemsPtr / 4 + k * ROWS_ITEM_WORDS; // item k (ROWS_ITEM)
+    i32[w + ROWS_ITEM.DESC] = desc;
+    i32[w + ROWS_ITEM.ROW_BEGIN] = k * per;
+    i32[w + ROWS_ITEM.ROW_END] = Math.min(rows, (k + 1) * per);
+  }
+  f32.set(gamma, gPtr / 4);
+  f32.set(beta, bPtr / 4);
+  f32.set(x, xPtr / 4);
+  if (add !== null) f32.set(add, aPtr / 4);
+
+  if (threads <= 1 || count <= 1) {
+    rt.kernel.rowsItems(itemsPtr, count, at);
+  } else {
+    try {
+      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+      rt.pool.ensure(threads - 1);
+      rt.pool.run({ runItem: rt.kernel.rowsItem }, threads, itemsPtr, count, at, 0, 10 * per * n, 2);
+    } catch (e) {
+      if (!(e instanceof PoolError)) throw e;
+      dropRuntime(rt); // as in wasm.ts: a dead or stuck worker may still hold this memory
+      throw new PoolError(`${e.message}. This layerNorm() result is lost; the next call starts a new pool`);
+    }
+  }
+  dst.set(f32.subarray(xPtr / 4, xPtr / 4 + rows * n)); // with add, dst is x (layerNorm() checks)
+}
