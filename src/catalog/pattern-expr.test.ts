@@ -29,6 +29,13 @@ describe("patterns written as the API call", () => {
 
   it("unknown names list the factories; mask is refused with the reason", () => {
     expect(() => parsePattern("foo(1)")).toThrow(/unknown pattern "foo".*slidingWindow/);
+    expect(() => parsePattern("foo(1)")).not.toThrow(/did you mean/); // nothing near
+    // a typo or the wrong case names the factory meant
+    expect(() => parsePattern("longfromer(window=4)")).toThrow(
+      /unknown pattern "longfromer".*: did you mean "longformer"\?$/,
+    );
+    expect(() => parsePattern("bigbird(blockSize=16)")).toThrow(/did you mean "bigBird"\?$/);
+    expect(() => parsePattern("slidingwindow(left=1, right=1)")).toThrow(/did you mean "slidingWindow"\?$/);
     expect(() => parsePattern("mask()")).toThrow(/needs a JavaScript function/);
   });
 

@@ -12,6 +12,7 @@
 
 import type { Pattern } from "../index.js";
 import { patterns } from "../index.js";
+import { didYouMean } from "../options.js";
 
 export const PATTERN_FORM =
   'a pattern call as in the API, e.g. "causal()", "slidingWindow(left=64, right=0)", "union(causal(), globalTokens([0]))"';
@@ -194,7 +195,10 @@ function invoke(name: string, args: Value[], parser?: Parser): Pattern {
         ? "patterns.mask needs a JavaScript function and cannot be written on the command line"
         : `unknown pattern "${name}"`;
     const where = parser ? ` in ${JSON.stringify(parser.src)}` : "";
-    throw new PatternExpressionError(`pattern: ${why}${where}; expected one of ${factoryNames().join(", ")}`);
+    const near = name === "mask" ? null : didYouMean(name, factoryNames());
+    throw new PatternExpressionError(
+      `pattern: ${why}${where}; expected one of ${factoryNames().join(", ")}${near === null ? "" : `: did you mean "${near}"?`}`,
+    );
   }
   return (f as (...a: Value[]) => Pattern)(...args);
 }

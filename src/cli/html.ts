@@ -119,9 +119,7 @@ warms the caches and gives the peak memory (getrusage max RSS after it − RSS b
 inputs already allocated: outputs, plans, scratch and backend buffers; peaks under 1 MiB are below the
 noise floor and not drawn), then one GC and at least 3 timed calls (more while under 0.5 s; no GC between them: a forced GC's
 concurrent sweeping would be timed in the next call);
-that process's value is their median. The sizes each fit uses are measured again in ${REPEAT_PROCESSES} more
-processes, round-robin over every mechanism and size, and a point is the smallest of its processes'
-medians (a whole process can run slow: memory placement, a busy neighbour). Time is the process's CPU time (user + system), which other processes on a
+that process's value is their median. ${repeatText(o.repeatProcesses ?? REPEAT_PROCESSES)} Time is the process's CPU time (user + system), which other processes on a
 shared machine do not inflate (one thread: the kernel runs on the measuring thread); wall times are in
 the data files. Exponents are least-squares slopes on log-log axes over the ${FIT_POINTS} largest sizes each
 mechanism reached (a factor ${2 ** (FIT_POINTS - 1)} in n: where fixed per-call costs weigh least), ± the 95 % interval of the
@@ -149,4 +147,10 @@ node dist/cli/main.js bench --max-n 16384 --json scaling.json --csv scaling.csv
 node dist/cli/main.js report --out report</pre>
 </body></html>
 `;
+}
+
+/** How the fitted sizes were repeated across processes (0: not, as --quick). */
+function repeatText(k: number): string {
+  if (k === 0) return "Each point is one process (no repeat processes in this run).";
+  return `The sizes each fit uses are measured again in ${k} more processes, round-robin over every mechanism and size, and a point is the smallest of its processes' medians (a whole process can run slow: memory placement, a busy neighbour).`;
 }

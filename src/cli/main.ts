@@ -207,6 +207,7 @@ export function program(): Command {
         maxN: o.maxN ?? (quick ? 256 : 65536),
         runSeconds: quick ? 0.5 : 1,
         totalSeconds: o.totalSeconds ?? (quick ? 10 : 150),
+        repeatProcesses: quick ? 0 : undefined, // --quick: one process per point (its exponents are not growth classes anyway)
         progress: o.progress,
         scaling: SCALING_MECHANISMS,
         log: err,

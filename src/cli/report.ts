@@ -26,6 +26,8 @@ export interface ReportOptions {
   maxN: number;
   runSeconds: number;
   totalSeconds: number;
+  /** Extra processes per fitted size (scaling.ts; undefined: its default). */
+  repeatProcesses?: number;
   progress: boolean;
   /** Mechanisms measured for the scaling plot. */
   scaling: string[];
@@ -94,6 +96,7 @@ export async function runReport(
     runSeconds: o.runSeconds,
     totalSeconds: o.totalSeconds,
     progress: o.progress,
+    repeatProcesses: o.repeatProcesses,
   });
   const scalingSvg = await vegaLiteToSvg(scalingSpec(scaling.points, scaling.fits));
   const scalingFiles = [

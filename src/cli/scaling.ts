@@ -34,6 +34,8 @@ export interface ScalingOptions {
   totalSeconds: number;
   /** Show a progress bar on stderr (when it is a terminal). */
   progress: boolean;
+  /** Extra processes per fitted size (default REPEAT_PROCESSES; 0: one process per point, as --quick). */
+  repeatProcesses?: number;
 }
 
 export interface Fit {
@@ -274,8 +276,9 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
   }
   // the fitted sizes again, in more processes, round-robin over mechanisms and sizes
   const again = swept.flatMap((s) => s.runs.slice(-FIT_POINTS).map((runs) => ({ s, runs })));
-  bar?.setTotal(ns.length * options.mechanisms.length + REPEAT_PROCESSES * again.length);
-  for (let k = 0; k < REPEAT_PROCESSES; k++) {
+  const repeats = options.repeatProcesses ?? REPEAT_PROCESSES;
+  bar?.setTotal(ns.length * options.mechanisms.length + repeats * again.length);
+  for (let k = 0; k < repeats; k++) {
     for (const { s, runs } of again) {
       bar?.update({ mechanism: s.m.id, n: runs[0].n });
       runs.push(await runChild(spec(s.m, runs[0].n)));
@@ -291,7 +294,7 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
     fits.push(fitOf(m, mine, stopped));
   }
   const { mechanisms, progress: _p, ...rest } = options;
-  return { options: { ...rest, mechanisms: mechanisms.map((m) => m.id) }, points, fits };
+  return { options: { ...rest, repeatProcesses: repeats, mechanisms: mechanisms.map((m) => m.id) }, points, fits };
 }
 
 export function scalingCsv(r: ScalingResult): string {
