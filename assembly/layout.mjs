@@ -73,7 +73,7 @@ export const STRUCTS = {
       ["ACT_COLS", "columns [0, ACT_COLS) get the activation"],
     ],
   },
-  /** One row-wise call: LayerNorm with the residual add (src/backends/wasm/norm.ts writes, assembly/norm.ts reads). */
+  /** One row-wise call: LayerNorm with the residual add (src/backends/wasm/norm.ts writes, assembly/norm.ts reads), or split + RoPE (wasm/rope.ts, assembly/rope.ts). */
   ROWS: {
     words: 16,
     fields: [
@@ -83,6 +83,15 @@ export const STRUCTS = {
       ["BETA", "beta [n]"],
       ["N", "features per row"],
       ["EPS", "LayerNorm epsilon", "f32"],
+      ["KIND", "0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts)"],
+      ["Q", "split: q [B, H, L, D] (X is qkv [B·L, 3·H·D])"],
+      ["K", "split: k [B, H, L, D]"],
+      ["V", "split: v [B, H, L, D]"],
+      ["COS", "split: cos [L, D/2]"],
+      ["SIN", "split: sin [L, D/2]"],
+      ["L", "split: tokens per sequence"],
+      ["H", "split: heads"],
+      ["D", "split: head size (even)"],
     ],
   },
   /** One row-wise work item. */

@@ -60,6 +60,15 @@ export const ROWS_GAMMA: usize = 8; // i32: gamma [n]
 export const ROWS_BETA: usize = 12; // i32: beta [n]
 export const ROWS_N: usize = 16; // i32: features per row
 export const ROWS_EPS: usize = 20; // f32: LayerNorm epsilon
+export const ROWS_KIND: usize = 24; // i32: 0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts)
+export const ROWS_Q: usize = 28; // i32: split: q [B, H, L, D] (X is qkv [B·L, 3·H·D])
+export const ROWS_K: usize = 32; // i32: split: k [B, H, L, D]
+export const ROWS_V: usize = 36; // i32: split: v [B, H, L, D]
+export const ROWS_COS: usize = 40; // i32: split: cos [L, D/2]
+export const ROWS_SIN: usize = 44; // i32: split: sin [L, D/2]
+export const ROWS_L: usize = 48; // i32: split: tokens per sequence
+export const ROWS_H: usize = 52; // i32: split: heads
+export const ROWS_D: usize = 56; // i32: split: head size (even)
 
 // ROWS_ITEM descriptor: 4 words
 export const ROWS_ITEM_BYTES: usize = 16;

@@ -19,9 +19,11 @@ import {
   ROWS_ITEM_DESC,
   ROWS_ITEM_ROW_BEGIN,
   ROWS_ITEM_ROW_END,
+  ROWS_KIND,
   ROWS_N,
   ROWS_X,
 } from "./layout";
+import { ropeRows } from "./rope";
 
 // @ts-ignore: decorator
 @inline
@@ -101,11 +103,15 @@ function normRow(x: usize, add: usize, n: i32, gamma: usize, beta: usize, eps: f
   }
 }
 
-/** Runs one row item (the pool's entry 2). */
+/** Runs one row item (the pool's entry 2): LayerNorm, or split + RoPE when the descriptor's KIND is 1. */
 export function rowsItem(item: usize, scratch: usize): void {
   const desc = <usize>load<i32>(item, ROWS_ITEM_DESC);
   const r0 = load<i32>(item, ROWS_ITEM_ROW_BEGIN);
   const r1 = load<i32>(item, ROWS_ITEM_ROW_END);
+  if (load<i32>(desc, ROWS_KIND) === 1) {
+    ropeRows(desc, r0, r1); // split + RoPE (assembly/rope.ts)
+    return;
+  }
   const x = <usize>load<i32>(desc, ROWS_X);
   const add = <usize>load<i32>(desc, ROWS_ADD);
   const gamma = <usize>load<i32>(desc, ROWS_GAMMA);

@@ -11,12 +11,14 @@
  *              js         plain loops (js/gemm-js.ts)
  *   layerNorm  wasm       f64x2 sums on the worker pool (wasm/norm.ts); "auto" from 16,384 elements
  *              js         plain loops, float64 (js/norm.ts)
+ *   splitQkvRope wasm     f32x4 rows on the worker pool (wasm/rope.ts); "auto" from 32,768 elements
+ *              js         plain loops (js/rope.ts); both give the same bits
  * Adding a backend: its folder with its op(s), and its entry in the lists below.
  */
 import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
 import { availableCores } from "../platform.js";
 import type { AttentionResult } from "../types.js";
-import { jsAttention, jsLayerNorm, jsLinear } from "./js/op.js";
+import { jsAttention, jsLayerNorm, jsLinear, jsSplitRope } from "./js/op.js";
 import {
   LINEAR_ACTIVATIONS,
   type LinearActivation,
@@ -29,7 +31,8 @@ import type { NormProblem, NormRun } from "./norm-problem.js";
 import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync } from "./op.js";
 import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
-import { wasmAttention, wasmLayerNorm, wasmLinear } from "./wasm/op.js";
+import type { RopeProblem, RopeRun } from "./rope-problem.js";
+import { wasmAttention, wasmLayerNorm, wasmLinear, wasmSplitRope } from "./wasm/op.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
 export { LINEAR_ACTIVATIONS, type LinearActivation, type LinearReport } from "./linear-problem.js";
@@ -57,6 +60,9 @@ export const LINEAR_OPS: readonly Op<LinearProblem, LinearRun>[] = [nativeLinear
 
 /** LayerNorm ops, fastest first. */
 export const NORM_OPS: readonly Op<NormProblem, NormRun>[] = [wasmLayerNorm, jsLayerNorm];
+
+/** Split + RoPE ops, fastest first (same bits). */
+export const ROPE_OPS: readonly Op<RopeProblem, RopeRun>[] = [wasmSplitRope, jsSplitRope];
 
 export const BACKEND_NAMES = namesOf(ATTENTION_OPS) as readonly ("auto" | "wasm" | "js" | "reference" | "webgpu")[];
 export const LINEAR_BACKEND_NAMES = namesOf(LINEAR_OPS) as readonly ("auto" | "native" | "wasm" | "js")[];
@@ -261,4 +267,60 @@ export function layerNorm(
   const p: NormProblem = { x, add, dst, rows, n, gamma, beta, eps, threads };
   runChoice(NORM_OPS, choose(NORM_OPS, backend, p, NORM), p, NORM, backend === "auto", () => {});
   return dst;
+}
+
+// ---- splitQkvRope ----
+
+const ROPE: ChooseContext = { async: false, option: "options.backend", what: "this splitQkvRope" };
+
+/**
+ * ModernBERT's split of the fused projection with rotary embeddings: qkv [B·L, 3·H·D] (HF's
+ * view [B, L, 3, H, D]) → q, k, v [B, H, L, D], RoPE at position i (the index in the sequence,
+ * padding included) on q and k in the rotate_half form with HF's float32 rounding; cos, sin
+ * [≥ L, D/2]. `options.backend` picks the op (ROPE_OPS; "auto": wasm from 32,768 elements of
+ * qkv). Every op gives the same bits (NaN payloads aside).
+ */
+export function splitQkvRope(
+  qkv: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  B: number,
+  L: number,
+  H: number,
+  D: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  options?: NormOptions,
+): void {
+  checkInt("B", B, 0);
+  checkInt("L", L, 0);
+  checkInt("H", H, 1);
+  checkInt("D", D, 2);
+  if (D % 2 !== 0) throw new AttentionArgumentError("D", D, "an even head size");
+  const n = B * L * H * D;
+  checkArray("qkv", qkv, 3 * n, `3 · B · L · H · D = 3 · ${B} · ${L} · ${H} · ${D}`);
+  checkArray("q", q, n, "B · L · H · D");
+  checkArray("k", k, n, "B · L · H · D");
+  checkArray("v", v, n, "B · L · H · D");
+  if (cos.length < L * (D / 2) || !(cos instanceof Float32Array))
+    throw new AttentionArgumentError("cos", cos, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
+  if (sin.length < L * (D / 2) || !(sin instanceof Float32Array))
+    throw new AttentionArgumentError("sin", sin, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
+  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
+  let backend = o.backend ?? "auto";
+  if (backend === "native") backend = "auto";
+  if (!(namesOf(ROPE_OPS) as readonly string[]).includes(backend)) {
+    throw new AttentionArgumentError(
+      "options.backend",
+      backend,
+      namesOf(ROPE_OPS)
+        .map((b) => `"${b}"`)
+        .join(", "),
+    );
+  }
+  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  if (n === 0) return;
+  const p: RopeProblem = { qkv, q, k, v, B, L, H, D, cos, sin, threads };
+  runChoice(ROPE_OPS, choose(ROPE_OPS, backend, p, ROPE), p, ROPE, backend === "auto", () => {});
 }

@@ -6,9 +6,11 @@ import { cleanInputs, finishAll } from "../nonfinite.js";
 import type { NormProblem, NormRun } from "../norm-problem.js";
 import type { Op } from "../op.js";
 import { type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
+import type { RopeProblem, RopeRun } from "../rope-problem.js";
 import { withEpilogue } from "./activation.js";
 import { linearJs } from "./gemm-js.js";
 import { layerNormJs } from "./norm.js";
+import { splitQkvRopeJs } from "./rope.js";
 import { type HeadTask, runHead, TiledScratch } from "./tiled.js";
 
 export const jsAttention: Op<Problem, AttentionResult> = {
@@ -68,6 +70,15 @@ export const jsLayerNorm: Op<NormProblem, NormRun> = {
   notSupportedReasons: () => [],
   run(p) {
     layerNormJs(p.x, p.add, p.dst, p.rows, p.n, p.gamma, p.beta, p.eps);
+    return { backend: "js", threads: 1 };
+  },
+};
+
+export const jsSplitRope: Op<RopeProblem, RopeRun> = {
+  name: "js",
+  notSupportedReasons: () => [],
+  run(p) {
+    splitQkvRopeJs(p.qkv, p.q, p.k, p.v, p.B, p.L, p.H, p.D, p.cos, p.sin);
     return { backend: "js", threads: 1 };
   },
 };

@@ -69,6 +69,15 @@ export const ROWS = {
   BETA: 3, // beta [n]
   N: 4, // features per row
   EPS: 5, // LayerNorm epsilon
+  KIND: 6, // 0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts)
+  Q: 7, // split: q [B, H, L, D] (X is qkv [B·L, 3·H·D])
+  K: 8, // split: k [B, H, L, D]
+  V: 9, // split: v [B, H, L, D]
+  COS: 10, // split: cos [L, D/2]
+  SIN: 11, // split: sin [L, D/2]
+  L: 12, // split: tokens per sequence
+  H: 13, // split: heads
+  D: 14, // split: head size (even)
 } as const;
 
 /** ROWS_ITEM descriptor: 4 words; field → word index (f32 fields: none). */

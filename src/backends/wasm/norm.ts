@@ -76,6 +76,7 @@ export function layerNormWasm(
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
   const d = desc / 4; // the ROWS descriptor (assembly/layout.mjs)
+  i32[d + ROWS.KIND] = 0; // LayerNorm (assembly/norm.ts)
   i32[d + ROWS.X] = xPtr;
   i32[d + ROWS.ADD] = aPtr;
   i32[d + ROWS.GAMMA] = gPtr;

@@ -10,8 +10,10 @@ import { cleanInputs } from "../nonfinite.js";
 import type { NormProblem, NormRun } from "../norm-problem.js";
 import type { Op } from "../op.js";
 import { effectiveThreads, type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
+import type { RopeProblem, RopeRun } from "../rope-problem.js";
 import { linearWasm, wasmGemmReasons } from "./gemm.js";
 import { layerNormWasm, wasmNormReasons } from "./norm.js";
+import { splitQkvRopeWasm, wasmRopeReasons } from "./rope.js";
 import { runWasm, wasmHostReasons, wasmNeeds } from "./wasm.js";
 
 /** Below this many scored pairs a defaulted thread count runs on one thread (waking workers costs more). */
@@ -86,6 +88,22 @@ export const wasmLayerNorm: Op<NormProblem, NormRun> = {
     p.rows * p.n < SMALL_NORM ? [`${p.rows * p.n} elements: below ${SMALL_NORM}, js is faster`] : [],
   run(p) {
     layerNormWasm(p.x, p.add, p.dst, p.rows, p.n, p.gamma, p.beta, p.eps, p.threads);
+    return { backend: "wasm", threads: p.threads };
+  },
+};
+
+/** Below this many elements of qkv "auto" keeps split + RoPE in TypeScript (the copies in and out cost more than they save). */
+const SMALL_ROPE = 1 << 15;
+
+export const wasmSplitRope: Op<RopeProblem, RopeRun> = {
+  name: "wasm",
+  notSupportedReasons: (p) => wasmRopeReasons(p.B, p.L, p.H, p.D, p.threads),
+  autoDeclines: (p) => {
+    const n = 3 * p.B * p.L * p.H * p.D;
+    return n < SMALL_ROPE ? [`${n} elements: below ${SMALL_ROPE}, js is faster`] : [];
+  },
+  run(p) {
+    splitQkvRopeWasm(p.qkv, p.q, p.k, p.v, p.B, p.L, p.H, p.D, p.cos, p.sin, p.threads);
     return { backend: "wasm", threads: p.threads };
   },
 };

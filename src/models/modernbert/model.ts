@@ -155,7 +155,7 @@ export async function modernBertForward(
       lin(hn, rows, lw.wqkv, qkv);
       const ts = now();
       const { cos, sin } = ropeFor(c.ropeTheta[layer], D, L);
-      splitQkvRope(qkv, q, k, v, B, L, H, D, cos, sin);
+      splitQkvRope(qkv, q, k, v, B, L, H, D, cos, sin, lo);
       const local = mode === "model" && !c.global[layer];
       const plan = local
         ? plans.plan(`window:${half}`, () => plans.restrict(slidingWindow({ left: half, right: half })))

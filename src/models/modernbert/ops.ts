@@ -9,6 +9,7 @@
  *  - LayerNorm into a separate buffer (pre-norm keeps the residual stream);
  *  - GeGLU: [a | g] = x Wiᵀ, out = act(a) · g.
  */
+import { type NormOptions, splitQkvRope as splitRope } from "../../backends/dispatch.js";
 import type { Activation } from "../config.js";
 import { erf } from "../ops.js";
 
@@ -39,7 +40,9 @@ export function ropeTables(theta: number, D: number, L: number): { cos: Float32A
 /**
  * qkv [B·L, 3·H·D] (HF's view [B, L, 3, H, D]: column s·H·D + h·D + d, s = 0 q, 1 k, 2 v) →
  * q, k, v [B, H, L, D], RoPE at position i (the index in the row, padding included) applied to
- * q and k. cos, sin: [≥ L, D/2].
+ * q and k. cos, sin: [≥ L, D/2]. Runs on the dispatcher's splitQkvRope (src/backends/dispatch.ts:
+ * wasm SIMD on the worker pool from 32,768 elements, else the js loops of src/backends/js/rope.ts;
+ * same bits); `options` as a linear layer's (backend "js" stays js).
  */
 export function splitQkvRope(
   qkv: Float32Array,
@@ -52,34 +55,9 @@ export function splitQkvRope(
   D: number,
   cos: Float32Array,
   sin: Float32Array,
+  options?: NormOptions,
 ): void {
-  const HD = H * D;
-  const half = D / 2;
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < L; i++) {
-      const src = (b * L + i) * 3 * HD; // qkv: [B·L, 3·H·D]
-      const t = i * half; // cos, sin: [L, D/2]
-      for (let h = 0; h < H; h++) {
-        const dst = ((b * H + h) * L + i) * D; // q, k, v: [B, H, L, D]
-        const sq = src + h * D;
-        const sk = src + HD + h * D;
-        const sv = src + 2 * HD + h * D;
-        for (let j = 0; j < half; j++) {
-          const c = cos[t + j];
-          const s = sin[t + j];
-          const q1 = qkv[sq + j];
-          const q2 = qkv[sq + half + j];
-          q[dst + j] = f32(q1 * c) - f32(q2 * s);
-          q[dst + half + j] = f32(q2 * c) + f32(q1 * s);
-          const k1 = qkv[sk + j];
-          const k2 = qkv[sk + half + j];
-          k[dst + j] = f32(k1 * c) - f32(k2 * s);
-          k[dst + half + j] = f32(k2 * c) + f32(k1 * s);
-        }
-        for (let d = 0; d < D; d++) v[dst + d] = qkv[sv + d];
-      }
-    }
-  }
+  splitRope(qkv, q, k, v, B, L, H, D, cos, sin, options);
 }
 
 const SQRT_HALF = Math.SQRT1_2;

@@ -1,0 +1,116 @@
+/**
+ * splitQkvRope() on the wasm module (assembly/rope.ts): rows of qkv cut into items, run on the
+ * worker pool through the row-wise entry (pool entry 2, ROWS descriptor with KIND = 1).
+ * Per-call layout (bytes, from WasmMemory.callStart):
+ * descriptor [ROWS] | items [count, ROWS_ITEM] | cos [L, D/2] | sin [L, D/2] | qkv [B·L, 3·H·D] | q | k | v [B, H, L, D].
+ * Items own disjoint rows and every element is computed alone, so results do not depend on `threads`.
+ */
+import { CTL_OFFSET, MAX_BYTES, ROWS, ROWS_ITEM, ROWS_ITEM_WORDS, ROWS_WORDS } from "./layout.js";
+import { PoolError, WorkerPool } from "./pool.js";
+import { dropRuntime, wasmHostReasons, wasmRuntime } from "./wasm.js";
+
+/** Elements of qkv per item (about 10 rows of 3 · 768): enough to amortise a claim, small enough to balance. */
+const ITEM_ELEMS = 1 << 15;
+
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
+
+function rowsPerItem(H: number, D: number): number {
+  return Math.max(1, Math.ceil(ITEM_ELEMS / (3 * H * D)));
+}
+
+function layoutBytes(B: number, L: number, H: number, D: number): number {
+  const count = Math.ceil((B * L) / rowsPerItem(H, D));
+  const n = B * L * H * D;
+  return ROWS_WORDS * 4 + align64(count * ROWS_ITEM_WORDS * 4) + 2 * align64(L * (D / 2) * 4) + 6 * align64(n * 4) + 64;
+}
+
+/** Why the wasm split + RoPE cannot run this shape here (empty when it can). */
+export function wasmRopeReasons(B: number, L: number, H: number, D: number, threads: number): string[] {
+  const reasons = wasmHostReasons(threads);
+  if (reasons.length > 0) return reasons;
+  const need = layoutBytes(B, L, H, D);
+  if (need > MAX_BYTES) reasons.push(`this split needs ${need} bytes of WebAssembly memory, above the 4 GiB limit`);
+  return reasons;
+}
+
+/** q, k, v ← split + RoPE of qkv (see rope-problem.ts) on the wasm module; wasmRopeReasons empty for this shape. */
+export function splitQkvRopeWasm(
+  qkv: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  B: number,
+  L: number,
+  H: number,
+  D: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  threads: number,
+): void {
+  let rt = wasmRuntime()!;
+  if (rt.pool !== null && !rt.pool.healthy) {
+    dropRuntime(rt); // a worker died between calls: start over with a fresh memory and pool
+    rt = wasmRuntime()!;
+  }
+  const rows = B * L;
+  const per = rowsPerItem(H, D);
+  const count = Math.ceil(rows / per);
+  const n = rows * H * D; // elements of each of q, k, v
+  const tab = L * (D / 2); // the rows of cos, sin that are read
+  let at = rt.mem.callStart; // after the packed weights and the attention plan arena
+  const take = (bytes: number): number => {
+    const p = at;
+    at = p + align64(bytes);
+    return p;
+  };
+  const desc = take(ROWS_WORDS * 4);
+  const itemsPtr = take(count * ROWS_ITEM_WORDS * 4);
+  const cPtr = take(tab * 4);
+  const sPtr = take(tab * 4);
+  const xPtr = take(3 * n * 4);
+  const qPtr = take(n * 4);
+  const kPtr = take(n * 4);
+  const vPtr = take(n * 4);
+  rt.mem.ensure(at + 64);
+
+  const buf = rt.memory.buffer;
+  const i32 = new Int32Array(buf);
+  const f32 = new Float32Array(buf);
+  const d = desc / 4; // the ROWS descriptor (assembly/layout.mjs)
+  i32[d + ROWS.KIND] = 1;
+  i32[d + ROWS.X] = xPtr;
+  i32[d + ROWS.Q] = qPtr;
+  i32[d + ROWS.K] = kPtr;
+  i32[d + ROWS.V] = vPtr;
+  i32[d + ROWS.COS] = cPtr;
+  i32[d + ROWS.SIN] = sPtr;
+  i32[d + ROWS.L] = L;
+  i32[d + ROWS.H] = H;
+  i32[d + ROWS.D] = D;
+  for (let it = 0; it < count; it++) {
+    const w = itemsPtr / 4 + it * ROWS_ITEM_WORDS; // item it (ROWS_ITEM)
+    i32[w + ROWS_ITEM.DESC] = desc;
+    i32[w + ROWS_ITEM.ROW_BEGIN] = it * per;
+    i32[w + ROWS_ITEM.ROW_END] = Math.min(rows, (it + 1) * per);
+  }
+  f32.set(cos.subarray(0, tab), cPtr / 4);
+  f32.set(sin.subarray(0, tab), sPtr / 4);
+  f32.set(qkv.subarray(0, 3 * n), xPtr / 4);
+
+  if (threads <= 1 || count <= 1) {
+    rt.kernel.rowsItems(itemsPtr, count, at);
+  } else {
+    try {
+      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
+      rt.pool.ensure(threads - 1);
+      rt.pool.run({ runItem: rt.kernel.rowsItem }, threads, itemsPtr, count, at, 0, 10 * per * 3 * H * D, 2);
+    } catch (e) {
+      if (!(e instanceof PoolError)) throw e;
+      dropRuntime(rt); // as in wasm.ts: a dead or stuck worker may still hold this memory
+      throw new PoolError(`${e.message}. This splitQkvRope() result is lost; the next call starts a new pool`);
+    }
+  }
+  q.set(f32.subarray(qPtr / 4, qPtr / 4 + n));
+  k.set(f32.subarray(kPtr / 4, kPtr / 4 + n));
+  v.set(f32.subarray(vPtr / 4, vPtr / 4 + n));
+}
