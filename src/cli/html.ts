@@ -7,7 +7,7 @@ import type { Figure } from "../catalog/figures.js";
 import type { Mechanism } from "../catalog/mechanisms.js";
 import { escapeXml } from "../viz/svg.js";
 import { bytesText, type CostRow, si } from "./cost.js";
-import { FIT_POINTS, FLAG_TOLERANCE, fitCaveat, REPEAT_PROCESSES, type ScalingResult } from "./scaling.js";
+import { FIT_POINTS, FLAG_TOLERANCE, fitCaveat, MIN_FIT_N, REPEAT_PROCESSES, type ScalingResult } from "./scaling.js";
 
 export interface ReportPage {
   generated: string;
@@ -122,7 +122,7 @@ concurrent sweeping would be timed in the next call);
 that process's value is their median. ${repeatText(o.repeatProcesses ?? REPEAT_PROCESSES)} Time is the process's CPU time (user + system), which other processes on a
 shared machine do not inflate (one thread: the kernel runs on the measuring thread); wall times are in
 the data files. Exponents are least-squares slopes on log-log axes over the ${FIT_POINTS} largest sizes each
-mechanism reached (a factor ${2 ** (FIT_POINTS - 1)} in n: where fixed per-call costs weigh least), ± the 95 % interval of the
+mechanism reached from n = ${MIN_FIT_N} (a factor up to ${2 ** (FIT_POINTS - 1)} in n: where fixed per-call costs weigh least), ± the 95 % interval of the
 slope; the counted exponent is the slope of the scored pairs (from the plans, exact) over the same sizes.
 A measured exponent further from the counted one than its interval (and ${FLAG_TOLERANCE}) is flagged ⚑ with
 the reason. Dashed lines: O(n) and O(n²) through the geometric mean, at the smallest n where every

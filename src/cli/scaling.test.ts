@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mechanismById } from "../catalog/mechanisms.js";
 import { classOf, costRow } from "./cost.js";
-import { combineProcesses, fitOf, logFit, logSlope, sizes } from "./scaling.js";
+import { combineProcesses, fitOf, fitPoints, logFit, logSlope, sizes } from "./scaling.js";
 
 describe("fits and classes", () => {
   it("logSlope recovers the exponent of a power law", () => {
@@ -133,5 +133,13 @@ describe("fits and classes", () => {
     expect(p.peakBytes).toBe(10);
     expect(p.processSeconds).toBe(3);
     expect(combineProcesses([run(0.03, 5)]).seconds).toBe(0.03);
+  });
+
+  it("fit points: the 5 largest sizes from n = 1,024 up (dense to 8,192: 4 points), else the last ones", () => {
+    const ns = (a: number, b: number) => sizes(a, b).map((n) => ({ n }));
+    expect(fitPoints(ns(256, 65536)).map((p) => p.n)).toEqual([4096, 8192, 16384, 32768, 65536]);
+    expect(fitPoints(ns(256, 8192)).map((p) => p.n)).toEqual([1024, 2048, 4096, 8192]);
+    expect(fitPoints(ns(256, 2048)).map((p) => p.n)).toEqual([256, 512, 1024, 2048]); // fewer than 3 from 1,024
+    expect(fitPoints(ns(64, 256)).map((p) => p.n)).toEqual([64, 128, 256]); // --quick
   });
 });

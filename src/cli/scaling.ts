@@ -10,7 +10,7 @@
  * and a point's time is the smallest of its processes' medians: a process can be slow as a whole
  * (memory placement, a busy neighbour), which repeats inside it cannot show.
  * Fitted log-log exponents over the asymptotic range (the largest FIT_POINTS sizes reached,
- * a factor 16 in n) with a 95 % interval: time, peak memory, and the counted scored pairs over
+ * a factor 16 in n, from n = MIN_FIT_N up) with a 95 % interval: time, peak memory, and the counted scored pairs over
  * the same range; a measured exponent outside the counted one's reach is flagged with a reason.
  */
 import { execFile } from "node:child_process";
@@ -114,6 +114,16 @@ export function runChild(spec: ChildSpec): Promise<ChildResult> {
 /** Sizes of the time fit: the largest ones reached, a factor 16 in n, where the per-call floor weighs least. */
 export const FIT_POINTS = 5;
 
+/** Sizes below this are left out of a fit (unless that leaves fewer than 3): at n < 1,024 a call is mostly its fixed cost. */
+export const MIN_FIT_N = 1024;
+
+/** The points a time fit uses: the largest FIT_POINTS sizes reached, from MIN_FIT_N up where there are 3 such. */
+export function fitPoints<T extends { n: number }>(pts: T[]): T[] {
+  const last = pts.slice(-FIT_POINTS);
+  const large = last.filter((p) => p.n >= MIN_FIT_N);
+  return large.length >= 3 ? large : last;
+}
+
 /** Extra processes per fitted size (each point of a fit is measured by 1 + this many processes). */
 export const REPEAT_PROCESSES = 2;
 
@@ -187,7 +197,7 @@ export function flagOf(
 }
 
 export function fitOf(m: Mechanism, pts: ChildResult[], stopped: string): Fit {
-  const timePts = pts.slice(-FIT_POINTS);
+  const timePts = fitPoints(pts);
   const memPts = pts.slice(-Math.max(3, Math.ceil(pts.length / 2))).filter((p) => p.peakBytes >= 4 * 2 ** 20);
   const time = logFit(
     timePts.map((p) => p.n),
@@ -259,7 +269,8 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
       bar?.increment();
       if (i + 1 === ns.length) break;
       const prev = mine.length >= 2 ? mine[mine.length - 2] : null;
-      const growth = prev ? Math.max(2, r.seconds / Math.max(prev.seconds, 1e-4)) : 4;
+      // time × 2…4.5 per doubling of n (a slow process must not end a quadratic mechanism early)
+      const growth = prev ? Math.min(4.5, Math.max(2, r.seconds / Math.max(prev.seconds, 1e-4))) : 4;
       const next = r.seconds * growth;
       if (next > options.runSeconds) {
         stopped = `next n (${ns[i + 1]}) predicted ${next.toFixed(1)} s > ${options.runSeconds} s per run`;
@@ -275,7 +286,9 @@ export async function measureScaling(options: ScalingOptions): Promise<ScalingRe
     swept.push({ m, runs: mine.map((r) => [r]), stopped });
   }
   // the fitted sizes again, in more processes, round-robin over mechanisms and sizes
-  const again = swept.flatMap((s) => s.runs.slice(-FIT_POINTS).map((runs) => ({ s, runs })));
+  const again = swept.flatMap((s) =>
+    fitPoints(s.runs.map((runs) => ({ n: runs[0].n, runs }))).map(({ runs }) => ({ s, runs })),
+  );
   const repeats = options.repeatProcesses ?? REPEAT_PROCESSES;
   bar?.setTotal(ns.length * options.mechanisms.length + repeats * again.length);
   for (let k = 0; k < repeats; k++) {
