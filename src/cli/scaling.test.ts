@@ -142,4 +142,35 @@ describe("fits and classes", () => {
     expect(fitPoints(ns(256, 2048)).map((p) => p.n)).toEqual([256, 512, 1024, 2048]); // fewer than 3 from 1,024
     expect(fitPoints(ns(64, 256)).map((p) => p.n)).toEqual([64, 128, 256]); // --quick
   });
+
+  it("a flag below the counted exponent names the floor, and the kernel's rising rate when the floor alone does not explain it", () => {
+    const m = mechanismById("strided")!;
+    const point = (n: number, seconds: number, flops: number) => ({
+      mechanism: "strided",
+      n,
+      seconds,
+      wallSeconds: seconds,
+      samples: [seconds],
+      processSeconds: 1,
+      runs: 3,
+      peakBytes: 0,
+      scoredPairs: n ** 1.5,
+      allowedPairs: n ** 1.5,
+      flops,
+      workBytes: 0,
+      backend: "wasm",
+      threads: 1,
+    });
+    const floor = 1.6e-3;
+    // work ∝ n^1.5 done at a rate rising ∝ n^0.25: net time ∝ n^1.25, plus the floor
+    const pts = sizes(256, 65536).map((n) => point(n, floor + 1e-9 * n ** 1.25, 1e-9 * n ** 1.5 * 1e9));
+    const f = fitOf(m, pts, "test");
+    expect(f.countedExponent).toBeCloseTo(1.5, 6);
+    expect(f.flag).toMatch(/per-call floor/);
+    expect(f.flag).toMatch(/without the floor it is still 1\.2\d: the kernel's rate rises with n/);
+    // the floor alone: a constant rate, time = floor + c·n^1.5
+    const flat = sizes(256, 65536).map((n) => point(n, 5e-3 + 1e-11 * n ** 1.5, n ** 1.5));
+    const g = fitOf(m, flat, "test");
+    if (g.flag !== undefined) expect(g.flag).not.toMatch(/rate rises/);
+  });
 });
