@@ -105,6 +105,15 @@ function bigBirdCheckpoint(layers, maxPositions) {
 
 /** safetensors bytes of `shapes` filled with U(-0.03, 0.03) (LayerNorm gains 1), a fixed LCG. */
 function serialise(shapes) {
+  return randomSafetensors(shapes, (name) => (name.endsWith("LayerNorm.weight") ? null : 0.06));
+}
+
+/**
+ * safetensors bytes of `shapes` (name → shape, float32), every tensor filled from one fixed LCG
+ * in header order: `scale(name, shape)` null → all ones (a norm's gain), else u · scale with u
+ * uniform in [-0.5, 0.5). The benches' random checkpoints (base-checkpoint, modernbert, reformer).
+ */
+export function randomSafetensors(shapes, scale) {
   const header = {};
   let off = 0;
   for (const [name, shape] of Object.entries(shapes)) {
@@ -122,10 +131,10 @@ function serialise(shapes) {
   for (const [name, meta] of Object.entries(header)) {
     const a = meta.data_offsets[0] / 4;
     const b = meta.data_offsets[1] / 4;
-    const gain = name.endsWith("LayerNorm.weight");
+    const k = scale(name, meta.shape);
     for (let i = a; i < b; i++) {
       s = (Math.imul(s, 1664525) + 1013904223) | 0;
-      data[i] = gain ? 1 : ((s >>> 8) / 2 ** 24 - 0.5) * 0.06; // U(-0.03, 0.03)
+      data[i] = k === null ? 1 : ((s >>> 8) / 2 ** 24 - 0.5) * k;
     }
   }
   return buf;

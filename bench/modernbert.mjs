@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { randomSafetensors } from "./base-checkpoint.mjs";
 import { fmt, median, printTable } from "./lib.mjs";
 
 const HIDDEN = 768;
@@ -48,29 +49,8 @@ function checkpoint(layers, maxPositions) {
     shapes[`${p}mlp.Wo.weight`] = [HIDDEN, INTER];
   }
   shapes["final_norm.weight"] = [HIDDEN];
-  const header = {};
-  let off = 0;
-  for (const [name, shape] of Object.entries(shapes)) {
-    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: "F32", shape, data_offsets: [off, off + bytes] };
-    off += bytes;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += " ";
-  const buf = new Uint8Array(8 + json.length + off);
-  new DataView(buf.buffer).setBigUint64(0, BigInt(json.length), true);
-  buf.set(new TextEncoder().encode(json), 8);
-  const data = new Float32Array(buf.buffer, 8 + json.length, off / 4);
-  let s = 12345;
-  for (const [name, meta] of Object.entries(header)) {
-    const a = meta.data_offsets[0] / 4;
-    const b = meta.data_offsets[1] / 4;
-    const gain = name.endsWith("norm.weight");
-    for (let i = a; i < b; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) | 0;
-      data[i] = gain ? 1 : ((s >>> 8) / 2 ** 24 - 0.5) * 0.07; // U(-0.035, 0.035): std 0.02, HF's init
-    }
-  }
+  // U(-0.035, 0.035): std 0.02, HF's init; norms' gains 1
+  const buf = randomSafetensors(shapes, (name) => (name.endsWith("norm.weight") ? null : 0.07));
   const config = {
     model_type: "modernbert",
     architectures: ["ModernBertModel"],

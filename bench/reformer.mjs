@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { randomSafetensors } from "./base-checkpoint.mjs";
 import { fmt, median, printTable } from "./lib.mjs";
 
 const H = 256;
@@ -81,29 +82,12 @@ function checkpoint() {
     shapes[`${p}feed_forward.output.dense.weight`] = [H, FF];
     shapes[`${p}feed_forward.output.dense.bias`] = [H];
   });
-  const header = {};
-  let off = 0;
-  for (const [name, shape] of Object.entries(shapes)) {
-    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
-    header[name] = { dtype: "F32", shape, data_offsets: [off, off + bytes] };
-    off += bytes;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += " ";
-  const buf = new Uint8Array(8 + json.length + off);
-  new DataView(buf.buffer).setBigUint64(0, BigInt(json.length), true);
-  buf.set(new TextEncoder().encode(json), 8);
-  const data = new Float32Array(buf.buffer, 8 + json.length, off / 4);
-  let s = 12345;
-  for (const [name, meta] of Object.entries(header)) {
-    const gain = name.endsWith("layer_norm.weight");
-    const fan = meta.shape.length === 2 && !name.includes("embeddings") ? meta.shape[1] : 4;
-    for (let i = meta.data_offsets[0] / 4; i < meta.data_offsets[1] / 4; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) | 0;
-      data[i] = gain ? 1 : (((s >>> 8) / 2 ** 24 - 0.5) * 2 * Math.sqrt(3)) / Math.sqrt(fan); // unit variance / fan-in
-    }
-  }
-  return buf;
+  // unit variance / fan-in (U(-½, ½) · 2√3 / √fan); layer norms' gains 1
+  return randomSafetensors(shapes, (name, shape) => {
+    if (name.endsWith("layer_norm.weight")) return null;
+    const fan = shape.length === 2 && !name.includes("embeddings") ? shape[1] : 4;
+    return (2 * Math.sqrt(3)) / Math.sqrt(fan);
+  });
 }
 
 async function child() {
