@@ -6,8 +6,8 @@
  * Items own disjoint rows and each row is summed in one fixed order, so results are bitwise
  * identical for any `threads`.
  */
-import { CTL_OFFSET, MAX_BYTES, ROWS, ROWS_ITEM, ROWS_ITEM_WORDS, ROWS_WORDS } from "./layout.js";
-import { PoolError, WorkerPool } from "./pool.js";
+import { MAX_BYTES, ROWS, ROWS_ITEM_WORDS, ROWS_WORDS } from "./layout.js";
+import { runRowItems } from "./row-items.js";
 import { dropRuntime, wasmHostReasons, wasmRuntime } from "./wasm.js";
 
 /** Elements per item (about 16 rows of 768 features): enough to amortise a claim, small enough to balance. */
@@ -83,29 +83,11 @@ export function layerNormWasm(
   i32[d + ROWS.BETA] = bPtr;
   i32[d + ROWS.N] = n;
   f32[d + ROWS.EPS] = eps;
-  for (let k = 0; k < count; k++) {
-    const w = itemsPtr / 4 + k * ROWS_ITEM_WORDS; // item k (ROWS_ITEM)
-    i32[w + ROWS_ITEM.DESC] = desc;
-    i32[w + ROWS_ITEM.ROW_BEGIN] = k * per;
-    i32[w + ROWS_ITEM.ROW_END] = Math.min(rows, (k + 1) * per);
-  }
   f32.set(gamma, gPtr / 4);
   f32.set(beta, bPtr / 4);
   f32.set(x, xPtr / 4);
   if (add !== null) f32.set(add, aPtr / 4);
 
-  if (threads <= 1 || count <= 1) {
-    rt.kernel.rowsItems(itemsPtr, count, at);
-  } else {
-    try {
-      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
-      rt.pool.ensure(threads - 1);
-      rt.pool.run({ runItem: rt.kernel.rowsItem }, threads, itemsPtr, count, at, 0, 10 * per * n, 2);
-    } catch (e) {
-      if (!(e instanceof PoolError)) throw e;
-      dropRuntime(rt); // as in wasm.ts: a dead or stuck worker may still hold this memory
-      throw new PoolError(`${e.message}. This layerNorm() result is lost; the next call starts a new pool`);
-    }
-  }
+  runRowItems(rt, { desc, itemsPtr, rows, per, at, threads }, 10 * per * n, "layerNorm()");
   dst.set(f32.subarray(xPtr / 4, xPtr / 4 + rows * n)); // with add, dst is x (layerNorm() checks)
 }

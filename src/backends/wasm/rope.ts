@@ -5,8 +5,8 @@
  * descriptor [ROWS] | items [count, ROWS_ITEM] | cos [L, D/2] | sin [L, D/2] | qkv [B·L, 3·H·D] | q | k | v [B, H, L, D].
  * Items own disjoint rows and every element is computed alone, so results do not depend on `threads`.
  */
-import { CTL_OFFSET, MAX_BYTES, ROWS, ROWS_ITEM, ROWS_ITEM_WORDS, ROWS_WORDS } from "./layout.js";
-import { PoolError, WorkerPool } from "./pool.js";
+import { MAX_BYTES, ROWS, ROWS_ITEM_WORDS, ROWS_WORDS } from "./layout.js";
+import { runRowItems } from "./row-items.js";
 import { dropRuntime, wasmHostReasons, wasmRuntime } from "./wasm.js";
 
 /** Elements of qkv per item (about 10 rows of 3 · 768): enough to amortise a claim, small enough to balance. */
@@ -87,29 +87,11 @@ export function splitQkvRopeWasm(
   i32[d + ROWS.L] = L;
   i32[d + ROWS.H] = H;
   i32[d + ROWS.D] = D;
-  for (let it = 0; it < count; it++) {
-    const w = itemsPtr / 4 + it * ROWS_ITEM_WORDS; // item it (ROWS_ITEM)
-    i32[w + ROWS_ITEM.DESC] = desc;
-    i32[w + ROWS_ITEM.ROW_BEGIN] = it * per;
-    i32[w + ROWS_ITEM.ROW_END] = Math.min(rows, (it + 1) * per);
-  }
   f32.set(cos.subarray(0, tab), cPtr / 4);
   f32.set(sin.subarray(0, tab), sPtr / 4);
   f32.set(qkv.subarray(0, 3 * n), xPtr / 4);
 
-  if (threads <= 1 || count <= 1) {
-    rt.kernel.rowsItems(itemsPtr, count, at);
-  } else {
-    try {
-      if (rt.pool === null) rt.pool = new WorkerPool(rt.module, rt.memory, CTL_OFFSET);
-      rt.pool.ensure(threads - 1);
-      rt.pool.run({ runItem: rt.kernel.rowsItem }, threads, itemsPtr, count, at, 0, 10 * per * 3 * H * D, 2);
-    } catch (e) {
-      if (!(e instanceof PoolError)) throw e;
-      dropRuntime(rt); // as in wasm.ts: a dead or stuck worker may still hold this memory
-      throw new PoolError(`${e.message}. This splitQkvRope() result is lost; the next call starts a new pool`);
-    }
-  }
+  runRowItems(rt, { desc, itemsPtr, rows, per, at, threads }, 10 * per * 3 * H * D, "splitQkvRope()");
   q.set(f32.subarray(qPtr / 4, qPtr / 4 + n));
   k.set(f32.subarray(kPtr / 4, kPtr / 4 + n));
   v.set(f32.subarray(vPtr / 4, vPtr / 4 + n));

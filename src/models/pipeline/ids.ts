@@ -71,3 +71,41 @@ export function maskIdOf(given: unknown, fromTokenizer: number | null, raw: Reco
     "the mask token's id: the model has no tokenizer and its config no mask_token_id (e.g. { maskTokenId: 999 }, CLI --mask-id 999)",
   );
 }
+
+/** How a pipeline names tokens: the tokenizer's names and specials, else `#id` and the config's special ids. */
+export function tokenNaming(
+  tok: {
+    special: Set<number>;
+    idToToken(id: number): string;
+    decode(ids: number[], skipSpecial?: boolean): string;
+  } | null,
+  raw: Record<string, unknown>,
+): { specialIds: Set<number>; tokenOf(id: number): string; decode(ids: number[], skipSpecial: boolean): string } {
+  /** Ids that are special tokens (skipped by token-classification): the tokenizer's, else the config's. */
+  const specialIds = new Set<number>(tok?.special ?? []);
+  if (tok === null) {
+    for (const k of ["bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id", "pad_token_id"]) {
+      const v = raw[k];
+      if (typeof v === "number") specialIds.add(v);
+    }
+  }
+  return {
+    specialIds,
+    tokenOf: (id) => (tok === null ? idText(id) : tok.idToToken(id)),
+    decode: (ids, skipSpecial) =>
+      tok === null
+        ? ids
+            .filter((id) => !(skipSpecial && specialIds.has(id)))
+            .map(idText)
+            .join(" ")
+        : tok.decode(ids, skipSpecial),
+  };
+}
+
+/** Rows `at` of logits [1, L, V]. */
+export function pick(logits: Float32Array, at: number[], L: number): Float32Array {
+  const V = logits.length / L;
+  const out = new Float32Array(at.length * V);
+  for (const [j, r] of at.entries()) out.set(logits.subarray(r * V, (r + 1) * V), j * V);
+  return out;
+}

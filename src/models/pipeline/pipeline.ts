@@ -11,7 +11,7 @@ import type { TaskOutput, TokenizerFiles } from "../encode.js";
 import { type LoadOptions, loadModel, type ModelSource } from "../load.js";
 import { type HeadKind, TASK_HEADS } from "../tasks/heads.js";
 import type { TaskInputs } from "../tasks/prepare.js";
-import { idsInput, idText, maskIdOf, vocabOf } from "./ids.js";
+import { idsInput, maskIdOf, pick, tokenNaming, vocabOf } from "./ids.js";
 import {
   type AggregationStrategy,
   aggregateEntities,
@@ -183,22 +183,7 @@ export async function pipeline(
   const maxLen = Math.min(model.maxLength, tokOrNull?.modelMaxLength ?? Number.POSITIVE_INFINITY);
   const id2label = (i: number) => model.labels[i] ?? `LABEL_${i}`;
   const vocab = vocabOf(model.config.raw);
-  /** Ids that are special tokens (skipped by token-classification): the tokenizer's, else the config's. */
-  const specialIds = new Set<number>(tokOrNull?.special ?? []);
-  if (tokOrNull === null) {
-    for (const k of ["bos_token_id", "eos_token_id", "cls_token_id", "sep_token_id", "pad_token_id"]) {
-      const v = model.config.raw[k];
-      if (typeof v === "number") specialIds.add(v);
-    }
-  }
-  const tokenOf = (id: number) => (tokOrNull === null ? idText(id) : tokOrNull.idToToken(id));
-  const decode = (ids: number[], skipSpecial: boolean) =>
-    tokOrNull === null
-      ? ids
-          .filter((id) => !(skipSpecial && specialIds.has(id)))
-          .map(idText)
-          .join(" ")
-      : tokOrNull.decode(ids, skipSpecial);
+  const { specialIds, tokenOf, decode } = tokenNaming(tokOrNull, model.config.raw);
 
   /** ids of one text with special tokens, truncated to maxLen (the closing specials kept). */
   const encodeText = (text: string) => {
@@ -411,12 +396,4 @@ export async function pipeline(
     },
   });
   return pipe;
-}
-
-/** Rows `at` of logits [1, L, V]. */
-function pick(logits: Float32Array, at: number[], L: number): Float32Array {
-  const V = logits.length / L;
-  const out = new Float32Array(at.length * V);
-  for (const [j, r] of at.entries()) out.set(logits.subarray(r * V, (r + 1) * V), j * V);
-  return out;
 }
