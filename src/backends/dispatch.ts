@@ -26,13 +26,14 @@ import {
   type LinearReport,
   type LinearRun,
 } from "./linear-problem.js";
-import { nativeLinear } from "./native/op.js";
+import { nativeLinear, nativeOptedIn } from "./native/op.js";
 import type { NormProblem, NormRun } from "./norm-problem.js";
 import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync } from "./op.js";
 import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
 import type { RopeProblem, RopeRun } from "./rope-problem.js";
 import { wasmAttention, wasmLayerNorm, wasmLinear, wasmSplitRope } from "./wasm/op.js";
+import { allocResident, freeResident } from "./wasm/resident.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
 export { LINEAR_ACTIVATIONS, type LinearActivation, type LinearReport } from "./linear-problem.js";
@@ -109,6 +110,26 @@ export function attentionOp(name: string): Op<Problem, AttentionResult> {
   const op = ATTENTION_OPS.find((o) => o.name === name);
   if (op === undefined) throw new Error(`no attention op "${name}"`);
   return op;
+}
+
+// ---- buffers the wasm ops use in place ----
+
+/**
+ * A work buffer of n floats for a run of calls (a model's forward) that the wasm ops read and
+ * write where it is, in the wasm module's memory (no copy in or out per call:
+ * src/backends/wasm/resident.ts), or a plain Float32Array where that cannot help: `backend`
+ * (the calls' option) names another op than wasm, the native GEMM is opted in, or this host
+ * keeps no shared wasm memory. Contents unspecified. Give it back with releaseWorkBuffer once no
+ * call will use it again.
+ */
+export function workBuffer(n: number, backend?: string): Float32Array {
+  const wasm = (backend === undefined || backend === "auto" || backend === "wasm") && !nativeOptedIn();
+  return (wasm ? allocResident(n) : null) ?? new Float32Array(n);
+}
+
+/** Ends a workBuffer's life (a plain array is left to the garbage collector). */
+export function releaseWorkBuffer(a: Float32Array): void {
+  freeResident(a);
 }
 
 // ---- linear ----

@@ -5,9 +5,9 @@
  */
 import { type BoundPattern, EMPTY, FULL, PARTIAL, type Pattern, type Tensor } from "../types.js";
 
-/** [L, H·D] rows r0 … r0 + L - 1 of `m` → tensor [1, H, L, D]. */
-export function toHeads(m: Float32Array, r0: number, L: number, H: number, D: number): Tensor {
-  const data = new Float32Array(H * L * D);
+/** [L, H·D] rows r0 … r0 + L - 1 of `m` → tensor [1, H, L, D] (into `into` when given: H·L·D long). */
+export function toHeads(m: Float32Array, r0: number, L: number, H: number, D: number, into?: Float32Array): Tensor {
+  const data = into ?? new Float32Array(H * L * D);
   const HD = H * D;
   for (let i = 0; i < L; i++) {
     const src = (r0 + i) * HD; // m: [rows, H·D]
@@ -39,9 +39,9 @@ export function fromHeads(
   }
 }
 
-/** [B·L, H·D] → tensor [B, H, L, D]. */
-export function toHeadsBatch(m: Float32Array, B: number, L: number, H: number, D: number): Tensor {
-  const data = new Float32Array(B * H * L * D);
+/** [B·L, H·D] → tensor [B, H, L, D] (into `into` when given: B·H·L·D long). */
+export function toHeadsBatch(m: Float32Array, B: number, L: number, H: number, D: number, into?: Float32Array): Tensor {
+  const data = into ?? new Float32Array(B * H * L * D);
   const HD = H * D;
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < L; i++) {

@@ -57,7 +57,7 @@ export function splitQkvRopeWasm(
   const count = Math.ceil(rows / per);
   const n = rows * H * D; // elements of each of q, k, v
   const tab = L * (D / 2); // the rows of cos, sin that are read
-  let at = rt.mem.callStart; // after the packed weights and the attention plan arena
+  let at = rt.mem.callStart; // after the resident buffers and the attention plan arena
   const take = (bytes: number): number => {
     const p = at;
     at = p + align64(bytes);

@@ -4,7 +4,7 @@
  * per-row global tokens with their own query_global / key_global / value_global projections.
  */
 import { AttentionArgumentError } from "../../errors.js";
-import { longformerGlobalRows, longformerLocal } from "../attend.js";
+import { longformerGlobalKeys, longformerGlobalRows, longformerLocal } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
 import type { WeightStore } from "../safetensors.js";
 import { familyHeads } from "../tasks/heads.js";
@@ -88,16 +88,16 @@ function attention(f: ForwardContext<LongformerConfig, LongformerWeights>): Laye
   const { config: c, weights, x, plans, mode } = f;
   const { B, L } = x;
   const h = c.hidden;
-  const qkv = new Projections(B * L, h);
+  const qkv = new Projections(plans);
   const globals = Array.from({ length: B }, (_, b) => globalIndices(x.global, b, L));
   const options = plans.options;
   return {
     label: mode === "dense" ? "dense" : "longformer",
     attend(layer: number, hs: Float32Array, ctx: Float32Array, ops: Ops): void {
       const w = weights.layers[layer];
-      qkv.project(hs, w, ops);
+      qkv.project(hs, w, ops, ctx);
       if (mode === "dense") {
-        qkv.dense(ctx, plans, ops);
+        qkv.dense(ctx, ops);
         return;
       }
       ops.attention(() => longformerLocal(qkv.q, qkv.k, qkv.v, ctx, c.attentionWindow[layer] / 2, globals, plans));
@@ -108,13 +108,18 @@ function attention(f: ForwardContext<LongformerConfig, LongformerWeights>): Laye
         const xg = new Float32Array(g.length * h); // [G, hidden] the global rows
         for (let j = 0; j < g.length; j++) xg.set(hs.subarray((r0 + g[j]) * h, (r0 + g[j] + 1) * h), j * h);
         const qg = ops.linear(xg, g.length, w.queryGlobal);
-        const kg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal);
-        const vg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal);
+        // key_global and value_global of this row: staged in the local attention's output buffer
+        // and regrouped into its k and v buffers, all three dead once longformerLocal has run
+        const stage = plans.scratch("out", L * h); // [L, hidden]
+        const kg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal, stage);
+        const kt = ops.attention(() => longformerGlobalKeys(kg, x.valid.subarray(r0, r0 + L), plans, "k"));
+        const vg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal, stage);
+        const vt = ops.attention(() => longformerGlobalKeys(vg, x.valid.subarray(r0, r0 + L), plans, "v"));
         ops.attention(() =>
           longformerGlobalRows({
             qg,
-            kg,
-            vg,
+            kt,
+            vt,
             out: ctx,
             r0,
             L,
