@@ -9,9 +9,8 @@
  *                                 input feature (pad columns zero), so two v128 loads give
  *                                 W[o..o+8, i]
  *   bias [outFp]                  zero-padded (all zero when the layer has none)
- *   Yp   [rows, outFp]            output, columns padded to 8 (host copies out, or it is the
- *                                 caller's resident y when outFp = outF): tiles store only
- *                                 their rows below `rows`
+ *   Yp   [rowsP, outFp]           output, rows padded to GR, columns to 8 (host copies out; or
+ *                                 the caller's resident y when rows are a multiple of GR)
  *   Xp   [GR-row panel][kl][GR]   per-thread scratch: one k-chunk of the item's rows, GR rows
  *                                 side by side per feature, so GR broadcasts sit at immediate
  *                                 offsets from one pointer
@@ -106,9 +105,8 @@ export function gemmItem(item: usize, scratch: usize): void {
       const yCol = yPtr + <usize>jp * 32;
       for (let p = 0; p < nPanels; p++) {
         const yt = yCol + <usize>(r0 + p * GR) * ldy; // Yp: [rowsP, outFp]
-        const nr = min(GR, rows - (r0 + p * GR)); // rows of this tile that exist in y (the last may be short)
-        micro(Xp + <usize>p * panelBytes, wPanel, kl, yt, ldy, bias, first, nr);
-        if (last && jp * 8 < actCols) activateTile(yt, ldy, nr, act, jp * 8, actCols);
+        micro(Xp + <usize>p * panelBytes, wPanel, kl, yt, ldy, bias, first);
+        if (last && jp * 8 < actCols) activateTile(yt, ldy, GR, act, jp * 8, actCols);
       }
     }
   }
@@ -119,12 +117,8 @@ export function gemmItems(items: usize, count: i32, scratch: usize): void {
   for (let i = 0; i < count; i++) gemmItem(items + <usize>i * GEMM_ITEM_BYTES, scratch);
 }
 
-/**
- * y tile [GR, 8] at yt (row stride ldy bytes) ← (first ? bias : tile) + Xp panel · Wp panel;
- * only its first nr rows (1 ≤ nr ≤ GR) are read and written, so y needs no padding rows
- * (the host may point Y at the caller's own resident array).
- */
-function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize, first: bool, nr: i32): void {
+/** y tile [GR, 8] at yt (row stride ldy bytes) ← (first ? bias : tile) + Xp panel · Wp panel. */
+function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize, first: bool): void {
   // GR is a compile-time constant: the rows past it are dead code that the optimizer removes
   let a00 = v128.load(bias);
   let a01 = v128.load(bias, 16);
@@ -141,23 +135,17 @@ function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize
   if (!first) {
     a00 = v128.load(yt);
     a01 = v128.load(yt, 16);
-    if (nr > 1) {
-      a10 = v128.load(yt + ldy);
-      a11 = v128.load(yt + ldy, 16);
-    }
-    if (nr > 2) {
-      a20 = v128.load(yt + 2 * ldy);
-      a21 = v128.load(yt + 2 * ldy, 16);
-    }
-    if (nr > 3) {
-      a30 = v128.load(yt + 3 * ldy);
-      a31 = v128.load(yt + 3 * ldy, 16);
-    }
-    if (GR > 4 && nr > 4) {
+    a10 = v128.load(yt + ldy);
+    a11 = v128.load(yt + ldy, 16);
+    a20 = v128.load(yt + 2 * ldy);
+    a21 = v128.load(yt + 2 * ldy, 16);
+    a30 = v128.load(yt + 3 * ldy);
+    a31 = v128.load(yt + 3 * ldy, 16);
+    if (GR > 4) {
       a40 = v128.load(yt + 4 * ldy);
       a41 = v128.load(yt + 4 * ldy, 16);
     }
-    if (GR > 5 && nr > 5) {
+    if (GR > 5) {
       a50 = v128.load(yt + 5 * ldy);
       a51 = v128.load(yt + 5 * ldy, 16);
     }
@@ -193,23 +181,17 @@ function micro(xp: usize, wp: usize, kl: i32, yt: usize, ldy: usize, bias: usize
   }
   v128.store(yt, a00);
   v128.store(yt, a01, 16);
-  if (nr > 1) {
-    v128.store(yt + ldy, a10);
-    v128.store(yt + ldy, a11, 16);
-  }
-  if (nr > 2) {
-    v128.store(yt + 2 * ldy, a20);
-    v128.store(yt + 2 * ldy, a21, 16);
-  }
-  if (nr > 3) {
-    v128.store(yt + 3 * ldy, a30);
-    v128.store(yt + 3 * ldy, a31, 16);
-  }
-  if (GR > 4 && nr > 4) {
+  v128.store(yt + ldy, a10);
+  v128.store(yt + ldy, a11, 16);
+  v128.store(yt + 2 * ldy, a20);
+  v128.store(yt + 2 * ldy, a21, 16);
+  v128.store(yt + 3 * ldy, a30);
+  v128.store(yt + 3 * ldy, a31, 16);
+  if (GR > 4) {
     v128.store(yt + 4 * ldy, a40);
     v128.store(yt + 4 * ldy, a41, 16);
   }
-  if (GR > 5 && nr > 5) {
+  if (GR > 5) {
     v128.store(yt + 5 * ldy, a50);
     v128.store(yt + 5 * ldy, a51, 16);
   }

@@ -11,7 +11,7 @@
  * of W in place (model.weights…W[i] += 5, a -0 for a +0) is seen by the next call
  * (docs/security.md, "Weights edited in place").
  *
- * Per-call layout (bytes, from WasmMemory.callStart, after the attention plan arena): descriptor [GEMM] | items [n, GEMM_ITEM] |
+ * Per-call layout (bytes, from WasmMemory.callStart, after the attention plan arena): descriptors [2][GEMM] | items [n, GEMM_ITEM] |
  * bias [outFp] | Wp [outFp/8][inF][8] | scratch [threads, stride] | x [rows, inF] | Yp [rows, outFp].
  * x and y are read and written in place, their slots untouched, when they are resident views
  * of this memory (WasmMemory.allocResident: a model's activations kept across calls).
@@ -66,13 +66,13 @@ function itemRows(gr: number): number {
   return Math.ceil(MC / gr) * gr;
 }
 
-/** Per-call bytes (descriptor, items, bias, x, Yp, scratch) above the packed weights. */
+/** Per-call bytes (descriptors, items, bias, Wp, scratch, x, Yp) above the plan arena. */
 function layoutBytes(rows: number, inF: number, outF: number, threads: number, gr: number): number {
   const outFp = Math.ceil(outF / 8) * 8;
   const rowsP = Math.ceil(rows / gr) * gr;
-  const items = Math.ceil(rowsP / itemRows(gr)) * ITEM_TARGET;
+  const items = (Math.ceil(rowsP / itemRows(gr)) + 1) * ITEM_TARGET; // the row blocks and a tail tile
   return (
-    GEMM_WORDS * 4 +
+    2 * align64(GEMM_WORDS * 4) +
     align64(items * GEMM_ITEM_WORDS * 4) +
     align64(outFp * 4) +
     align64(outFp * inF * 4) +
@@ -144,18 +144,30 @@ export function linearWasm(
   const panels = outFp / 8;
   const mc = itemRows(gr);
   const kc = Math.ceil(inF / Math.ceil(inF / KC)); // equal chunks of at most KC
+  // x and y in place when they are resident in this memory (WasmMemory.allocResident): y when
+  // it needs no column padding and no gate. The kernel writes whole GR-row tiles, so in place
+  // the rows past the last multiple of GR (fewer than GR) run as a second part into a tile of
+  // this call's own memory and are copied over: the caller's neighbouring memory is never written.
+  const xResident = rt.mem.residentPtr(x);
+  const yResident = !gated && outFp === outF ? rt.mem.residentPtr(y) : -1;
+  const mainRows = yResident >= 0 ? rows - (rows % gr) : rows;
+  const tailRows = rows - mainRows;
+  const mainRowsP = Math.ceil(mainRows / gr) * gr;
 
   // items: row blocks of mc rows × column splits, from the shape only
   const rowBlocks = Math.ceil(rowsP / mc);
   const splits = Math.max(1, Math.min(panels, Math.ceil(ITEM_TARGET / rowBlocks)));
   const per = Math.ceil(panels / splits);
-  const items: number[] = []; // [r0, r1, jp0, jp1]
-  for (let rb = 0; rb < rowBlocks; rb++) {
+  const items: number[] = []; // [part, r0, r1, jp0, jp1]; part 0: the main rows, 1: the tail tile
+  for (let r0 = 0; r0 < mainRowsP; r0 += mc) {
     for (let jp0 = 0; jp0 < panels; jp0 += per) {
-      items.push(rb * mc, Math.min(rowsP, (rb + 1) * mc), jp0, Math.min(panels, jp0 + per));
+      items.push(0, r0, Math.min(mainRowsP, r0 + mc), jp0, Math.min(panels, jp0 + per));
     }
   }
-  const count = items.length / 4;
+  if (tailRows > 0) {
+    for (let jp0 = 0; jp0 < panels; jp0 += per) items.push(1, 0, gr, jp0, Math.min(panels, jp0 + per));
+  }
+  const count = items.length / 5;
   const stride = scratchStride(gr);
   let at = rt.mem.callStart; // after the resident buffers and the attention plan arena
   const take = (bytes: number): number => {
@@ -163,42 +175,44 @@ export function linearWasm(
     at = p + align64(bytes);
     return p;
   };
-  const desc = take(GEMM_WORDS * 4);
+  const descs = [take(GEMM_WORDS * 4), take(GEMM_WORDS * 4)]; // the main rows, the tail tile
   const itemsPtr = take(count * GEMM_ITEM_WORDS * 4);
   const biasPtr = take(outFp * 4);
   const wp = take(outFp * inF * 4);
   const scratch = take(threads * stride);
-  // x and Yp last: an array already resident in this memory (WasmMemory.allocResident) is read
-  // or written where it is (y when it needs no column padding and no gate), and its slot here
-  // is never touched (no copy, no resident pages)
+  // x and Yp last: a resident array's slot here is never touched (no copy, no resident pages)
   const xAt = take(rows * inF * 4);
   const yAt = take(rowsP * outFp * 4);
   rt.mem.ensure(at);
-  const xResident = rt.mem.residentPtr(x);
   const xPtr = xResident >= 0 ? xResident : xAt;
-  const yResident = !gated && outFp === outF ? rt.mem.residentPtr(y) : -1;
   const yPtr = yResident >= 0 ? yResident : yAt;
 
   const buf = rt.memory.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
-  const d = desc / 4; // the GEMM descriptor (assembly/layout.mjs, GEMM)
-  i32[d + GEMM.X] = xPtr;
-  i32[d + GEMM.WP] = wp;
-  i32[d + GEMM.BIAS] = biasPtr;
-  i32[d + GEMM.Y] = yPtr;
-  i32[d + GEMM.ROWS] = rows;
-  i32[d + GEMM.IN_F] = inF;
-  i32[d + GEMM.OUT_FP] = outFp;
-  i32[d + GEMM.KC] = kc;
-  i32[d + GEMM.ACT] = act === null ? 0 : ACT_KIND[act];
-  i32[d + GEMM.ACT_COLS] = gated ? outF / 2 : outF;
+  const parts = [
+    { x: xPtr, y: yPtr, rows: mainRows },
+    { x: xPtr + mainRows * inF * 4, y: yAt, rows: tailRows }, // x rows mainRows …; Yp tile [GR, outFp]
+  ];
+  for (let k = 0; k < 2; k++) {
+    const d = descs[k] / 4; // a GEMM descriptor (assembly/layout.mjs, GEMM)
+    i32[d + GEMM.X] = parts[k].x;
+    i32[d + GEMM.WP] = wp;
+    i32[d + GEMM.BIAS] = biasPtr;
+    i32[d + GEMM.Y] = parts[k].y;
+    i32[d + GEMM.ROWS] = parts[k].rows;
+    i32[d + GEMM.IN_F] = inF;
+    i32[d + GEMM.OUT_FP] = outFp;
+    i32[d + GEMM.KC] = kc;
+    i32[d + GEMM.ACT] = act === null ? 0 : ACT_KIND[act];
+    i32[d + GEMM.ACT_COLS] = gated ? outF / 2 : outF;
+  }
   for (let n = 0; n < count; n++) {
     const w = itemsPtr / 4 + n * GEMM_ITEM_WORDS; // item n (GEMM_ITEM)
-    i32[w + GEMM_ITEM.DESC] = desc;
-    i32[w + GEMM_ITEM.ROW_BEGIN] = items[n * 4];
-    i32[w + GEMM_ITEM.ROW_END] = items[n * 4 + 1];
-    i32[w + GEMM_ITEM.PANELS] = items[n * 4 + 2] | (items[n * 4 + 3] << 16);
+    i32[w + GEMM_ITEM.DESC] = descs[items[n * 5]];
+    i32[w + GEMM_ITEM.ROW_BEGIN] = items[n * 5 + 1];
+    i32[w + GEMM_ITEM.ROW_END] = items[n * 5 + 2];
+    i32[w + GEMM_ITEM.PANELS] = items[n * 5 + 3] | (items[n * 5 + 4] << 16);
   }
   f32.fill(0, biasPtr / 4, biasPtr / 4 + outFp);
   if (bias !== null) f32.set(bias, biasPtr / 4);
@@ -219,9 +233,10 @@ export function linearWasm(
       throw new PoolError(`${e.message}. This linear() result is lost; the next call starts a new pool`);
     }
   }
-  const y0 = yPtr / 4; // Yp: [rows, outFp]
+  const y0 = yPtr / 4; // Yp: [rowsP, outFp]
   if (yResident >= 0) {
-    // written in place
+    // written in place, but for the tail tile: its real rows into y's last rows
+    if (tailRows > 0) y.set(f32.subarray(yAt / 4, yAt / 4 + tailRows * outF), mainRows * outF);
   } else if (gated) {
     const I = outF / 2;
     for (let r = 0; r < rows; r++) {
