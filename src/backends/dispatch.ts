@@ -33,7 +33,7 @@ import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
 import type { RopeProblem, RopeRun } from "./rope-problem.js";
 import { wasmAttention, wasmLayerNorm, wasmLinear, wasmSplitRope } from "./wasm/op.js";
-import { allocResident, freeResident } from "./wasm/resident.js";
+import { allocResident, freeResident, residentOverlap } from "./wasm/resident.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
 export { LINEAR_ACTIVATIONS, type LinearActivation, type LinearReport } from "./linear-problem.js";
@@ -229,7 +229,7 @@ function checkArray(name: string, a: unknown, length: number, form: string): voi
 }
 
 function overlaps(a: Float32Array, b: Float32Array): boolean {
-  if (a.buffer !== b.buffer) return false;
+  if (a.buffer !== b.buffer) return residentOverlap(a, b);
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
@@ -324,6 +324,22 @@ export function splitQkvRope(
   checkArray("q", q, n, "B · L · H · D");
   checkArray("k", k, n, "B · L · H · D");
   checkArray("v", v, n, "B · L · H · D");
+  for (const [name, a] of [
+    ["q", q],
+    ["k", k],
+    ["v", v],
+  ] as const) {
+    for (const [other, b] of [
+      ["qkv", qkv],
+      ["q", q],
+      ["k", k],
+      ["v", v],
+    ] as const) {
+      if (other !== name && overlaps(a, b)) {
+        throw new AttentionArgumentError(name, a, `an array that does not overlap ${other}`);
+      }
+    }
+  }
   if (cos.length < L * (D / 2) || !(cos instanceof Float32Array))
     throw new AttentionArgumentError("cos", cos, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
   if (sin.length < L * (D / 2) || !(sin instanceof Float32Array))

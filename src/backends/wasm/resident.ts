@@ -28,3 +28,15 @@ export function allocResident(n: number): Float32Array | null {
 export function freeResident(a: Float32Array): void {
   wasmRuntime()?.mem.freeResident(a);
 }
+
+/**
+ * Whether a and b, views of different buffer objects, share bytes of the wasm memory (a grown
+ * shared memory hands out a new SharedArrayBuffer object over the same bytes).
+ */
+export function residentOverlap(a: Float32Array, b: Float32Array): boolean {
+  const mem = wasmRuntime()?.mem;
+  if (mem === undefined) return false;
+  const pa = mem.residentPtr(a);
+  const pb = mem.residentPtr(b);
+  return pa >= 0 && pb >= 0 && pa < pb + b.byteLength && pb < pa + a.byteLength;
+}
