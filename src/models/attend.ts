@@ -178,15 +178,24 @@ export function longformerLocal(
 }
 
 /**
- * One batch row's key_global or value_global projection m [L, H·D] → [1, H, n, D] in the
- * forward's buffer `name`, n = the real keys longformerGlobalRows attends to (the row's real
- * prefix; all L when its padding is scattered, masked there by validKeys).
+ * Batch row b's key_global or value_global projection: rows r0 … r0 + L - 1 of m [·, H·D] →
+ * [1, H, n, D] in row b's part of the forward's buffer `name` ([B, H, L, D] long), n = the
+ * real keys longformerGlobalRows attends to (the row's real prefix; all L when its padding is
+ * scattered, masked there by validKeys).
  */
-export function longformerGlobalKeys(m: Float32Array, valid: Uint8Array, plans: AttentionPlans, name: string): Tensor {
-  const { L, H, D } = plans;
+export function longformerGlobalKeys(
+  m: Float32Array,
+  r0: number,
+  b: number,
+  valid: Uint8Array,
+  plans: AttentionPlans,
+  name: string,
+): Tensor {
+  const { B, L, H, D } = plans;
   const { prefix, scattered } = realExtent(valid);
   const n = scattered ? L : prefix;
-  return toHeads(m, 0, n, H, D, plans.scratch(name, H * n * D));
+  const all = plans.scratch(name, B * H * L * D);
+  return toHeads(m, r0, n, H, D, all.subarray(b * H * L * D, b * H * L * D + H * n * D)); // row b's [H, L, D] block
 }
 
 /**
