@@ -13,12 +13,15 @@
  *              js         plain loops, float64 (js/norm.ts)
  *   splitQkvRope wasm     f32x4 rows on the worker pool (wasm/rope.ts); "auto" from 32,768 elements
  *              js         plain loops (js/rope.ts); both give the same bits
+ *   regroupHeads wasm     f32x4 rows on the worker pool (wasm/heads.ts); "auto" from 32,768 elements
+ *              js         plain loops (js/heads.ts); both give the same bits
  * Adding a backend: its folder with its op(s), and its entry in the lists below.
  */
 import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
 import { availableCores } from "../platform.js";
 import type { AttentionResult } from "../types.js";
-import { jsAttention, jsLayerNorm, jsLinear, jsSplitRope } from "./js/op.js";
+import type { HeadsProblem, HeadsRun } from "./heads-problem.js";
+import { jsAttention, jsLayerNorm, jsLinear, jsRegroupHeads, jsSplitRope } from "./js/op.js";
 import {
   LINEAR_ACTIVATIONS,
   type LinearActivation,
@@ -32,7 +35,7 @@ import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync
 import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
 import type { RopeProblem, RopeRun } from "./rope-problem.js";
-import { wasmAttention, wasmLayerNorm, wasmLinear, wasmSplitRope } from "./wasm/op.js";
+import { wasmAttention, wasmLayerNorm, wasmLinear, wasmRegroupHeads, wasmSplitRope } from "./wasm/op.js";
 import { allocResident, freeResident, residentOverlap } from "./wasm/resident.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
@@ -64,6 +67,8 @@ export const NORM_OPS: readonly Op<NormProblem, NormRun>[] = [wasmLayerNorm, jsL
 
 /** Split + RoPE ops, fastest first (same bits). */
 export const ROPE_OPS: readonly Op<RopeProblem, RopeRun>[] = [wasmSplitRope, jsSplitRope];
+/** Regrouping ops between [B·L, H·D] and [B, H, L, D], fastest first. */
+export const HEADS_OPS: readonly Op<HeadsProblem, HeadsRun>[] = [wasmRegroupHeads, jsRegroupHeads];
 
 export const BACKEND_NAMES = namesOf(ATTENTION_OPS) as readonly ("auto" | "wasm" | "js" | "reference" | "webgpu")[];
 export const LINEAR_BACKEND_NAMES = namesOf(LINEAR_OPS) as readonly ("auto" | "native" | "wasm" | "js")[];
@@ -360,4 +365,54 @@ export function splitQkvRope(
   if (n === 0) return;
   const p: RopeProblem = { qkv, q, k, v, B, L, H, D, cos, sin, threads };
   runChoice(ROPE_OPS, choose(ROPE_OPS, backend, p, ROPE), p, ROPE, backend === "auto", () => {});
+}
+
+// ---- regroupHeads ----
+
+const HEADS: ChooseContext = { async: false, option: "options.backend", what: "this regroupHeads" };
+
+/**
+ * Between HF's projection layout m [B·L, H·D] (row b·L + i, head h in columns h·D … h·D + D − 1)
+ * and the attention tensors t [B, H, L, D]: toHeads writes t from m; otherwise m from t, with the
+ * rows whose `valid` byte is 0 set to 0 (valid [B·L] or null). `options.backend` picks the op
+ * (HEADS_OPS; "auto": wasm from 32,768 elements). Every op gives the same bits.
+ */
+export function regroupHeads(
+  m: Float32Array,
+  t: Float32Array,
+  B: number,
+  L: number,
+  H: number,
+  D: number,
+  toHeads: boolean,
+  valid: Uint8Array | null = null,
+  options?: NormOptions,
+): void {
+  checkInt("B", B, 0);
+  checkInt("L", L, 0);
+  checkInt("H", H, 1);
+  checkInt("D", D, 1);
+  const n = B * L * H * D;
+  checkArray("m", m, n, `B · L · H · D = ${B} · ${L} · ${H} · ${D}`);
+  checkArray("t", t, n, `B · L · H · D = ${B} · ${L} · ${H} · ${D}`);
+  if (overlaps(m, t)) throw new AttentionArgumentError("t", t, "an array that does not overlap m");
+  if (valid !== null && (!(valid instanceof Uint8Array) || valid.length !== B * L)) {
+    throw new AttentionArgumentError("valid", valid, `null or a Uint8Array of B · L = ${B * L} entries`);
+  }
+  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
+  let backend = o.backend ?? "auto";
+  if (backend === "native") backend = "auto";
+  if (!(namesOf(HEADS_OPS) as readonly string[]).includes(backend)) {
+    throw new AttentionArgumentError(
+      "options.backend",
+      backend,
+      namesOf(HEADS_OPS)
+        .map((b) => `"${b}"`)
+        .join(", "),
+    );
+  }
+  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  if (n === 0) return;
+  const p: HeadsProblem = { m, t, B, L, H, D, toHeads, valid, threads };
+  runChoice(HEADS_OPS, choose(HEADS_OPS, backend, p, HEADS), p, HEADS, backend === "auto", () => {});
 }

@@ -116,7 +116,7 @@ export class AttentionPlans {
   /** [B·L, H·D] → [B, H, L, D] in the reused buffer `name`. */
   heads(name: string, m: Float32Array): Tensor {
     const { B, L, H, D } = this;
-    return toHeadsBatch(m, B, L, H, D, this.scratch(name, B * L * H * D));
+    return toHeadsBatch(m, B, L, H, D, this.scratch(name, B * L * H * D), this.options);
   }
 
   /** Distinct plans compiled so far. */
@@ -174,7 +174,7 @@ export function longformerLocal(
     return plans.restrict(B === 1 ? rows[0] : perBatch(rows));
   });
   const res = plans.run(q, k, v, plan);
-  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid);
+  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid, plans.options);
 }
 
 /**
@@ -240,7 +240,7 @@ export function denseLayer(q: Tensor, k: Tensor, v: Tensor, out: Float32Array, p
   const { B, L, H, D } = plans;
   const plan = plans.plan("dense", () => plans.restrict(dense()));
   const res = plans.run(q, k, v, plan);
-  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid);
+  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid, plans.options);
 }
 
 /**
@@ -374,5 +374,5 @@ export function bigBirdLayer(
       for (let d = 0; d < D; d++) acc[row * D + d] = num[row * D + d] / den[row];
     }
   }
-  fromHeadsBatch(acc, out, B, L, H, D, plans.valid);
+  fromHeadsBatch(acc, out, B, L, H, D, plans.valid, plans.options);
 }

@@ -183,7 +183,7 @@ export async function modernBertForward(
         );
         const tkEnd = now();
         tally?.note("attention", res.stats.backend, res.stats.threads);
-        fromHeadsBatch(res.out.data, ctx, B, L, H, D, x0.valid);
+        fromHeadsBatch(res.out.data, ctx, B, L, H, D, x0.valid, { backend: options.backend, threads });
         const te = now();
         prof.attention += te - ts;
         if (local) {
