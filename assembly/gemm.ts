@@ -9,7 +9,8 @@
  *                                 input feature (pad columns zero), so two v128 loads give
  *                                 W[o..o+8, i]
  *   bias [outFp]                  zero-padded (all zero when the layer has none)
- *   Yp   [rowsP, outFp]           output, rows padded to GR, columns to 8 (host copies out)
+ *   Yp   [rowsP, outFp]           output, rows padded to GR, columns to 8 (host copies out; or
+ *                                 the caller's resident y when rows are a multiple of GR)
  *   Xp   [GR-row panel][kl][GR]   per-thread scratch: one k-chunk of the item's rows, GR rows
  *                                 side by side per feature, so GR broadcasts sit at immediate
  *                                 offsets from one pointer

@@ -73,7 +73,7 @@ export const STRUCTS = {
       ["ACT_COLS", "columns [0, ACT_COLS) get the activation"],
     ],
   },
-  /** One row-wise call: LayerNorm with the residual add (src/backends/wasm/norm.ts writes, assembly/norm.ts reads), or split + RoPE (wasm/rope.ts, assembly/rope.ts). */
+  /** One row-wise call: LayerNorm with the residual add (src/backends/wasm/norm.ts writes, assembly/norm.ts reads), split + RoPE (wasm/rope.ts, assembly/rope.ts), or a regrouping to or from heads (wasm/heads.ts, assembly/heads.ts: X = m [B·L, H·D], Q = t [B, H, L, D], ADD = valid u8 [B·L] or 0). */
   ROWS: {
     words: 16,
     fields: [
@@ -83,7 +83,7 @@ export const STRUCTS = {
       ["BETA", "beta [n]"],
       ["N", "features per row"],
       ["EPS", "LayerNorm epsilon", "f32"],
-      ["KIND", "0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts)"],
+      ["KIND", "0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts), 2 / 3 = to / from heads (assembly/heads.ts)"],
       ["Q", "split: q [B, H, L, D] (X is qkv [B·L, 3·H·D])"],
       ["K", "split: k [B, H, L, D]"],
       ["V", "split: v [B, H, L, D]"],

@@ -60,7 +60,7 @@ export const ROWS_GAMMA: usize = 8; // i32: gamma [n]
 export const ROWS_BETA: usize = 12; // i32: beta [n]
 export const ROWS_N: usize = 16; // i32: features per row
 export const ROWS_EPS: usize = 20; // f32: LayerNorm epsilon
-export const ROWS_KIND: usize = 24; // i32: 0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts)
+export const ROWS_KIND: usize = 24; // i32: 0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts), 2 / 3 = to / from heads (assembly/heads.ts)
 export const ROWS_Q: usize = 28; // i32: split: q [B, H, L, D] (X is qkv [B·L, 3·H·D])
 export const ROWS_K: usize = 32; // i32: split: k [B, H, L, D]
 export const ROWS_V: usize = 36; // i32: split: v [B, H, L, D]

@@ -23,6 +23,7 @@ import {
   ROWS_N,
   ROWS_X,
 } from "./layout";
+import { headsRows } from "./heads";
 import { ropeRows } from "./rope";
 
 // @ts-ignore: decorator
@@ -108,8 +109,13 @@ export function rowsItem(item: usize, scratch: usize): void {
   const desc = <usize>load<i32>(item, ROWS_ITEM_DESC);
   const r0 = load<i32>(item, ROWS_ITEM_ROW_BEGIN);
   const r1 = load<i32>(item, ROWS_ITEM_ROW_END);
-  if (load<i32>(desc, ROWS_KIND) === 1) {
+  const kind = load<i32>(desc, ROWS_KIND);
+  if (kind === 1) {
     ropeRows(desc, r0, r1); // split + RoPE (assembly/rope.ts)
+    return;
+  }
+  if (kind >= 2) {
+    headsRows(desc, r0, r1); // regrouping to or from heads (assembly/heads.ts)
     return;
   }
   const x = <usize>load<i32>(desc, ROWS_X);

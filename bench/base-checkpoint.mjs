@@ -11,10 +11,10 @@ export const VOCAB = 1000;
  * A base-size encoder with random weights: model "longformer" (window 512) or "bigbird"
  * (block_sparse, blocks of 64, 3 random blocks; the shapes HF's bench.py builds).
  */
-export function baseCheckpoint(layers, maxPositions, model = "longformer") {
+export function baseCheckpoint(layers, maxPositions, model = "longformer", vocab = VOCAB) {
   if (model === "bigbird") return bigBirdCheckpoint(layers, maxPositions);
   const shapes = {
-    "embeddings.word_embeddings.weight": [VOCAB, HIDDEN],
+    "embeddings.word_embeddings.weight": [vocab, HIDDEN],
     "embeddings.position_embeddings.weight": [maxPositions, HIDDEN],
     "embeddings.token_type_embeddings.weight": [1, HIDDEN],
     "embeddings.LayerNorm.weight": [HIDDEN],
@@ -46,7 +46,7 @@ export function baseCheckpoint(layers, maxPositions, model = "longformer") {
     num_attention_heads: HEADS,
     num_hidden_layers: layers,
     intermediate_size: INTER,
-    vocab_size: VOCAB,
+    vocab_size: vocab,
     max_position_embeddings: maxPositions,
     type_vocab_size: 1,
     pad_token_id: 1,

@@ -1,7 +1,7 @@
 // npm run bench:models [-- --lengths 1024,2048,4096,8192,16384 --layers 12 --dense-max 4096 --repeats 1 --threads 2]
 // npm run bench:models -- --peer torch [--model longformer,bigbird --lengths 1024,4096 --threads 1,2 --layers 12]
 //   (HF PyTorch side by side, interleaved, ratio per row; needs ../shared/peers/hf-torch, never in CI)
-// npm run bench:models -- --rss-probe 16384   (peak RSS of the 12-layer model through its first layer)
+// npm run bench:models -- --rss-probe 16384 [--vocab 50265] [--full]   (peak RSS of the 12-layer model through its first layer, or all)
 // A Longformer with base-size shapes (hidden 768, 12 heads, intermediate 3072, attention_window
 // 512, one global token at 0) and random weights made here, run by sparse-attention/models at each
 // length: time per document, tokens/s, split attention / GEMM / other, peak RSS (each point in its
@@ -122,27 +122,32 @@ async function main() {
 }
 
 /**
- * --rss-probe L: a 12-layer (or --layers) model at length L, stopped after its first layer:
+ * --rss-probe L [--vocab N] [--full] [--threads T]: a 12-layer (or --layers) model at length L
+ * (vocabulary N, default 1,000; 50,265 is Longformer-base's), stopped after its first layer
+ * (--full: the whole forward):
  * every layer's weights are loaded and one layer's activations are live, which is the peak of
  * a full run (later layers reuse the same buffers). Prints the peak RSS.
  */
 async function rssProbe() {
   const L = Number(arg("rss-probe", "16384"));
   const layers = Number(arg("layers", "12"));
+  const vocab = Number(arg("vocab", String(VOCAB))); // --vocab 50265: Longformer-base's own embedding table
   const { loadModel } = await import("sparse-attention/models");
-  const model = await loadModel(baseCheckpoint(layers, L + 2));
+  const model = await loadModel(baseCheckpoint(layers, L + 2, "longformer", vocab));
   const ids = new Int32Array(L);
   for (let i = 0; i < L; i++) ids[i] = 5 + ((i * 7919) % (VOCAB - 5));
   const g = new Int32Array(L);
   g[0] = 1;
+  const full = process.argv.includes("--full"); // the whole forward, output and pooler included
   const t0 = performance.now();
   const stop = new Error("stop after the first layer");
   try {
     await model.forward(
       { inputIds: { data: ids, shape: [1, L] }, globalAttentionMask: { data: g, shape: [1, L] } },
       {
+        threads: arg("threads", null) === null ? undefined : Number(arg("threads", null)),
         onLayer: (done) => {
-          if (done === 1) throw stop;
+          if (done === 1 && !full) throw stop;
         },
       },
     );
@@ -150,7 +155,7 @@ async function rssProbe() {
     if (e !== stop) throw e;
   }
   console.log(
-    `${layers}-layer base-size Longformer, L = ${L}, stopped after layer 1 (${((performance.now() - t0) / 1000).toFixed(1)} s): peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    `${layers}-layer base-size Longformer (vocabulary ${vocab}), L = ${L}, ${full ? "whole forward" : "stopped after layer 1"} (${((performance.now() - t0) / 1000).toFixed(1)} s): peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );
 }
 

@@ -13,12 +13,17 @@
  *              js         plain loops, float64 (js/norm.ts)
  *   splitQkvRope wasm     f32x4 rows on the worker pool (wasm/rope.ts); "auto" from 32,768 elements
  *              js         plain loops (js/rope.ts); both give the same bits
- * Adding a backend: its folder with its op(s), and its entry in the lists below.
+ *   regroupHeads wasm     f32x4 rows on the worker pool (wasm/heads.ts); "auto" from 32,768 elements
+ *              js         plain loops (js/heads.ts); both give the same bits
+ * Adding a backend: its folder with its op(s), and its entry in the lists below (the row-wise
+ * ops' lists and entry points, layerNorm, splitQkvRope and regroupHeads: dispatch-rows.ts,
+ * re-exported here).
  */
 import { AttentionArgumentError, checkInt, checkOptions } from "../errors.js";
 import { availableCores } from "../platform.js";
 import type { AttentionResult } from "../types.js";
-import { jsAttention, jsLayerNorm, jsLinear, jsSplitRope } from "./js/op.js";
+import { checkArray, overlaps } from "./checks.js";
+import { jsAttention, jsLinear } from "./js/op.js";
 import {
   LINEAR_ACTIVATIONS,
   type LinearActivation,
@@ -26,13 +31,12 @@ import {
   type LinearReport,
   type LinearRun,
 } from "./linear-problem.js";
-import { nativeLinear } from "./native/op.js";
-import type { NormProblem, NormRun } from "./norm-problem.js";
+import { nativeLinear, nativeOptedIn } from "./native/op.js";
 import { type ChooseContext, choose, namesOf, type Op, runChoice, runChoiceAsync } from "./op.js";
 import type { Problem } from "./problem.js";
 import { referenceOp } from "./reference/op.js";
-import type { RopeProblem, RopeRun } from "./rope-problem.js";
-import { wasmAttention, wasmLayerNorm, wasmLinear, wasmSplitRope } from "./wasm/op.js";
+import { wasmAttention, wasmLinear } from "./wasm/op.js";
+import { allocResident, freeResident } from "./wasm/resident.js";
 import { webgpuAttention } from "./webgpu/op.js";
 
 export { LINEAR_ACTIVATIONS, type LinearActivation, type LinearReport } from "./linear-problem.js";
@@ -57,12 +61,6 @@ export const ATTENTION_OPS: readonly Op<Problem, AttentionResult>[] = [
 
 /** Linear-layer ops, fastest first (native: onnxruntime-node, opt-in; see native/op.ts). */
 export const LINEAR_OPS: readonly Op<LinearProblem, LinearRun>[] = [nativeLinear, wasmLinear, jsLinear];
-
-/** LayerNorm ops, fastest first. */
-export const NORM_OPS: readonly Op<NormProblem, NormRun>[] = [wasmLayerNorm, jsLayerNorm];
-
-/** Split + RoPE ops, fastest first (same bits). */
-export const ROPE_OPS: readonly Op<RopeProblem, RopeRun>[] = [wasmSplitRope, jsSplitRope];
 
 export const BACKEND_NAMES = namesOf(ATTENTION_OPS) as readonly ("auto" | "wasm" | "js" | "reference" | "webgpu")[];
 export const LINEAR_BACKEND_NAMES = namesOf(LINEAR_OPS) as readonly ("auto" | "native" | "wasm" | "js")[];
@@ -109,6 +107,26 @@ export function attentionOp(name: string): Op<Problem, AttentionResult> {
   const op = ATTENTION_OPS.find((o) => o.name === name);
   if (op === undefined) throw new Error(`no attention op "${name}"`);
   return op;
+}
+
+// ---- buffers the wasm ops use in place ----
+
+/**
+ * A work buffer of n floats for a run of calls (a model's forward) that the wasm ops read and
+ * write where it is, in the wasm module's memory (no copy in or out per call:
+ * src/backends/wasm/resident.ts), or a plain Float32Array where that cannot help: `backend`
+ * (the calls' option) names another op than wasm, the native GEMM is opted in, or this host
+ * keeps no shared wasm memory. Contents unspecified. Give it back with releaseWorkBuffer once no
+ * call will use it again.
+ */
+export function workBuffer(n: number, backend?: string): Float32Array {
+  const wasm = (backend === undefined || backend === "auto" || backend === "wasm") && !nativeOptedIn();
+  return (wasm ? allocResident(n) : null) ?? new Float32Array(n);
+}
+
+/** Ends a workBuffer's life (a plain array is left to the garbage collector). */
+export function releaseWorkBuffer(a: Float32Array): void {
+  freeResident(a);
 }
 
 // ---- linear ----
@@ -201,126 +219,12 @@ export function linear(
   return y;
 }
 
-function checkArray(name: string, a: unknown, length: number, form: string): void {
-  if (!(a instanceof Float32Array) || a.length !== length) {
-    throw new AttentionArgumentError(name, a, `a Float32Array of ${form} = ${length} elements`);
-  }
-}
-
-function overlaps(a: Float32Array, b: Float32Array): boolean {
-  if (a.buffer !== b.buffer) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
-// ---- layerNorm ----
-
-const NORM: ChooseContext = { async: false, option: "options.backend", what: "this layerNorm" };
-
-/** Options of layerNorm(): the linear layers' options are accepted as they are (a backend only they have, "native", means "auto"). */
-export interface NormOptions {
-  backend?: "auto" | "native" | "wasm" | "js";
-  threads?: number;
-}
-
-/**
- * LayerNorm per row of n features with float64 sums: dst [rows, n] ← LN(x + add) (gamma,
- * beta [n]; add null: LN(x)). With add, dst must be x (post-LN: x ← LN(x + add)); dst defaults
- * to x. `options.backend` picks the op (NORM_OPS; "auto": wasm from 16,384 elements).
- */
-export function layerNorm(
-  x: Float32Array,
-  add: Float32Array | null,
-  rows: number,
-  n: number,
-  gamma: Float32Array,
-  beta: Float32Array,
-  eps: number,
-  dst: Float32Array = x,
-  options?: NormOptions,
-): Float32Array {
-  checkInt("rows", rows, 0);
-  checkInt("n", n, 1);
-  checkArray("x", x, rows * n, `rows · n = ${rows} · ${n}`);
-  if (add !== null) checkArray("add", add, rows * n, `rows · n = ${rows} · ${n} (or null)`);
-  checkArray("dst", dst, rows * n, `rows · n = ${rows} · ${n}`);
-  if (add !== null && dst !== x)
-    throw new AttentionArgumentError("dst", dst, "x itself when add is given (x ← LN(x + add))");
-  if (dst !== x && overlaps(dst, x))
-    throw new AttentionArgumentError("dst", dst, "x itself or an array that does not overlap x");
-  checkArray("gamma", gamma, n, `n = ${n}`);
-  checkArray("beta", beta, n, `n = ${n}`);
-  if (!(eps >= 0 && Number.isFinite(eps))) throw new AttentionArgumentError("eps", eps, "a finite number >= 0");
-  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
-  let backend = o.backend ?? "auto";
-  if (backend === "native") backend = "auto";
-  if (!(namesOf(NORM_OPS) as readonly string[]).includes(backend)) {
-    throw new AttentionArgumentError(
-      "options.backend",
-      backend,
-      namesOf(NORM_OPS)
-        .map((b) => `"${b}"`)
-        .join(", "),
-    );
-  }
-  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
-  if (rows === 0) return dst;
-  const p: NormProblem = { x, add, dst, rows, n, gamma, beta, eps, threads };
-  runChoice(NORM_OPS, choose(NORM_OPS, backend, p, NORM), p, NORM, backend === "auto", () => {});
-  return dst;
-}
-
-// ---- splitQkvRope ----
-
-const ROPE: ChooseContext = { async: false, option: "options.backend", what: "this splitQkvRope" };
-
-/**
- * ModernBERT's split of the fused projection with rotary embeddings: qkv [B·L, 3·H·D] (HF's
- * view [B, L, 3, H, D]) → q, k, v [B, H, L, D], RoPE at position i (the index in the sequence,
- * padding included) on q and k in the rotate_half form with HF's float32 rounding; cos, sin
- * [≥ L, D/2]. `options.backend` picks the op (ROPE_OPS; "auto": wasm from 32,768 elements of
- * qkv). Every op gives the same bits (NaN payloads aside).
- */
-export function splitQkvRope(
-  qkv: Float32Array,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  B: number,
-  L: number,
-  H: number,
-  D: number,
-  cos: Float32Array,
-  sin: Float32Array,
-  options?: NormOptions,
-): void {
-  checkInt("B", B, 0);
-  checkInt("L", L, 0);
-  checkInt("H", H, 1);
-  checkInt("D", D, 2);
-  if (D % 2 !== 0) throw new AttentionArgumentError("D", D, "an even head size");
-  const n = B * L * H * D;
-  checkArray("qkv", qkv, 3 * n, `3 · B · L · H · D = 3 · ${B} · ${L} · ${H} · ${D}`);
-  checkArray("q", q, n, "B · L · H · D");
-  checkArray("k", k, n, "B · L · H · D");
-  checkArray("v", v, n, "B · L · H · D");
-  if (cos.length < L * (D / 2) || !(cos instanceof Float32Array))
-    throw new AttentionArgumentError("cos", cos, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
-  if (sin.length < L * (D / 2) || !(sin instanceof Float32Array))
-    throw new AttentionArgumentError("sin", sin, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
-  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
-  let backend = o.backend ?? "auto";
-  if (backend === "native") backend = "auto";
-  if (!(namesOf(ROPE_OPS) as readonly string[]).includes(backend)) {
-    throw new AttentionArgumentError(
-      "options.backend",
-      backend,
-      namesOf(ROPE_OPS)
-        .map((b) => `"${b}"`)
-        .join(", "),
-    );
-  }
-  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
-  if (n === 0) return;
-  const p: RopeProblem = { qkv, q, k, v, B, L, H, D, cos, sin, threads };
-  runChoice(ROPE_OPS, choose(ROPE_OPS, backend, p, ROPE), p, ROPE, backend === "auto", () => {});
-}
+export {
+  HEADS_OPS,
+  layerNorm,
+  NORM_OPS,
+  type NormOptions,
+  ROPE_OPS,
+  regroupHeads,
+  splitQkvRope,
+} from "./dispatch-rows.js";

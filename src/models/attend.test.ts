@@ -34,7 +34,16 @@ describe("bigBirdLayer: HF's multiset softmax", () => {
       const out = new Float32Array(L * HD);
       const valid = new Uint8Array(L).fill(1);
       const plans = new AttentionPlans(1, L, H, D, valid, { backend, threads: 1 });
-      bigBirdLayer(q, k, v, out, b, R, { table, key: "t" }, plans);
+      bigBirdLayer(
+        plans.heads("q", q),
+        plans.heads("k", k),
+        plans.heads("v", v),
+        out,
+        b,
+        R,
+        { table, key: "t" },
+        plans,
+      );
       expect(plans.planned).toBe(1 + new Set(bigBirdExtras(table, H, nb, R).map((e) => e.extra)).size);
       let worst = 0;
       for (let h = 0; h < H; h++) {

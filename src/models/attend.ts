@@ -10,6 +10,7 @@
  * they are regrouped to the library's [B, H, L, D] and back. Padded query rows get a zero context.
  */
 import { attention } from "../attention.js";
+import { releaseWorkBuffer, workBuffer } from "../backends/dispatch.js";
 import { compile } from "../compile.js";
 import { dense, intersect } from "../pattern/algebra.js";
 import { keyPadding, perBatch } from "../pattern/batch.js";
@@ -43,6 +44,8 @@ export interface AttendOptions {
  */
 export class AttentionPlans {
   private readonly cache = new Map<string, Plan>();
+  private readonly buffers = new Map<string, Float32Array>();
+  private readonly owned: Float32Array[] = [];
   /** Real tokens per row when every row's padding is trailing; null when some row is scattered. */
   readonly lengths: Int32Array | null;
   readonly padded: boolean;
@@ -88,13 +91,47 @@ export class AttentionPlans {
     return p;
   }
 
+  /**
+   * A buffer of `n` floats named `name`, reused by every layer of this forward (the regrouped
+   * q, k, v of each call: without it each layer left 3 × [B, H, L, D] of garbage behind).
+   */
+  scratch(name: string, n: number): Float32Array {
+    let a = this.buffers.get(name);
+    if (a === undefined || a.length < n) {
+      // kept in wasm memory when attention runs there (read and written in place: workBuffer)
+      a = workBuffer(n, this.options.backend);
+      this.owned.push(a); // a smaller one it replaces may still be in use this layer: freed at release()
+      this.buffers.set(name, a);
+    }
+    return a.length === n ? a : a.subarray(0, n);
+  }
+
+  /** Gives back every scratch buffer (the forward is over; later scratch() calls allocate anew). */
+  release(): void {
+    for (const a of this.owned) releaseWorkBuffer(a);
+    this.owned.length = 0;
+    this.buffers.clear();
+  }
+
+  /** [B·L, H·D] → [B, H, L, D] in the reused buffer `name`. */
+  heads(name: string, m: Float32Array): Tensor {
+    const { B, L, H, D } = this;
+    return toHeadsBatch(m, B, L, H, D, this.scratch(name, B * L * H * D), this.options);
+  }
+
   /** Distinct plans compiled so far. */
   get planned(): number {
     return this.cache.size;
   }
 
-  run(q: Tensor, k: Tensor, v: Tensor, plan: Plan): AttentionResult {
-    const res = attention(q, k, v, { plan, backend: this.options.backend, threads: this.options.threads });
+  /**
+   * One attention() call of a layer; its output [B, H, L, D] goes into the reused buffer
+   * `outName` (valid until the next call with that name).
+   */
+  run(q: Tensor, k: Tensor, v: Tensor, plan: Plan, outName = "out"): AttentionResult {
+    const { B, L, H, D } = this;
+    const out: Tensor = { data: this.scratch(outName, B * H * L * D), shape: [B, H, L, D] };
+    const res = attention(q, k, v, { plan, backend: this.options.backend, threads: this.options.threads, out });
     this.options.tally?.note("attention", res.stats.backend, res.stats.threads);
     return res;
   }
@@ -108,12 +145,12 @@ function globalsKey(g: Int32Array): string {
 /**
  * Longformer local attention of the batch: every real query sees real keys |i-j| <= w and its
  * row's global keys (once). Global rows are overwritten later by longformerGlobalRows.
- * q, k, v, out: [B·L, H·D]; globals[b]: row b's global positions.
+ * q, k, v: [B, H, L, D]; out: [B·L, H·D]; globals[b]: row b's global positions.
  */
 export function longformerLocal(
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
   out: Float32Array,
   oneSided: number,
   globals: Int32Array[],
@@ -136,20 +173,42 @@ export function longformerLocal(
     });
     return plans.restrict(B === 1 ? rows[0] : perBatch(rows));
   });
-  const res = plans.run(toHeadsBatch(q, B, L, H, D), toHeadsBatch(k, B, L, H, D), toHeadsBatch(v, B, L, H, D), plan);
-  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid);
+  const res = plans.run(q, k, v, plan);
+  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid, plans.options);
+}
+
+/**
+ * Batch row b's key_global or value_global projection: rows r0 … r0 + L - 1 of m [·, H·D] →
+ * [1, H, n, D] in row b's part of the forward's buffer `name` ([B, H, L, D] long), n = the
+ * real keys longformerGlobalRows attends to (the row's real prefix; all L when its padding is
+ * scattered, masked there by validKeys).
+ */
+export function longformerGlobalKeys(
+  m: Float32Array,
+  r0: number,
+  b: number,
+  valid: Uint8Array,
+  plans: AttentionPlans,
+  name: string,
+): Tensor {
+  const { B, L, H, D } = plans;
+  const { prefix, scattered } = realExtent(valid);
+  const n = scattered ? L : prefix;
+  const all = plans.scratch(name, B * H * L * D);
+  return toHeads(m, r0, n, H, D, all.subarray(b * H * L * D, b * H * L * D + H * n * D)); // row b's [H, L, D] block
 }
 
 /**
  * Longformer global rows of one batch row: query_global of each global token over the
  * key_global / value_global of every real key; written into `out` at the global rows.
- * qg: [G, H·D] (the projected global rows, in `globals` order); kg, vg: [L, H·D] of this
- * batch row alone; out: [B·L, H·D], this row at r0. One small call per row (G differs by row).
+ * qg: [G, H·D] (the projected global rows, in `globals` order); kt, vt: [1, H, n, D] this batch
+ * row's key_global / value_global of its real keys (longformerGlobalKeys); out: [B·L, H·D],
+ * this row at r0. One small call per row (G differs by row).
  */
 export function longformerGlobalRows(a: {
   qg: Float32Array;
-  kg: Float32Array;
-  vg: Float32Array;
+  kt: Tensor;
+  vt: Tensor;
   out: Float32Array;
   /** First row of this batch row in `out`. */
   r0: number;
@@ -162,13 +221,12 @@ export function longformerGlobalRows(a: {
   valid: Uint8Array;
   options: AttendOptions;
 }): void {
-  const { qg, kg, vg, out, r0, L, H, D, globals, valid, options: o } = a;
+  const { qg, kt, vt, out, r0, H, D, globals, valid, options: o } = a;
   const G = globals.length;
   if (G === 0) return;
-  const { prefix, scattered } = realExtent(valid);
-  const n = scattered ? L : prefix;
+  const { scattered } = realExtent(valid);
   const pattern = scattered ? validKeys(valid) : undefined;
-  const res = attention(toHeads(qg, 0, G, H, D), toHeads(kg, 0, n, H, D), toHeads(vg, 0, n, H, D), {
+  const res = attention(toHeads(qg, 0, G, H, D), kt, vt, {
     pattern,
     backend: o.backend,
     threads: o.threads,
@@ -177,18 +235,12 @@ export function longformerGlobalRows(a: {
   fromHeads(res.out.data, out, r0, G, H, D, globals);
 }
 
-/** Dense self-attention over the real tokens of each row (BigBird original_full, comparison models). */
-export function denseLayer(
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
-  out: Float32Array,
-  plans: AttentionPlans,
-): void {
+/** Dense self-attention over the real tokens of each row (BigBird original_full, comparison models); q, k, v: [B, H, L, D]. */
+export function denseLayer(q: Tensor, k: Tensor, v: Tensor, out: Float32Array, plans: AttentionPlans): void {
   const { B, L, H, D } = plans;
   const plan = plans.plan("dense", () => plans.restrict(dense()));
-  const res = plans.run(toHeadsBatch(q, B, L, H, D), toHeadsBatch(k, B, L, H, D), toHeadsBatch(v, B, L, H, D), plan);
-  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid);
+  const res = plans.run(q, k, v, plan);
+  fromHeadsBatch(res.out.data, out, B, L, H, D, plans.valid, plans.options);
 }
 
 /**
@@ -258,9 +310,9 @@ function extraBlocks(entries: Array<{ h: number; qb: number; kb: number }>, b: n
  * (no repeats by construction).
  */
 export function bigBirdLayer(
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
+  qt: Tensor,
+  kt: Tensor,
+  vt: Tensor,
   out: Float32Array,
   b: number,
   R: number,
@@ -269,9 +321,6 @@ export function bigBirdLayer(
 ): void {
   const { B, L, H, D } = plans;
   const nb = L / b;
-  const qt = toHeadsBatch(q, B, L, H, D);
-  const kt = toHeadsBatch(k, B, L, H, D);
-  const vt = toHeadsBatch(v, B, L, H, D);
   let extras: Array<{ h: number; qb: number; kb: number; extra: number }> = [];
   let key: string;
   let make: () => Pattern;
@@ -312,7 +361,7 @@ export function bigBirdLayer(
           ),
         ),
       );
-      const r = plans.run(qt, kt, vt, plan);
+      const r = plans.run(qt, kt, vt, plan, "outExtra"); // acc (in "out") stays
       for (let row = 0; row < rows; row++) {
         const l2 = r.lse[row]; // lse: [B, H, L]
         if (l2 === Number.NEGATIVE_INFINITY || res.lse[row] === Number.NEGATIVE_INFINITY) continue;
@@ -325,5 +374,5 @@ export function bigBirdLayer(
       for (let d = 0; d < D; d++) acc[row * D + d] = num[row * D + d] / den[row];
     }
   }
-  fromHeadsBatch(acc, out, B, L, H, D, plans.valid);
+  fromHeadsBatch(acc, out, B, L, H, D, plans.valid, plans.options);
 }

@@ -3,11 +3,12 @@
  * and the library's tensors [B, H, L, D], and the padding patterns of the models: which
  * tokens are real (valid), as patterns attention() can intersect with.
  */
+import { type NormOptions, regroupHeads } from "../backends/dispatch.js";
 import { type BoundPattern, EMPTY, FULL, PARTIAL, type Pattern, type Tensor } from "../types.js";
 
-/** [L, H·D] rows r0 … r0 + L - 1 of `m` → tensor [1, H, L, D]. */
-export function toHeads(m: Float32Array, r0: number, L: number, H: number, D: number): Tensor {
-  const data = new Float32Array(H * L * D);
+/** [L, H·D] rows r0 … r0 + L - 1 of `m` → tensor [1, H, L, D] (into `into` when given: H·L·D long). */
+export function toHeads(m: Float32Array, r0: number, L: number, H: number, D: number, into?: Float32Array): Tensor {
+  const data = into ?? new Float32Array(H * L * D);
   const HD = H * D;
   for (let i = 0; i < L; i++) {
     const src = (r0 + i) * HD; // m: [rows, H·D]
@@ -39,23 +40,31 @@ export function fromHeads(
   }
 }
 
-/** [B·L, H·D] → tensor [B, H, L, D]. */
-export function toHeadsBatch(m: Float32Array, B: number, L: number, H: number, D: number): Tensor {
-  const data = new Float32Array(B * H * L * D);
-  const HD = H * D;
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < L; i++) {
-      const src = (b * L + i) * HD; // m: [B·L, H·D]
-      for (let h = 0; h < H; h++) {
-        const dst = ((b * H + h) * L + i) * D; // data: [B, H, L, D]
-        for (let d = 0; d < D; d++) data[dst + d] = m[src + h * D + d];
-      }
-    }
-  }
+/** The regrouping's options from an attention or linear backend name: wasm and js as named, else "auto". */
+function regroupOptions(o?: { backend?: string; threads?: number }): NormOptions {
+  const backend = o?.backend === "wasm" ? "wasm" : o?.backend === "js" || o?.backend === "reference" ? "js" : "auto";
+  return { backend, threads: o?.threads };
+}
+
+/**
+ * [B·L, H·D] → tensor [B, H, L, D] (into `into` when given: B·H·L·D long), by the dispatcher's
+ * regroupHeads (wasm SIMD on the pool for large inputs, in place for resident arrays).
+ */
+export function toHeadsBatch(
+  m: Float32Array,
+  B: number,
+  L: number,
+  H: number,
+  D: number,
+  into?: Float32Array,
+  options?: { backend?: string; threads?: number },
+): Tensor {
+  const data = into ?? new Float32Array(B * H * L * D);
+  regroupHeads(m, data, B, L, H, D, true, null, regroupOptions(options));
   return { data, shape: [B, H, L, D] };
 }
 
-/** Tensor [B, H, L, D] → dst [B·L, H·D], padded query rows (valid 0) set to 0. */
+/** Tensor [B, H, L, D] → dst [B·L, H·D], padded query rows (valid 0) set to 0 (regroupHeads). */
 export function fromHeadsBatch(
   t: Float32Array,
   dst: Float32Array,
@@ -64,21 +73,9 @@ export function fromHeadsBatch(
   H: number,
   D: number,
   valid: Uint8Array,
+  options?: { backend?: string; threads?: number },
 ): void {
-  const HD = H * D;
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < L; i++) {
-      const o = (b * L + i) * HD; // dst: [B·L, H·D]
-      if (valid[b * L + i] === 0) {
-        dst.fill(0, o, o + HD);
-        continue;
-      }
-      for (let h = 0; h < H; h++) {
-        const s = ((b * H + h) * L + i) * D; // t: [B, H, L, D]
-        for (let d = 0; d < D; d++) dst[o + h * D + d] = t[s + d];
-      }
-    }
-  }
+  regroupHeads(dst, t, B, L, H, D, false, valid, regroupOptions(options));
 }
 
 /** Both query and key must be real tokens: valid[q] and valid[k] (1 = real, 0 = padding). */

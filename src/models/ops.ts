@@ -6,6 +6,8 @@
 
 import { type LinearOptions, layerNorm, linear as linearImpl, type NormOptions } from "../backends/dispatch.js";
 
+export { releaseWorkBuffer, workBuffer } from "../backends/dispatch.js";
+
 export type { LinearOptions, NormOptions };
 /** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/dispatch.ts picks the op: wasm GEMM, else js). */
 export const linear = linearImpl;

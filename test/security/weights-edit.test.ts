@@ -1,11 +1,10 @@
 /**
- * Issue 19, item 4: weights edited in place are seen on every backend. The wasm GEMM keeps a
- * packed copy of each weight; every call compares W with it word for word and repacks at the
- * first difference (docs/security.md, "Weights edited in place"). Before, a 16-sample
- * fingerprint missed single edits and the old weights ran silently.
+ * Issue 19, item 4: weights edited in place are seen on every backend. The wasm GEMM keeps no
+ * copy of a weight: every call packs W afresh (docs/security.md, "Weights edited in place").
+ * Before, a cache checked by a 16-sample fingerprint missed single edits and the old weights
+ * ran silently.
  */
 import { expect, it } from "vitest";
-import { gemmRepacks } from "../../src/backends/wasm/gemm.js";
 import { loadModel } from "../../src/models/index.js";
 import { linear } from "../../src/models/ops.js";
 import { randomIds, tinyCheckpoint } from "../models-fixtures.js";
@@ -15,12 +14,10 @@ it("model.weights.layers[0].query.W[1] += 5, then forward again on wasm: the edi
   const inputs = { inputIds: randomIds(1, 40, 100, 3) };
   const before = await model.forward(inputs, { backend: "wasm", threads: 1 });
   const W = (model.weights.layers[0] as unknown as { query: { W: Float32Array } }).query.W; // a Longformer layer
-  const repacks = gemmRepacks();
   const original = W[1];
   W[1] += 5; // one element no fingerprint sample lands on
   const wasm = await model.forward(inputs, { backend: "wasm", threads: 1 });
   const js = await model.forward(inputs, { backend: "js" });
-  expect(gemmRepacks()).toBe(repacks + 1);
   let changed = 0;
   for (let i = 0; i < wasm.lastHiddenState.data.length; i++) {
     if (wasm.lastHiddenState.data[i] !== before.lastHiddenState.data[i]) changed++;
@@ -47,11 +44,8 @@ it("linear() on wasm sees an edit of any single element, NaN payloads and -0 inc
     expect(got).toEqual(want);
     W[at] = old;
   }
-  // a change of bits that compares equal as numbers (0 → -0) is still a change of the weight's bits
-  W[3] = 0;
-  linear(x, rows, inF, W, outF, null, undefined, opt);
-  const before = gemmRepacks();
-  W[3] = -0;
-  linear(x, rows, inF, W, outF, null, undefined, opt);
-  expect(gemmRepacks()).toBe(before + 1);
+  // an edit to a NaN is carried, not compared away
+  W[5] = Number.NaN;
+  const nan = linear(x, rows, inF, W, outF, null, undefined, opt);
+  expect(Number.isNaN(nan[Math.floor(5 / inF)])).toBe(true);
 });

@@ -1,6 +1,7 @@
 /** The js ops: the TypeScript tiled attention kernel (tiled.ts) and GEMM (gemm-js.ts); they always run. */
 import { planTotals } from "../../layout/plan.js";
 import type { AttentionResult } from "../../types.js";
+import type { HeadsProblem, HeadsRun } from "../heads-problem.js";
 import type { LinearProblem, LinearRun } from "../linear-problem.js";
 import { cleanInputs, finishAll } from "../nonfinite.js";
 import type { NormProblem, NormRun } from "../norm-problem.js";
@@ -9,6 +10,7 @@ import { type Problem, resultTensor, toStats, transformKeys } from "../problem.j
 import type { RopeProblem, RopeRun } from "../rope-problem.js";
 import { withEpilogue } from "./activation.js";
 import { linearJs } from "./gemm-js.js";
+import { regroupHeadsJs } from "./heads.js";
 import { layerNormJs } from "./norm.js";
 import { splitQkvRopeJs } from "./rope.js";
 import { type HeadTask, runHead, TiledScratch } from "./tiled.js";
@@ -79,6 +81,15 @@ export const jsSplitRope: Op<RopeProblem, RopeRun> = {
   notSupportedReasons: () => [],
   run(p) {
     splitQkvRopeJs(p.qkv, p.q, p.k, p.v, p.B, p.L, p.H, p.D, p.cos, p.sin);
+    return { backend: "js", threads: 1 };
+  },
+};
+
+export const jsRegroupHeads: Op<HeadsProblem, HeadsRun> = {
+  name: "js",
+  notSupportedReasons: () => [],
+  run(p) {
+    regroupHeadsJs(p);
     return { backend: "js", threads: 1 };
   },
 };

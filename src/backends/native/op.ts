@@ -17,6 +17,11 @@ export function useNativeLinear(on: boolean): boolean {
   return old;
 }
 
+/** Whether useNativeLinear(true) is in force. */
+export function nativeOptedIn(): boolean {
+  return optedIn;
+}
+
 export const nativeLinear: Op<LinearProblem, LinearRun> = {
   name: "native",
   notSupportedReasons() {

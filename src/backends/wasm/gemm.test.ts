@@ -2,17 +2,16 @@
  * linear() against a float64 oracle on random shapes and hazards (rows = 1, sizes 1 and odd,
  * sizes that are not multiples of the micro-kernel's rows / the 8-column panels / the
  * k-chunk, many items, bias null, huge values, NaN), on js, wasm with 1 thread and wasm with
- * 2 threads; wasm results bitwise identical for every thread count; the packed-weight cache
- * (reuse, refill, forgetWeight, bounded memory, coexistence with attention's layouts);
- * argument errors.
+ * 2 threads; wasm results bitwise identical for every thread count; weights packed per call
+ * (no copy kept: edits and fresh views seen, memory bounded, coexistence with attention's
+ * layouts); argument errors.
  */
 import { describe, expect, test } from "vitest";
 import { attention } from "../../attention.js";
 import { AttentionArgumentError } from "../../errors.js";
 import { Rng } from "../../util/rng.js";
 import { type LinearOptions, linear } from "../dispatch.js";
-import { forgetWeight, gemmPackedBytes, releaseGemm } from "./gemm.js";
-import { releaseWasm } from "./wasm.js";
+import { releaseWasm, wasmRuntime } from "./wasm.js";
 
 const BACKENDS: [string, LinearOptions][] = [
   ["js", { backend: "js" }],
@@ -164,60 +163,46 @@ describe("linear matches the float64 oracle", () => {
   });
 });
 
-describe("packed weights", () => {
-  test("are packed once per array, follow refills and forgetWeight, and free their memory", () => {
-    releaseGemm();
+describe("weights, packed per call", () => {
+  test("no copy outlives a call: refills and single edits are seen, memory stays bounded", () => {
     const rng = new Rng(9);
     const [rows, inF, outF] = [20, 100, 30];
     const x = fill(rows * inF, rng, smallInt);
     const W = fill(outF * inF, rng, smallInt);
     const opt: LinearOptions = { backend: "wasm", threads: 1 };
-    const check = () => {
-      const { y: ref } = oracle(x, rows, inF, W, outF, null);
-      const y = linear(x, rows, inF, W, outF, null, undefined, opt);
+    const check = (w: Float32Array) => {
+      const { y: ref } = oracle(x, rows, inF, w, outF, null);
+      const y = linear(x, rows, inF, w, outF, null, undefined, opt);
       for (let i = 0; i < y.length; i++) if (y[i] !== ref[i]) return false;
       return true;
     };
-    expect(check()).toBe(true);
-    const one = gemmPackedBytes();
-    expect(one).toBeGreaterThanOrEqual(inF * 32 * 4); // 4 panels of 8 columns
-    for (let k = 0; k < 5; k++) expect(check()).toBe(true);
-    expect(gemmPackedBytes()).toBe(one); // no repacking into new memory
+    expect(check(W)).toBe(true);
+    const rt = wasmRuntime()!;
+    const start = rt.mem.callStart; // a linear() call leaves nothing above the plan arena
+    const bytes = rt.memory.buffer.byteLength;
+    for (let k = 0; k < 3; k++) expect(check(W)).toBe(true);
     // a wholesale refill is seen
     for (let i = 0; i < W.length; i++) W[i] = smallInt(rng);
-    expect(check()).toBe(true);
-    expect(gemmPackedBytes()).toBe(one);
-    // a single in-place edit is seen too (repacked in place, no new memory); forgetWeight still frees
-    W[W.length >> 1] += 1;
-    expect(check()).toBe(true);
-    expect(gemmPackedBytes()).toBe(one);
-    forgetWeight(W);
-    expect(check()).toBe(true);
-    // a second weight takes its own block; forgetting both frees everything
-    const W2 = fill(outF * inF, rng, smallInt);
-    linear(x, rows, inF, W2, outF, null, undefined, opt);
-    expect(gemmPackedBytes()).toBe(2 * one);
-    forgetWeight(W);
-    expect(gemmPackedBytes()).toBe(2 * one); // W's block is below W2's: kept on the free list
-    expect(check()).toBe(true); // reuses the freed block
-    expect(gemmPackedBytes()).toBe(2 * one);
-    forgetWeight(W2);
-    forgetWeight(W);
-    expect(gemmPackedBytes()).toBe(0);
-    releaseGemm();
+    expect(check(W)).toBe(true);
+    // a single in-place edit anywhere is seen
+    for (const at of [0, W.length >> 1, W.length - 1]) {
+      W[at] += 1;
+      expect(check(W)).toBe(true);
+    }
+    // many distinct weights of the same size: no memory kept per weight
+    for (let k = 0; k < 20; k++) expect(check(fill(outF * inF, rng, smallInt))).toBe(true);
+    expect(rt.mem.callStart).toBe(start);
+    expect(rt.memory.buffer.byteLength).toBe(bytes);
   });
 
-  test("are keyed by the weights' memory, so fresh views of one buffer share one packed copy", () => {
-    releaseGemm();
+  test("fresh views of one buffer (a fused qkv) each give their own weight's product", () => {
     const rng = new Rng(10);
     const [rows, inF, outF] = [8, 40, 16];
     const x = fill(rows * inF, rng, smallInt);
     const all = fill(3 * outF * inF, rng, smallInt); // three weights in one buffer, as a fused qkv
     const opt: LinearOptions = { backend: "wasm", threads: 1 };
     const view = (k: number) => all.subarray(k * outF * inF, (k + 1) * outF * inF);
-    for (let k = 0; k < 3; k++) linear(x, rows, inF, view(k), outF, null, undefined, opt);
-    const three = gemmPackedBytes();
-    for (let rep = 0; rep < 4; rep++) {
+    for (let rep = 0; rep < 2; rep++) {
       for (let k = 0; k < 3; k++) {
         const W = view(k);
         const { y: ref } = oracle(x, rows, inF, W, outF, null);
@@ -225,9 +210,14 @@ describe("packed weights", () => {
         expect(y.every((v, i) => v === ref[i])).toBe(true);
       }
     }
-    expect(gemmPackedBytes()).toBe(three);
-    releaseGemm();
-    expect(gemmPackedBytes()).toBe(0);
+    // the whole buffer as one [3·outF, inF] weight: its rows are the three weights' rows
+    const y3 = linear(x, rows, inF, all, 3 * outF, null, undefined, opt);
+    for (let k = 0; k < 3; k++) {
+      const yk = linear(x, rows, inF, view(k), outF, null, undefined, opt);
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < outF; o++) expect(y3[r * 3 * outF + k * outF + o]).toBe(yk[r * outF + o]);
+      }
+    }
   });
 
   test("survive attention calls on the same module, and a releaseWasm()", () => {

@@ -69,7 +69,7 @@ export const ROWS = {
   BETA: 3, // beta [n]
   N: 4, // features per row
   EPS: 5, // LayerNorm epsilon
-  KIND: 6, // 0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts)
+  KIND: 6, // 0 = LayerNorm (assembly/norm.ts), 1 = split + RoPE (assembly/rope.ts), 2 / 3 = to / from heads (assembly/heads.ts)
   Q: 7, // split: q [B, H, L, D] (X is qkv [B·L, 3·H·D])
   K: 8, // split: k [B, H, L, D]
   V: 9, // split: v [B, H, L, D]

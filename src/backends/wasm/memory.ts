@@ -6,13 +6,16 @@
  * Regions (bytes; the fixed ones come from the layout table, assembly/layout.mjs):
  *   [0, CTL_OFFSET)                 the module's own constant tables (data segments)
  *   [CTL_OFFSET, DATA_START)        the worker pool's control words (CTL in layout.ts)
- *   [DATA_START, reservedEnd)       packed GEMM weights (gemm.ts), kept across calls:
+ *   [DATA_START, residentEnd)       resident buffers (allocResident): activations a caller
+ *                                   keeps in wasm memory across calls, so the kernels read and
+ *                                   write them in place instead of copying them in and out;
  *                                   first fit from a free list, else on top
  *   [arenaBase, arenaEnd)           compiled attention plans (wasm-plan.ts placePlan), kept
  *                                   across calls until the arena is reset (generation + 1)
- *   [arenaEnd, …)                   one call's own data (either kernel), laid out per call
- * arenaBase >= reservedEnd: weights growing past the arena's base move the arena up (and
- * forget the plans, placed again on their next use).
+ *   [arenaEnd, …)                   one call's own data (any kernel), laid out per call
+ * arenaBase = residentEnd: resident buffers growing past the arena's base move the arena up
+ * (and forget the plans, placed again on their next use). The GEMM packs its weights into
+ * each call's own data (gemm.ts), so model weights are held once, by their owner.
  */
 
 import { OpRefusedError } from "../op.js";
@@ -23,27 +26,28 @@ export class WasmMemoryError extends OpRefusedError {
   override name = "WasmMemoryError";
 }
 
-/** A block of the packed-weight region. */
-export interface Block {
+/** A block of the resident region. */
+interface Block {
   ptr: number;
   bytes: number;
 }
 
 export class WasmMemory {
-  /** End of the packed-weight region [DATA_START, reservedEnd). */
-  private reservedEnd = DATA_START;
-  /** Freed blocks of the packed-weight region, sorted by address, coalesced. */
+  /** End of the resident region [DATA_START, residentEnd). */
+  private residentEnd = DATA_START;
+  /** Freed blocks of the resident region, sorted by address, coalesced. */
   private free: Block[] = [];
+  /** Live resident blocks by address (the bytes each was given). */
+  private readonly live = new Map<number, number>();
+  /**
+   * Every buffer object this memory handed views of: a grown shared memory gives a new
+   * SharedArrayBuffer object over the same bytes, so a view's buffer is checked against all.
+   */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
   private arenaBase = DATA_START;
   private arenaEnd = DATA_START;
   /** Bumped by every arena reset: a plan placed under an older generation is gone. */
   private generation = 0;
-  /** False once the runtime owning this memory is dropped: late frees (finalizers) are ignored. */
-  live = true;
-  /** The packed-weight cache (gemm.ts): W.buffer → W.byteOffset → its copy; a fresh map after clearWeights. */
-  packed = new WeakMap<ArrayBufferLike, Map<number, unknown>>();
-  /** Bumped by clearWeights: a block allocated before it is no longer this region's to free. */
-  weightEpoch = 0;
 
   constructor(readonly memory: WebAssembly.Memory) {}
 
@@ -65,29 +69,47 @@ export class WasmMemory {
     }
   }
 
-  // ---- the packed-weight region ----
+  // ---- the resident region ----
 
-  /** A block of `bytes` for packed weights: first fit from the free list, else on top of the region. */
-  allocWeights(bytes: number): number {
+  /**
+   * A resident Float32Array of `n` floats (contents unspecified), or null when this memory is
+   * not shared: an unshared memory detaches its buffer when it grows, which would empty the view.
+   */
+  allocResident(n: number): Float32Array | null {
+    if (!(this.memory.buffer instanceof SharedArrayBuffer)) return null;
+    const bytes = Math.max(64, Math.ceil((n * 4) / 64) * 64);
+    let ptr = -1;
     for (let i = 0; i < this.free.length; i++) {
       const f = this.free[i];
       if (f.bytes < bytes) continue;
-      const ptr = f.ptr;
+      ptr = f.ptr;
       if (f.bytes === bytes) this.free.splice(i, 1);
       else this.free[i] = { ptr: ptr + bytes, bytes: f.bytes - bytes };
-      return ptr;
+      break;
     }
-    const ptr = this.reservedEnd;
-    this.ensure(ptr + bytes);
-    this.setReservedEnd(ptr + bytes);
-    return ptr;
+    if (ptr < 0) {
+      ptr = this.residentEnd;
+      this.ensure(ptr + bytes);
+      this.residentEnd = ptr + bytes;
+      if (this.residentEnd > this.arenaBase) {
+        this.arenaBase = this.residentEnd;
+        this.resetArena();
+      }
+    }
+    this.live.set(ptr, bytes);
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    return new Float32Array(buffer, ptr, n);
   }
 
-  /** Returns a block allocated in `epoch` to the region (coalesced; the region shrinks when its top is free). */
-  freeWeights(ptr: number, bytes: number, epoch: number): void {
-    if (!this.live || epoch !== this.weightEpoch) return; // dropped with its runtime, or cleared since
+  /** Returns a view from allocResident to the region (a view this memory did not give is ignored). */
+  freeResident(a: Float32Array): void {
+    const ptr = this.residentPtr(a);
+    if (ptr < 0 || !this.live.has(ptr)) return;
+    const bytes = this.live.get(ptr)!;
+    this.live.delete(ptr);
     this.free.push({ ptr, bytes });
-    this.free.sort((a, b) => a.ptr - b.ptr);
+    this.free.sort((x, y) => x.ptr - y.ptr);
     const merged: Block[] = [];
     for (const f of this.free) {
       const last = merged[merged.length - 1];
@@ -95,33 +117,25 @@ export class WasmMemory {
       else merged.push({ ...f });
     }
     const top = merged[merged.length - 1];
-    if (top !== undefined && top.ptr + top.bytes === this.reservedEnd) {
+    if (top !== undefined && top.ptr + top.bytes === this.residentEnd) {
       merged.pop();
-      this.setReservedEnd(top.ptr);
+      this.residentEnd = top.ptr; // the arena stays where it is: its plans remain valid
     }
     this.free = merged;
   }
 
-  /** Forgets every packed weight (the region becomes empty). */
-  clearWeights(): void {
-    this.packed = new WeakMap();
-    this.weightEpoch++;
-    this.free = [];
-    this.setReservedEnd(DATA_START);
+  /**
+   * The byte address of `a` when it is a view into this memory's resident region (so a kernel
+   * may read or write it in place), else -1.
+   */
+  residentPtr(a: Float32Array): number {
+    if (!this.buffers.has(a.buffer)) return -1;
+    return a.byteOffset + a.byteLength <= this.residentEnd && a.byteOffset >= DATA_START ? a.byteOffset : -1;
   }
 
-  /** Bytes held by the packed-weight region (live and freed-but-not-reused blocks). */
-  weightBytes(): number {
-    return this.reservedEnd - DATA_START;
-  }
-
-  /** Moves the end of the packed-weight region; past the plan arena's base it moves the arena up and forgets the plans. */
-  private setReservedEnd(end: number): void {
-    this.reservedEnd = Math.max(DATA_START, end);
-    if (this.reservedEnd > this.arenaBase || this.arenaEnd === this.arenaBase) {
-      this.arenaBase = this.reservedEnd;
-      this.resetArena();
-    }
+  /** Bytes the resident region spans now (live and freed-but-not-reused blocks). */
+  get residentBytes(): number {
+    return this.residentEnd - DATA_START;
   }
 
   // ---- the plan arena ----

@@ -3,6 +3,8 @@
  * pool of the GEMM and the attention kernel. Per-call layout (bytes, from WasmMemory.callStart):
  * descriptor [ROWS] | items [count, ROWS_ITEM] | gamma [n] | beta [n] | x [rows, n] | add [rows, n].
  * The kernel normalises x in place; the result is copied to dst (and, with add, dst is x).
+ * A dst resident in this memory (WasmMemory.allocResident) is normalised where it is and an
+ * add resident there is read where it is: their slots are not taken, nothing is copied out.
  * Items own disjoint rows and each row is summed in one fixed order, so results are bitwise
  * identical for any `threads`.
  */
@@ -58,7 +60,7 @@ export function layerNormWasm(
   }
   const per = rowsPerItem(n);
   const count = Math.ceil(rows / per);
-  let at = rt.mem.callStart; // after the packed weights and the attention plan arena
+  let at = rt.mem.callStart; // after the resident buffers and the attention plan arena
   const take = (bytes: number): number => {
     const p = at;
     at = p + align64(bytes);
@@ -68,8 +70,12 @@ export function layerNormWasm(
   const itemsPtr = take(count * ROWS_ITEM_WORDS * 4);
   const gPtr = take(n * 4);
   const bPtr = take(n * 4);
-  const xPtr = take(rows * n * 4);
-  const aPtr = add === null ? 0 : take(rows * n * 4);
+  // the rows are normalised in place: in dst itself when it is resident in this memory
+  // (WasmMemory.allocResident), else in this call's copy of x; a resident `add` is read in place
+  const dstResident = rt.mem.residentPtr(dst);
+  const xPtr = dstResident >= 0 ? dstResident : take(rows * n * 4);
+  const addResident = add === null ? -1 : rt.mem.residentPtr(add);
+  const aPtr = add === null ? 0 : addResident >= 0 ? addResident : take(rows * n * 4);
   rt.mem.ensure(at + 64);
 
   const buf = rt.memory.buffer;
@@ -85,9 +91,9 @@ export function layerNormWasm(
   f32[d + ROWS.EPS] = eps;
   f32.set(gamma, gPtr / 4);
   f32.set(beta, bPtr / 4);
-  f32.set(x, xPtr / 4);
-  if (add !== null) f32.set(add, aPtr / 4);
+  if (dstResident < 0 || rt.mem.residentPtr(x) !== dstResident) f32.set(x, xPtr / 4); // dst and x never partly overlap (layerNorm() checks)
+  if (add !== null && addResident < 0) f32.set(add, aPtr / 4);
 
   runRowItems(rt, { desc, itemsPtr, rows, per, at, threads }, 10 * per * n, "layerNorm()");
-  dst.set(f32.subarray(xPtr / 4, xPtr / 4 + rows * n)); // with add, dst is x (layerNorm() checks)
+  if (dstResident < 0) dst.set(f32.subarray(xPtr / 4, xPtr / 4 + rows * n)); // with add, dst is x (layerNorm() checks)
 }

@@ -5,6 +5,7 @@
  */
 import { planTotals } from "../../layout/plan.js";
 import type { AttentionResult } from "../../types.js";
+import type { HeadsProblem, HeadsRun } from "../heads-problem.js";
 import type { LinearProblem, LinearRun } from "../linear-problem.js";
 import { cleanInputs } from "../nonfinite.js";
 import type { NormProblem, NormRun } from "../norm-problem.js";
@@ -12,6 +13,7 @@ import type { Op } from "../op.js";
 import { effectiveThreads, type Problem, resultTensor, toStats, transformKeys } from "../problem.js";
 import type { RopeProblem, RopeRun } from "../rope-problem.js";
 import { linearWasm, wasmGemmReasons } from "./gemm.js";
+import { regroupHeadsWasm, wasmHeadsReasons } from "./heads.js";
 import { layerNormWasm, wasmNormReasons } from "./norm.js";
 import { splitQkvRopeWasm, wasmRopeReasons } from "./rope.js";
 import { runWasm, wasmHostReasons, wasmNeeds } from "./wasm.js";
@@ -104,6 +106,22 @@ export const wasmSplitRope: Op<RopeProblem, RopeRun> = {
   },
   run(p) {
     splitQkvRopeWasm(p.qkv, p.q, p.k, p.v, p.B, p.L, p.H, p.D, p.cos, p.sin, p.threads);
+    return { backend: "wasm", threads: p.threads };
+  },
+};
+
+/** Below this many elements "auto" keeps a regrouping in TypeScript (the copies in and out cost more than they save). */
+const SMALL_HEADS = 1 << 15;
+
+export const wasmRegroupHeads: Op<HeadsProblem, HeadsRun> = {
+  name: "wasm",
+  notSupportedReasons: (p) => wasmHeadsReasons(p),
+  autoDeclines: (p) => {
+    const n = p.B * p.L * p.H * p.D;
+    return n < SMALL_HEADS ? [`${n} elements: below ${SMALL_HEADS}, js is faster`] : [];
+  },
+  run(p) {
+    regroupHeadsWasm(p);
     return { backend: "wasm", threads: p.threads };
   },
 };

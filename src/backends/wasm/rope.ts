@@ -57,7 +57,7 @@ export function splitQkvRopeWasm(
   const count = Math.ceil(rows / per);
   const n = rows * H * D; // elements of each of q, k, v
   const tab = L * (D / 2); // the rows of cos, sin that are read
-  let at = rt.mem.callStart; // after the packed weights and the attention plan arena
+  let at = rt.mem.callStart; // after the resident buffers and the attention plan arena
   const take = (bytes: number): number => {
     const p = at;
     at = p + align64(bytes);
@@ -67,10 +67,10 @@ export function splitQkvRopeWasm(
   const itemsPtr = take(count * ROWS_ITEM_WORDS * 4);
   const cPtr = take(tab * 4);
   const sPtr = take(tab * 4);
-  const xPtr = take(3 * n * 4);
-  const qPtr = take(n * 4);
-  const kPtr = take(n * 4);
-  const vPtr = take(n * 4);
+  // qkv read and q, k, v written where they are when resident in this memory
+  // (WasmMemory.allocResident); their slots here are then never touched
+  const residents = [qkv, q, k, v].map((a) => rt.mem.residentPtr(a));
+  const [xPtr, qPtr, kPtr, vPtr] = [3 * n, n, n, n].map((m, i) => (residents[i] >= 0 ? residents[i] : take(m * 4)));
   rt.mem.ensure(at + 64);
 
   const buf = rt.memory.buffer;
@@ -89,10 +89,10 @@ export function splitQkvRopeWasm(
   i32[d + ROWS.D] = D;
   f32.set(cos.subarray(0, tab), cPtr / 4);
   f32.set(sin.subarray(0, tab), sPtr / 4);
-  f32.set(qkv.subarray(0, 3 * n), xPtr / 4);
+  if (residents[0] < 0) f32.set(qkv.subarray(0, 3 * n), xPtr / 4);
 
   runRowItems(rt, { desc, itemsPtr, rows, per, at, threads }, 10 * per * 3 * H * D, "splitQkvRope()");
-  q.set(f32.subarray(qPtr / 4, qPtr / 4 + n));
-  k.set(f32.subarray(kPtr / 4, kPtr / 4 + n));
-  v.set(f32.subarray(vPtr / 4, vPtr / 4 + n));
+  if (residents[1] < 0) q.set(f32.subarray(qPtr / 4, qPtr / 4 + n));
+  if (residents[2] < 0) k.set(f32.subarray(kPtr / 4, kPtr / 4 + n));
+  if (residents[3] < 0) v.set(f32.subarray(vPtr / 4, vPtr / 4 + n));
 }

@@ -141,7 +141,6 @@ export async function startWasmThreads(threads: number): Promise<number> {
 /** Stops the worker pool and drops the module's memory (it can only grow while alive). */
 export function releaseWasm(): void {
   runtime?.pool?.close();
-  if (runtime !== null) runtime.mem.live = false;
   runtime = null;
 }
 
@@ -160,6 +159,5 @@ export function loadedRuntime(): Runtime {
 /** Stops the pool and forgets the runtime (its memory may still be touched by a stuck worker); the next call loads afresh. */
 export function dropRuntime(rt: Runtime): void {
   rt.pool?.close();
-  rt.mem.live = false;
   if (runtime === rt) runtime = null;
 }

@@ -167,10 +167,6 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const mem = new Bump(rt.mem.callStart);
   const itemsPtr = mem.take((itemCount + mergeCount) * ITEM_WORDS * 4); // phase 1, then phase 2 (merge items)
   const headsPtr = mem.take(B * H * HEAD_WORDS * 4);
-  const qPtr = mem.take(pr.q.byteLength);
-  const kPtr = mem.take(pr.k.byteLength);
-  const vPtr = mem.take(pr.v.byteLength);
-  const outPtr = mem.take(pr.q.byteLength);
   const lsePtr = mem.take(B * H * Lq * 4);
   const scratch = mem.take(threads * stride);
   const recordParts = deferred?.recordParts;
@@ -179,18 +175,43 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
     for (let row = 0; row < B * H; row++) records += align16(recordParts[row] * Lq * (D + 3) * 4);
   }
   let recPtr = mem.take(records); // records of deferred heads: [P − 1][Lq][D + 3] f32 per head (assembly/merge.ts)
+  // q, k, v, out last: an array already resident in this memory (WasmMemory.allocResident) is
+  // read or written where it is, and its slot here is never touched (no copy, no resident pages)
+  const qAt = mem.take(pr.q.byteLength);
+  const kAt = mem.take(pr.k.byteLength);
+  const vAt = mem.take(pr.v.byteLength);
+  const outAt = mem.take(pr.q.byteLength);
+  const outResident = pr.outInto === null || pr.outInto === undefined ? -1 : rt.mem.residentPtr(pr.outInto);
+  const outPtr = outResident >= 0 ? outResident : outAt;
+  let qPtr = rt.mem.residentPtr(pr.q);
+  let kPtr = rt.mem.residentPtr(pr.k);
+  let vPtr = rt.mem.residentPtr(pr.v);
   // q, k, v in, each scanned chunk by chunk while the chunk is still in cache (one pass over
   // memory instead of two); the scan only when the caller has not cleaned the inputs already
   const scan = pr.bad === undefined;
-  const finite =
-    copyIn(rt, f32, pr.q, qPtr, scan) && copyIn(rt, f32, pr.k, kPtr, scan) && copyIn(rt, f32, pr.v, vPtr, scan);
+  let finite = true;
+  for (const [src, ptr, at] of [
+    [pr.q, qPtr, qAt],
+    [pr.k, kPtr, kAt],
+    [pr.v, vPtr, vAt],
+  ] as const) {
+    if (ptr >= 0) finite = finite && (!scan || rt.kernel.allFinite(ptr, src.length) === 1);
+    else finite = copyIn(rt, f32, src, at, scan && finite) && finite;
+  }
+  if (qPtr < 0) qPtr = qAt;
+  if (kPtr < 0) kPtr = kAt;
+  if (vPtr < 0) vPtr = vAt;
   if (scan) {
     if (finite) pr = { ...pr, bad: null };
     else {
       const c = cleanInputs(pr.q, pr.k, pr.v, pr); // the NaN rule's slow path (nonfinite.ts)
-      f32.set(c.q, qPtr / 4);
-      f32.set(c.k, kPtr / 4);
-      f32.set(c.v, vPtr / 4);
+      // cleaned copies go into this call's own slots: a resident input is the caller's, never written
+      f32.set(c.q, qAt / 4);
+      f32.set(c.k, kAt / 4);
+      f32.set(c.v, vAt / 4);
+      qPtr = qAt;
+      kPtr = kAt;
+      vPtr = vAt;
       pr = { ...pr, q: c.q, k: c.k, v: c.v, bad: c.bad };
     }
   }
@@ -243,7 +264,7 @@ export function runWasm(pr: WasmProblem, prepared: WasmPrepared = prepareWasm(pr
   const maxItemFlops = 4 * D * (deferred === null ? entry.maxItemCost : deferred.maxItemCost);
   runItemsOn(rt, threads, itemsPtr, itemCount + mergeCount, itemCount, scratch, stride, maxItemFlops);
   // the result out of wasm memory: into the caller's arrays when given (no allocation), else new ones
-  const out = copyOut(f32.subarray(outPtr / 4, outPtr / 4 + pr.q.length), pr.outInto);
+  const out = outResident >= 0 ? pr.outInto! : copyOut(f32.subarray(outPtr / 4, outPtr / 4 + pr.q.length), pr.outInto);
   const lse = copyOut(f32.subarray(lsePtr / 4, lsePtr / 4 + B * H * Lq), pr.lseInto);
   zeroEmptyRows(out, lse, D);
   if (pr.bad || hasMarks(lse)) finishAll({ ...pr, out, lse }, pr.plan.rows, pr.bad); // the NaN rule (nonfinite.ts)

@@ -118,13 +118,13 @@ function attention(f: ForwardContext<BigBirdConfig, BertWeights>): LayerAttentio
   const { config: c, weights, x, plans, mode } = f;
   const kind = mode === "dense" ? "dense" : bigBirdAttentionKind(c, x.L);
   const random = kind === "block_sparse" ? randomPlan(c, f.options.randomAttention, x.L / c.blockSize) : null;
-  const qkv = new Projections(x.B * x.L, c.hidden);
+  const qkv = new Projections(plans);
   return {
     label: kind,
     attend(layer: number, hs: Float32Array, ctx: Float32Array, ops: Ops): void {
-      qkv.project(hs, weights.layers[layer], ops);
+      qkv.project(hs, weights.layers[layer], ops, ctx);
       if (random === null) {
-        qkv.dense(ctx, plans, ops);
+        qkv.dense(ctx, ops);
         return;
       }
       const rnd = random(layer);

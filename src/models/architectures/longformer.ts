@@ -4,7 +4,7 @@
  * per-row global tokens with their own query_global / key_global / value_global projections.
  */
 import { AttentionArgumentError } from "../../errors.js";
-import { longformerGlobalRows, longformerLocal } from "../attend.js";
+import { longformerGlobalKeys, longformerGlobalRows, longformerLocal } from "../attend.js";
 import type { CheckedInputs } from "../inputs.js";
 import type { WeightStore } from "../safetensors.js";
 import { familyHeads } from "../tasks/heads.js";
@@ -88,40 +88,65 @@ function attention(f: ForwardContext<LongformerConfig, LongformerWeights>): Laye
   const { config: c, weights, x, plans, mode } = f;
   const { B, L } = x;
   const h = c.hidden;
-  const qkv = new Projections(B * L, h);
+  const qkv = new Projections(plans);
   const globals = Array.from({ length: B }, (_, b) => globalIndices(x.global, b, L));
   const options = plans.options;
   return {
     label: mode === "dense" ? "dense" : "longformer",
     attend(layer: number, hs: Float32Array, ctx: Float32Array, ops: Ops): void {
       const w = weights.layers[layer];
-      qkv.project(hs, w, ops);
+      qkv.project(hs, w, ops, ctx);
       if (mode === "dense") {
-        qkv.dense(ctx, plans, ops);
+        qkv.dense(ctx, ops);
         return;
       }
       ops.attention(() => longformerLocal(qkv.q, qkv.k, qkv.v, ctx, c.attentionWindow[layer] / 2, globals, plans));
-      for (let b = 0; b < B; b++) {
+      // key_global and value_global of every row in one product each when every row has a
+      // global token (the usual case): staged in the local attention's output buffer and its
+      // q buffer, regrouped into its k and v buffers, all four dead once longformerLocal has run.
+      // Otherwise row by row, for the rows that have one.
+      const batched = globals.every((g) => g.length > 0);
+      const kStage = plans.scratch("out", B * L * h); // [B·L, hidden]
+      const vStage = plans.scratch("q", B * L * h);
+      if (batched) {
+        ops.linear(hs, B * L, w.keyGlobal, kStage);
+        ops.linear(hs, B * L, w.valueGlobal, vStage);
+      }
+      // query_global of every global token of the batch in one product: xg [ΣG, hidden]
+      const total = globals.reduce((t, g) => t + g.length, 0);
+      const xg = new Float32Array(total * h);
+      for (let b = 0, j = 0; b < B; b++) {
+        for (const i of globals[b]) xg.set(hs.subarray((b * L + i) * h, (b * L + i + 1) * h), j++ * h);
+      }
+      const qgAll = total > 0 ? ops.linear(xg, total, w.queryGlobal) : xg; // [ΣG, hidden]
+      for (let b = 0, j0 = 0; b < B; b++) {
         const g = globals[b];
         if (g.length === 0) continue;
         const r0 = b * L;
-        const xg = new Float32Array(g.length * h); // [G, hidden] the global rows
-        for (let j = 0; j < g.length; j++) xg.set(hs.subarray((r0 + g[j]) * h, (r0 + g[j] + 1) * h), j * h);
-        const qg = ops.linear(xg, g.length, w.queryGlobal);
-        const kg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal);
-        const vg = ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal);
+        const valid = x.valid.subarray(r0, r0 + L);
+        const kg = batched
+          ? kStage
+          : ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.keyGlobal, kStage.subarray(0, L * h));
+        const kr0 = batched ? r0 : 0; // this row's first row in kg
+        const kt = ops.attention(() => longformerGlobalKeys(kg, kr0, b, valid, plans, "k"));
+        const vg = batched
+          ? vStage
+          : ops.linear(hs.subarray(r0 * h, (r0 + L) * h), L, w.valueGlobal, vStage.subarray(0, L * h));
+        const vt = ops.attention(() => longformerGlobalKeys(vg, kr0, b, valid, plans, "v"));
+        const qg = qgAll.subarray(j0 * h, (j0 + g.length) * h); // [G, hidden] this row's global queries
+        j0 += g.length;
         ops.attention(() =>
           longformerGlobalRows({
             qg,
-            kg,
-            vg,
+            kt,
+            vt,
             out: ctx,
             r0,
             L,
             H: c.heads,
             D: c.headDim,
             globals: g,
-            valid: x.valid.subarray(r0, r0 + L),
+            valid,
             options,
           }),
         );

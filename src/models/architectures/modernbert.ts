@@ -77,7 +77,7 @@ function attention(f: ForwardContext<ModernBertConfig, ModernBertWeights>): Laye
             ? plans.plan(`window:${half}`, () => plans.restrict(slidingWindow({ left: half, right: half })))
             : plans.plan("dense", () => plans.restrict(dense()));
         attend(q, k, v, { plan, backend: options.backend, threads: plans.options.threads, out });
-        fromHeadsBatch(out.data, ctx, B, L, H, D, x.valid);
+        fromHeadsBatch(out.data, ctx, B, L, H, D, x.valid, plans.options);
       });
     },
   };

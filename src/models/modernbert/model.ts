@@ -22,7 +22,7 @@ import { AttentionPlans } from "../attend.js";
 import { BackendTally } from "../backends-used.js";
 import { fromHeadsBatch } from "../heads.js";
 import { type CheckedInputs, checkInputs, type ForwardInputs } from "../inputs.js";
-import { type LinearOptions, linear } from "../ops.js";
+import { type LinearOptions, linear, releaseWorkBuffer, workBuffer } from "../ops.js";
 import type { Linear } from "../weights.js";
 import type { ModernBertConfig } from "./config.js";
 import { addInto, layerNormInto, ropeTables, splitQkvRope } from "./ops.js";
@@ -130,90 +130,102 @@ export async function modernBertForward(
       prof.gemm += now() - s;
       return y;
     };
-    // x: the residual stream [B·L, hidden]
-    const x = new Float32Array(rows * hd);
-    for (let r = 0; r < rows; r++) {
-      const id = x0.ids[r];
-      x.set(w.embeddings.subarray(id * hd, (id + 1) * hd), r * hd); // embeddings: [vocab, hidden]
-    }
-    layerNormInto(x, x, rows, hd, w.embNorm.gamma, w.embNorm.beta, c.eps, lo);
-    const hiddenStates: Float32Array[] | undefined = options.outputHiddenStates ? [x.slice()] : undefined;
-    const hn = new Float32Array(rows * hd); // normed input of a sublayer
-    const qkv = new Float32Array(rows * 3 * hd); // [B·L, 3·H·D]
-    const q = new Float32Array(rows * hd); // [B, H, L, D]
-    const k = new Float32Array(rows * hd);
-    const v = new Float32Array(rows * hd);
-    const o = { data: new Float32Array(rows * hd), shape: [B, H, L, D] as [number, number, number, number] };
-    const ctx = new Float32Array(rows * hd); // [B·L, H·D]
-    const tmp = new Float32Array(rows * hd);
-    const inter = new Float32Array(rows * c.intermediate); // [B·L, I]
-    options.onLayer?.(0, c.layers);
-    for (let layer = 0; layer < c.layers; layer++) {
-      const lw = w.layers[layer];
-      if (lw.attnNorm === null) hn.set(x);
-      else layerNormInto(x, hn, rows, hd, lw.attnNorm.gamma, lw.attnNorm.beta, c.eps, lo);
-      lin(hn, rows, lw.wqkv, qkv);
-      const ts = now();
-      const { cos, sin } = ropeFor(c.ropeTheta[layer], D, L);
-      splitQkvRope(qkv, q, k, v, B, L, H, D, cos, sin, lo);
-      const local = mode === "model" && !c.global[layer];
-      const plan = local
-        ? plans.plan(`window:${half}`, () => plans.restrict(slidingWindow({ left: half, right: half })))
-        : plans.plan("dense", () => plans.restrict(dense()));
-      const tk = now();
-      const res = attention(
-        { data: q, shape: o.shape },
-        { data: k, shape: o.shape },
-        { data: v, shape: o.shape },
-        {
-          plan,
-          backend: options.backend,
-          threads,
-          out: o,
-        },
-      );
-      const tkEnd = now();
-      tally?.note("attention", res.stats.backend, res.stats.threads);
-      fromHeadsBatch(res.out.data, ctx, B, L, H, D, x0.valid);
-      const te = now();
-      prof.attention += te - ts;
-      if (local) {
-        prof.local += te - ts;
-        prof.localKernel += tkEnd - tk;
-        prof.localPairs += res.stats.allowedPairs;
+    // the activations live in work buffers the wasm ops use in place (workBuffer: no copy in
+    // or out per call), given back when the forward ends, however it ends
+    const owned: Float32Array[] = [];
+    const buffer = (n: number): Float32Array => {
+      const a = workBuffer(n, lo.backend);
+      owned.push(a);
+      return a;
+    };
+    try {
+      // x: the residual stream [B·L, hidden]
+      const x = buffer(rows * hd);
+      for (let r = 0; r < rows; r++) {
+        const id = x0.ids[r];
+        x.set(w.embeddings.subarray(id * hd, (id + 1) * hd), r * hd); // embeddings: [vocab, hidden]
       }
-      lin(ctx, rows, lw.attnOut, tmp);
-      addInto(x, tmp);
-      layerNormInto(x, hn, rows, hd, lw.mlpNorm.gamma, lw.mlpNorm.beta, c.eps, lo);
-      lin(hn, rows, lw.inter, inter, true); // GeGLU: [a | g] = x Wiᵀ, act(a) · g in the product's epilogue
-      lin(inter, rows, lw.out, tmp);
-      addInto(x, tmp);
-      hiddenStates?.push(x.slice());
-      if (options.onLayer) {
-        options.onLayer(layer + 1, c.layers);
-        await new Promise((r) => setTimeout(r, 0)); // let a progress bar draw
+      layerNormInto(x, x, rows, hd, w.embNorm.gamma, w.embNorm.beta, c.eps, lo);
+      const hiddenStates: Float32Array[] | undefined = options.outputHiddenStates ? [x.slice()] : undefined;
+      const hn = buffer(rows * hd); // normed input of a sublayer
+      const qkv = buffer(rows * 3 * hd); // [B·L, 3·H·D]
+      const q = buffer(rows * hd); // [B, H, L, D]
+      const k = buffer(rows * hd);
+      const v = buffer(rows * hd);
+      const o = { data: buffer(rows * hd), shape: [B, H, L, D] as [number, number, number, number] };
+      const ctx = buffer(rows * hd); // [B·L, H·D]
+      const tmp = buffer(rows * hd);
+      const inter = buffer(rows * c.intermediate); // [B·L, I]
+      options.onLayer?.(0, c.layers);
+      for (let layer = 0; layer < c.layers; layer++) {
+        const lw = w.layers[layer];
+        if (lw.attnNorm === null) hn.set(x);
+        else layerNormInto(x, hn, rows, hd, lw.attnNorm.gamma, lw.attnNorm.beta, c.eps, lo);
+        lin(hn, rows, lw.wqkv, qkv);
+        const ts = now();
+        const { cos, sin } = ropeFor(c.ropeTheta[layer], D, L);
+        splitQkvRope(qkv, q, k, v, B, L, H, D, cos, sin, lo);
+        const local = mode === "model" && !c.global[layer];
+        const plan = local
+          ? plans.plan(`window:${half}`, () => plans.restrict(slidingWindow({ left: half, right: half })))
+          : plans.plan("dense", () => plans.restrict(dense()));
+        const tk = now();
+        const res = attention(
+          { data: q, shape: o.shape },
+          { data: k, shape: o.shape },
+          { data: v, shape: o.shape },
+          {
+            plan,
+            backend: options.backend,
+            threads,
+            out: o,
+          },
+        );
+        const tkEnd = now();
+        tally?.note("attention", res.stats.backend, res.stats.threads);
+        fromHeadsBatch(res.out.data, ctx, B, L, H, D, x0.valid, { backend: options.backend, threads });
+        const te = now();
+        prof.attention += te - ts;
+        if (local) {
+          prof.local += te - ts;
+          prof.localKernel += tkEnd - tk;
+          prof.localPairs += res.stats.allowedPairs;
+        }
+        lin(ctx, rows, lw.attnOut, tmp);
+        addInto(x, tmp);
+        layerNormInto(x, hn, rows, hd, lw.mlpNorm.gamma, lw.mlpNorm.beta, c.eps, lo);
+        lin(hn, rows, lw.inter, inter, true); // GeGLU: [a | g] = x Wiᵀ, act(a) · g in the product's epilogue
+        lin(inter, rows, lw.out, tmp);
+        addInto(x, tmp);
+        hiddenStates?.push(x.slice());
+        if (options.onLayer) {
+          options.onLayer(layer + 1, c.layers);
+          await new Promise((r) => setTimeout(r, 0)); // let a progress bar draw
+        }
       }
+      const last = new Float32Array(rows * hd); // [B, L, hidden]
+      layerNormInto(x, last, rows, hd, w.finalNorm.gamma, w.finalNorm.beta, c.eps, lo);
+      const result: MbForwardOutput = { lastHiddenState: { data: last, shape: [B, L, hd] } };
+      if (hiddenStates !== undefined) result.hiddenStates = hiddenStates;
+      if (options.profile) {
+        const total = now() - t0;
+        result.profile = {
+          attentionMs: prof.attention,
+          localAttentionMs: prof.local,
+          localPairs: prof.localPairs,
+          localKernelMs: prof.localKernel,
+          gemmMs: prof.gemm,
+          otherMs: total - prof.attention - prof.gemm,
+          totalMs: total,
+          length: L,
+          plans: plans.planned,
+          attention: mode === "dense" ? "dense" : "modernbert",
+          backends: tally!.snapshot(),
+        };
+      }
+      return result;
+    } finally {
+      for (const a of owned) releaseWorkBuffer(a);
     }
-    const last = new Float32Array(rows * hd); // [B, L, hidden]
-    layerNormInto(x, last, rows, hd, w.finalNorm.gamma, w.finalNorm.beta, c.eps, lo);
-    const result: MbForwardOutput = { lastHiddenState: { data: last, shape: [B, L, hd] } };
-    if (hiddenStates !== undefined) result.hiddenStates = hiddenStates;
-    if (options.profile) {
-      const total = now() - t0;
-      result.profile = {
-        attentionMs: prof.attention,
-        localAttentionMs: prof.local,
-        localPairs: prof.localPairs,
-        localKernelMs: prof.localKernel,
-        gemmMs: prof.gemm,
-        otherMs: total - prof.attention - prof.gemm,
-        totalMs: total,
-        length: L,
-        plans: plans.planned,
-        attention: mode === "dense" ? "dense" : "modernbert",
-        backends: tally!.snapshot(),
-      };
-    }
-    return result;
   }
 }
