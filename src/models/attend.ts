@@ -106,6 +106,16 @@ export class AttentionPlans {
     return a.length === n ? a : a.subarray(0, n);
   }
 
+  /**
+   * Uses `buffer` as the scratch `name` from now on (not owned: release() leaves it alone). The
+   * caller guarantees it is free whenever the attention uses that name: the encoder lends its
+   * `tmp` as "out", free from a layer's start until the output projection writes it, which
+   * saves one [B, H, L, D] buffer (48 MiB for a base model at 16,384 tokens).
+   */
+  lend(name: string, buffer: Float32Array): void {
+    this.buffers.set(name, buffer);
+  }
+
   /** Gives back every scratch buffer (the forward is over; later scratch() calls allocate anew). */
   release(): void {
     for (const a of this.owned) releaseWorkBuffer(a);

@@ -168,6 +168,8 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
     const normed = pre ? buffer(rows * h) : hs; // pre-LN: LN(hs) [B·L, hidden]
     const ctx = buffer(rows * h); // [B·L, H·D]
     const tmp = buffer(rows * h);
+    // the attention's output [B, H, L, D] goes into tmp: tmp is free until attnOut writes it
+    if (c.heads * c.headDim === h) plans.lend("out", tmp);
     const chunk = Math.min(rows, MLP_CHUNK_ROWS);
     const act = buffer(chunk * I); // act(inter(x)) [chunk, intermediate] (gated: act(a) · g)
     const epi = { act: c.act, gated }; // fused into the intermediate projection (linear()'s epilogue)
