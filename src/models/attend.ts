@@ -10,7 +10,6 @@
  * they are regrouped to the library's [B, H, L, D] and back. Padded query rows get a zero context.
  */
 import { attention } from "../attention.js";
-import { releaseWorkBuffer, workBuffer } from "../backends/dispatch.js";
 import { compile } from "../compile.js";
 import { dense, intersect } from "../pattern/algebra.js";
 import { keyPadding, perBatch } from "../pattern/batch.js";
@@ -30,6 +29,7 @@ import {
 } from "../types.js";
 import type { BackendTally } from "./backends-used.js";
 import { fromHeads, fromHeadsBatch, realExtent, toHeads, toHeadsBatch, validKeys, validPairs } from "./heads.js";
+import { WorkBuffers } from "./ops.js";
 
 export interface AttendOptions {
   backend?: Backend;
@@ -45,7 +45,7 @@ export interface AttendOptions {
 export class AttentionPlans {
   private readonly cache = new Map<string, Plan>();
   private readonly buffers = new Map<string, Float32Array>();
-  private readonly owned: Float32Array[] = [];
+  private readonly work: WorkBuffers;
   /** Real tokens per row when every row's padding is trailing; null when some row is scattered. */
   readonly lengths: Int32Array | null;
   readonly padded: boolean;
@@ -59,6 +59,7 @@ export class AttentionPlans {
     readonly valid: Uint8Array,
     readonly options: AttendOptions,
   ) {
+    this.work = new WorkBuffers(options.backend); // kept in wasm memory when attention runs there
     const lengths = new Int32Array(B);
     let scattered = false;
     for (let b = 0; b < B; b++) {
@@ -98,9 +99,7 @@ export class AttentionPlans {
   scratch(name: string, n: number): Float32Array {
     let a = this.buffers.get(name);
     if (a === undefined || a.length < n) {
-      // kept in wasm memory when attention runs there (read and written in place: workBuffer)
-      a = workBuffer(n, this.options.backend);
-      this.owned.push(a); // a smaller one it replaces may still be in use this layer: freed at release()
+      a = this.work.take(n); // a smaller one it replaces may still be in use this layer: freed at release()
       this.buffers.set(name, a);
     }
     return a.length === n ? a : a.subarray(0, n);
@@ -118,8 +117,7 @@ export class AttentionPlans {
 
   /** Gives back every scratch buffer (the forward is over; later scratch() calls allocate anew). */
   release(): void {
-    for (const a of this.owned) releaseWorkBuffer(a);
-    this.owned.length = 0;
+    this.work.release();
     this.buffers.clear();
   }
 

@@ -4,9 +4,37 @@
  * added, and the activations (exact erf GELU, gelu_new's tanh form, ReLU). Sums in float64.
  */
 
-import { type LinearOptions, layerNorm, linear as linearImpl, type NormOptions } from "../backends/dispatch.js";
+import {
+  type LinearOptions,
+  layerNorm,
+  linear as linearImpl,
+  type NormOptions,
+  releaseWorkBuffer,
+  workBuffer,
+} from "../backends/dispatch.js";
 
-export { releaseWorkBuffer, workBuffer } from "../backends/dispatch.js";
+/**
+ * The work buffers of one forward (the dispatcher's workBuffer: kept in wasm memory, where the
+ * wasm ops read and write them in place, when `backend` lets wasm run), given back together by
+ * release(); the forward calls it in a `finally`, so an error gives them back too.
+ */
+export class WorkBuffers {
+  private readonly owned: Float32Array[] = [];
+
+  constructor(private readonly backend?: string) {}
+
+  /** A buffer of n floats (contents unspecified), live until release(). */
+  take(n: number): Float32Array {
+    const a = workBuffer(n, this.backend);
+    this.owned.push(a);
+    return a;
+  }
+
+  release(): void {
+    for (const a of this.owned) releaseWorkBuffer(a);
+    this.owned.length = 0;
+  }
+}
 
 export type { LinearOptions, NormOptions };
 /** nn.Linear on the WebAssembly SIMD GEMM and the worker pool (src/backends/dispatch.ts picks the op: wasm GEMM, else js). */

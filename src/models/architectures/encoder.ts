@@ -19,7 +19,7 @@ import { AttentionArgumentError, checkInt } from "../../errors.js";
 import { type AttendOptions, AttentionPlans } from "../attend.js";
 import { BackendTally } from "../backends-used.js";
 import { checkInputs, type ForwardInputs } from "../inputs.js";
-import { addLayerNorm, type LinearOptions, layerNormInto, linear, releaseWorkBuffer, workBuffer } from "../ops.js";
+import { addLayerNorm, type LinearOptions, layerNormInto, linear, WorkBuffers } from "../ops.js";
 import type { Architecture, EncoderWeights, ForwardOptions, ForwardOutput, Linear, ModelConfig, Ops } from "./types.js";
 
 const now = () => (globalThis.performance ?? Date).now();
@@ -151,12 +151,8 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
 
   // the layer's activations live in work buffers the wasm ops use in place (workBuffer: no
   // copy in or out per call), given back when the forward ends, however it ends
-  const owned: Float32Array[] = [];
-  const buffer = (n: number): Float32Array => {
-    const a = workBuffer(n, lo.backend);
-    owned.push(a);
-    return a;
-  };
+  const work = new WorkBuffers(lo.backend);
+  const buffer = (n: number): Float32Array => work.take(n);
   try {
     let embedded: Float32Array | null = arch.embed(x, c, weights); // [B·L, hidden]
     const hs = buffer(rows * h); // [B·L, hidden], the residual stream
@@ -228,7 +224,7 @@ export async function encoderForward<C extends ModelConfig, W extends EncoderWei
     }
     return result;
   } finally {
-    for (const a of owned) releaseWorkBuffer(a);
+    work.release();
     plans.release();
   }
 }

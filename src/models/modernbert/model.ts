@@ -22,7 +22,7 @@ import { AttentionPlans } from "../attend.js";
 import { BackendTally } from "../backends-used.js";
 import { fromHeadsBatch } from "../heads.js";
 import { type CheckedInputs, checkInputs, type ForwardInputs } from "../inputs.js";
-import { type LinearOptions, linear, releaseWorkBuffer, workBuffer } from "../ops.js";
+import { type LinearOptions, linear, WorkBuffers } from "../ops.js";
 import type { Linear } from "../weights.js";
 import type { ModernBertConfig } from "./config.js";
 import { addInto, layerNormInto, ropeTables, splitQkvRope } from "./ops.js";
@@ -132,12 +132,8 @@ export async function modernBertForward(
     };
     // the activations live in work buffers the wasm ops use in place (workBuffer: no copy in
     // or out per call), given back when the forward ends, however it ends
-    const owned: Float32Array[] = [];
-    const buffer = (n: number): Float32Array => {
-      const a = workBuffer(n, lo.backend);
-      owned.push(a);
-      return a;
-    };
+    const work = new WorkBuffers(lo.backend);
+    const buffer = (n: number): Float32Array => work.take(n);
     try {
       // x: the residual stream [B·L, hidden]
       const x = buffer(rows * hd);
@@ -225,7 +221,7 @@ export async function modernBertForward(
       }
       return result;
     } finally {
-      for (const a of owned) releaseWorkBuffer(a);
+      work.release();
     }
   }
 }
