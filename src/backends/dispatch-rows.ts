@@ -15,6 +15,30 @@ import { type ChooseContext, choose, namesOf, type Op, runChoice } from "./op.js
 import type { RopeProblem, RopeRun } from "./rope-problem.js";
 import { wasmLayerNorm, wasmRegroupHeads, wasmSplitRope } from "./wasm/op.js";
 
+/**
+ * A row-wise op's options checked: the backend (a linear-only one, "native", means "auto") among
+ * `ops`' names, and the threads (default: the available cores).
+ */
+function rowOptions<P, R>(
+  options: NormOptions | undefined,
+  ops: readonly Op<P, R>[],
+): { backend: string; threads: number } {
+  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
+  let backend: string = o.backend ?? "auto";
+  if (backend === "native") backend = "auto";
+  if (!(namesOf(ops) as readonly string[]).includes(backend)) {
+    throw new AttentionArgumentError(
+      "options.backend",
+      backend,
+      namesOf(ops)
+        .map((b) => `"${b}"`)
+        .join(", "),
+    );
+  }
+  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  return { backend, threads };
+}
+
 /** LayerNorm ops, fastest first. */
 export const NORM_OPS: readonly Op<NormProblem, NormRun>[] = [wasmLayerNorm, jsLayerNorm];
 /** Split + RoPE ops, fastest first. */
@@ -60,19 +84,7 @@ export function layerNorm(
   checkArray("gamma", gamma, n, `n = ${n}`);
   checkArray("beta", beta, n, `n = ${n}`);
   if (!(eps >= 0 && Number.isFinite(eps))) throw new AttentionArgumentError("eps", eps, "a finite number >= 0");
-  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
-  let backend = o.backend ?? "auto";
-  if (backend === "native") backend = "auto";
-  if (!(namesOf(NORM_OPS) as readonly string[]).includes(backend)) {
-    throw new AttentionArgumentError(
-      "options.backend",
-      backend,
-      namesOf(NORM_OPS)
-        .map((b) => `"${b}"`)
-        .join(", "),
-    );
-  }
-  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  const { backend, threads } = rowOptions(options, NORM_OPS);
   if (rows === 0) return dst;
   const p: NormProblem = { x, add, dst, rows, n, gamma, beta, eps, threads };
   runChoice(NORM_OPS, choose(NORM_OPS, backend, p, NORM), p, NORM, backend === "auto", () => {});
@@ -133,19 +145,7 @@ export function splitQkvRope(
     throw new AttentionArgumentError("cos", cos, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
   if (sin.length < L * (D / 2) || !(sin instanceof Float32Array))
     throw new AttentionArgumentError("sin", sin, `a Float32Array of at least L · D/2 = ${L * (D / 2)} elements`);
-  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
-  let backend = o.backend ?? "auto";
-  if (backend === "native") backend = "auto";
-  if (!(namesOf(ROPE_OPS) as readonly string[]).includes(backend)) {
-    throw new AttentionArgumentError(
-      "options.backend",
-      backend,
-      namesOf(ROPE_OPS)
-        .map((b) => `"${b}"`)
-        .join(", "),
-    );
-  }
-  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  const { backend, threads } = rowOptions(options, ROPE_OPS);
   if (n === 0) return;
   const p: RopeProblem = { qkv, q, k, v, B, L, H, D, cos, sin, threads };
   runChoice(ROPE_OPS, choose(ROPE_OPS, backend, p, ROPE), p, ROPE, backend === "auto", () => {});
@@ -183,19 +183,7 @@ export function regroupHeads(
   if (valid !== null && (!(valid instanceof Uint8Array) || valid.length !== B * L)) {
     throw new AttentionArgumentError("valid", valid, `null or a Uint8Array of B · L = ${B * L} entries`);
   }
-  const o = checkOptions("options", options ?? {}, "an object { backend?, threads? }") as NormOptions;
-  let backend = o.backend ?? "auto";
-  if (backend === "native") backend = "auto";
-  if (!(namesOf(HEADS_OPS) as readonly string[]).includes(backend)) {
-    throw new AttentionArgumentError(
-      "options.backend",
-      backend,
-      namesOf(HEADS_OPS)
-        .map((b) => `"${b}"`)
-        .join(", "),
-    );
-  }
-  const threads = o.threads !== undefined ? checkInt("options.threads", o.threads, 1, 256) : availableCores();
+  const { backend, threads } = rowOptions(options, HEADS_OPS);
   if (n === 0) return;
   const p: HeadsProblem = { m, t, B, L, H, D, toHeads, valid, threads };
   runChoice(HEADS_OPS, choose(HEADS_OPS, backend, p, HEADS), p, HEADS, backend === "auto", () => {});
